@@ -1,0 +1,23 @@
+# A variant becomes one .tflite file, its accuracy (CV and test, through LiteRT), its metrics
+# and the test frames that the firmware embeds.
+
+rule export:
+    input:
+        dataset=DATASET,
+        models=lambda w: model_files(chains.model_chain(w.variant)),
+    output:
+        tflite=TFLITE,
+        accuracy="results/tflite/{variant}/accuracy.json",
+        metrics="results/tflite/{variant}/metrics.json",
+        frames=FRAMES,
+    params:
+        conversion=lambda w: chains.conversion(w.variant),
+        ptq=lambda w: config["steps"].get(chains.conversion(w.variant)),
+        n_frames=config["deploy"]["n_frames"],
+        model_dir=lambda w: f"results/models/{chains.model_chain(w.variant)}",
+        out_dir="results/tflite/{variant}",
+        common=training_params(),
+    resources:
+        mem_mb=3000,
+    script:
+        "../scripts/export.py"

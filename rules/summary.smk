@@ -1,0 +1,17 @@
+# Everything measured, in one file: the report's only input.
+
+rule summary:
+    input:
+        dataset="results/dataset/dataset.json",
+        variants=expand("results/tflite/{variant}/{name}", variant=VARIANTS,
+                        name=["metrics.json", "accuracy.json", "model.tflite"]),
+        deployments=expand("results/deploy/{board}/{variant}/profile.json",
+                           board=sorted(BOARDS), variant=DEPLOY_VARIANTS),
+    output:
+        "results/summary.json",
+    params:
+        variant_dirs={v: f"results/tflite/{v}" for v in VARIANTS},
+        boards=BOARDS,
+        report=config.get("report"),
+    script:
+        "../scripts/summary.py"

@@ -1,0 +1,98 @@
+"""One file for the whole study: results/summary.json, the only input of the report.
+
+It gathers what the earlier stages wrote per variant and per board (each stage keeps its own
+small JSON beside its artifact) into the contract the report and users read. Nothing here
+computes a metric; it only collects, so every figure has one source.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from tinyeit.config import chains
+from tinyeit.errors import TinyEitError
+
+VARIANT_KEYS = ("params", "nonzero_params", "macs", "keras_bytes", "tflite_bytes",
+                "tflite_gzip_bytes", "accuracy_cv_mean", "accuracy_cv_std", "accuracy_test",
+                "host_latency_ms_mean", "host_latency_ms_std")
+DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ram_bytes",
+                   "arena_bytes", "instructions_per_inference", "latency_ms",
+                   "latency_is_estimate", "energy_uj", "energy_is_estimate",
+                   "outputs_match_host", "firmware_sha256")
+DEPLOYMENT_STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
+BOARD_KEYS = ("alias", "family", "clock_hz", "flash_bytes", "ram_bytes", "active_power_mw",
+              "power_source", "transport")
+
+
+def read_json(path: str | Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise TinyEitError(f"{path}: missing (the stage that writes it has not run)") from None
+    except json.JSONDecodeError as exc:
+        raise TinyEitError(f"{path}: not valid JSON: {exc}") from None
+
+
+def _require(record: dict, keys: tuple[str, ...], where: str) -> None:
+    missing = [k for k in keys if k not in record]
+    if missing:
+        raise TinyEitError(f"{where}: missing key(s) {', '.join(missing)}")
+
+
+def variant_record(name: str, metrics_path: str, accuracy_path: str, tflite_path: str) -> dict:
+    merged = {**read_json(metrics_path), **read_json(accuracy_path)}
+    _require(merged, VARIANT_KEYS, f"variant '{name}' ({metrics_path}, {accuracy_path})")
+    record = {"name": name, "steps": chains.steps(name)}
+    record.update({k: merged[k] for k in VARIANT_KEYS})
+    record["tflite"] = Path(tflite_path).as_posix()
+    return record
+
+
+def deployment_record(path: str) -> dict:
+    record = read_json(path)
+    _require(record, DEPLOYMENT_KEYS, str(path))
+    if record["status"] not in DEPLOYMENT_STATUSES:
+        raise TinyEitError(f"{path}: status '{record['status']}' is not one of "
+                           f"{', '.join(DEPLOYMENT_STATUSES)}")
+    return record
+
+
+def build(config: dict, dataset_json: str, variants: list[dict], deployment_paths: list[str]) -> dict:
+    """variants: [{"name", "metrics", "accuracy", "tflite"}] paths per variant, in study order."""
+    provenance = read_json(dataset_json)
+    _require(provenance, ("source", "n_frames", "n_features", "n_classes", "sha256"), dataset_json)
+    deployments = [deployment_record(p) for p in deployment_paths]
+    deployments.sort(key=lambda d: (d["board"], d["variant"]))
+    return {
+        "dataset": {k: provenance[k] for k in ("source", "n_frames", "n_features", "n_classes", "sha256")},
+        "variants": [variant_record(v["name"], v["metrics"], v["accuracy"], v["tflite"]) for v in variants],
+        "deployments": deployments,
+        "boards": {key: {"name": key, **{k: b.get(k) for k in BOARD_KEYS}}
+                   for key, b in sorted(config["boards"].items())},
+        "report": dict(config.get("report") or {"max_accuracy_drop": 0.1, "max_latency_ms": None}),
+    }
+
+
+def write_json(data: dict, out: str | Path) -> None:
+    """Write atomically, keys in a stable order, so equal content gives equal bytes."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write(config: dict, dataset_json: str, variant_dirs: dict[str, str],
+          deployment_paths: list[str], out: str) -> None:
+    """variant_dirs: variant name -> its results/tflite/<variant> folder."""
+    variants = [{"name": name, "metrics": f"{d}/metrics.json", "accuracy": f"{d}/accuracy.json",
+                 "tflite": f"{d}/model.tflite"} for name, d in variant_dirs.items()]
+    write_json(build(config, dataset_json, variants, deployment_paths), out)
