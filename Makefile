@@ -10,7 +10,7 @@ export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 
-.PHONY: all test venv host-deps docker-up docker-down bench-ml bench-codegen bench-deploy clean
+.PHONY: all test venv host-deps host-stop bench-ml bench-codegen bench-deploy clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
@@ -26,9 +26,22 @@ $(STAMP): envs/requirements.lock pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-# Host tools the workflow drives: a Docker engine (build containers) and debootstrap (base image).
-host-deps:
+# Host tools: the Debian packages of envs/debian-packages.txt (installed only when missing,
+# and only as root on Debian), then a running Docker engine (started here if none runs).
+host-deps: venv
+	@missing=$$(for p in $$(grep -v '^#' envs/debian-packages.txt); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "installing: $$missing"; apt-get update -qq && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    else echo "missing Debian packages: $$missing (install them, e.g. sudo apt-get install $$missing)"; fi; \
+	fi
 	@$(BIN)/python -m tinyeit.containers.host ensure
+
+# Stop a Docker engine that host-deps started (one that was already running is left alone).
+host-stop:
+	-@$(BIN)/python -m tinyeit.containers.host stop
 
 bench-ml: venv
 	$(BIN)/python -m tinyeit.bench ml
