@@ -1,0 +1,131 @@
+"""The study as a DAG, run by the real Snakemake on the small config.
+
+One end-to-end run (dataset to report, with the real Docker engine and QEMU) is shared by the
+tests below; they then ask Snakemake, in dry runs, what it would redo.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tinyeit.config import chains
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "tests" / "configs" / "small.yaml"
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+
+def make_workdir(path: Path) -> Path:
+    """A copy of the workflow as a user has it, with the small study as its config.yaml."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name in ("Snakefile", "rules", "scripts", "report"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, path / name)
+        elif src.exists():
+            shutil.copy(src, path / name)
+    shutil.copy(SMALL, path / "config.yaml")
+    return path
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONHASHSEED="0",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args],
+                          cwd=workdir, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+    return proc
+
+
+def planned_jobs(workdir: Path, *args: str) -> set[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run would execute."""
+    proc = snakemake(workdir, "--dry-run", *args)
+    out = proc.stdout + proc.stderr
+    parts = re.split(r"^\s*(?:local)?rule (\w+):\s*$", out, flags=re.M)
+    jobs = set()
+    for rule, body in zip(parts[1::2], parts[2::2]):
+        wildcards = re.search(r"^\s*wildcards: (.*)$", body, flags=re.M)
+        jobs.add((rule, wildcards.group(1).strip() if wildcards else ""))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    workdir = make_workdir(tmp_path_factory.mktemp("study"))
+    snakemake(workdir, "all")
+    return workdir
+
+
+def test_summary_holds_every_variant_and_deployment(study):
+    summary = json.loads((study / "results" / "summary.json").read_text())
+    config = yaml.safe_load(SMALL.read_text())
+    assert [v["name"] for v in summary["variants"]] == config["variants"]
+    for v in summary["variants"]:
+        assert 0.0 <= v["accuracy_cv_mean"] <= 1.0 and 0.0 <= v["accuracy_test"] <= 1.0
+        assert (study / v["tflite"]).is_file()
+        assert v["tflite_bytes"] == (study / v["tflite"]).stat().st_size
+    pairs = {(d["board"], d["variant"]) for d in summary["deployments"]}
+    assert pairs == {(b, v) for b in config["boards"] for v in config["variants"]}
+    esp32 = [d for d in summary["deployments"] if d["board"] == "esp32"]
+    assert {d["status"] for d in esp32} == {"toolchain_unavailable"}
+    for d in summary["deployments"]:
+        if d["board"] != "esp32" and d["status"] == "ok":
+            assert d["outputs_match_host"] is True, d
+            assert d["instructions_per_inference"] > 0
+    assert (study / "results" / "report" / "index.html").is_file()
+
+
+def test_second_run_has_nothing_to_do(study):
+    proc = snakemake(study, "--dry-run", "all")
+    out = proc.stdout + proc.stderr
+    assert "Nothing to be done" in out, out[-3000:]
+
+
+def test_changing_kd_temperature_reruns_exactly_the_kd_chains(study, tmp_path):
+    config_path = study / "config.yaml"
+    original = config_path.read_text()
+    changed = yaml.safe_load(original)
+    changed["steps"]["kd"]["temperature"] = changed["steps"]["kd"]["temperature"] + 1.5
+    config_path.write_text(yaml.safe_dump(changed, sort_keys=False))
+    try:
+        jobs = planned_jobs(study, "all")
+    finally:
+        config_path.write_text(original)
+    model_side = {(r, w) for r, w in jobs if r in ("dataset", "baseline", *chains.TRAINING_STEPS, "export")}
+    kd_variants = [v for v in changed["variants"] if "kd" in chains.steps(v)]
+    expected = {("kd", "chain=baseline+kd"), ("fp", "chain=baseline+kd+fp")}
+    expected |= {("export", f"variant={v}") for v in kd_variants}
+    assert model_side == expected
+    for rule, wildcards in jobs:
+        named = dict(kv.split("=", 1) for kv in wildcards.split(", ") if "=" in kv)
+        chain = named.get("variant") or named.get("chain")
+        if chain is not None:
+            assert "kd" in chains.steps(chain), (rule, wildcards)
+    rerun_codegen = {w for r, w in jobs if r == "codegen"}
+    assert rerun_codegen == {f"variant={v}" for v in kd_variants}
+
+
+def test_clean_rebuild_gives_identical_bytes(study, tmp_path):
+    again = make_workdir(tmp_path / "again")
+    config = yaml.safe_load(SMALL.read_text())
+    targets = ["results/dataset/dataset.npz"] + [f"results/tflite/{v}/model.tflite" for v in config["variants"]]
+    snakemake(again, *targets)
+    for target in targets:
+        assert (again / target).read_bytes() == (study / target).read_bytes(), target
+
+
+def test_invalid_config_stops_before_any_job(tmp_path):
+    workdir = make_workdir(tmp_path / "bad")
+    proc = snakemake(workdir, "--dry-run", "all", "--config", "seed=-3", check=False)
+    assert proc.returncode != 0
+    assert "seed: -3 is less than the minimum of 0" in proc.stdout + proc.stderr
+    assert not (workdir / "results").exists()
