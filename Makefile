@@ -44,6 +44,7 @@ host-stop:
 	-@$(BIN)/python -m tinyeit.containers.host stop
 
 bench-ml: venv
+	$(BIN)/python -m tinyeit.bench ml --config tests/configs/small.yaml
 	$(BIN)/python -m tinyeit.bench ml
 
 bench-codegen: venv
