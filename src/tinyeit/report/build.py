@@ -1,0 +1,73 @@
+"""Render the whole report folder from a summary: tables as CSV, plots as PNG, one HTML page.
+
+Every file is written atomically (temp file in the same folder, then rename), so a failure
+leaves either the previous file or the new one, never a partial one.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from tinyeit.report import plots, tables
+from tinyeit.report.html import render_html
+from tinyeit.report.recommend import recommend
+from tinyeit.report.summary import Summary, SummaryError, load_summary
+
+CSV_TABLES = ("variants", "deployments", "gains", "paper")
+BOARD_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def report_files(board_keys: list[str]) -> list[str]:
+    """The file names `render_report` writes, for a study with these boards."""
+    return (["index.html"] + [f"{t}.csv" for t in CSV_TABLES]
+            + ["accuracy_vs_size.png", "gains.png"]
+            + [f"latency_{b}.png" for b in board_keys])
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_report(summary: Summary, summary_sha256: str) -> dict[str, bytes]:
+    """Every report file's name and bytes, computed in memory (nothing written)."""
+    for board in summary.board_keys:
+        if not BOARD_KEY.match(board):
+            raise SummaryError(f"{summary.path}: board key {board!r} cannot name a file "
+                               "(letters, digits, '_' and '-' only)")
+    tabs = {"variants": tables.variants_table(summary),
+            "deployments": tables.deployments_table(summary),
+            "gains": tables.gains_table(summary), "paper": tables.paper_table(summary)}
+    pngs = {"accuracy_vs_size.png": plots.accuracy_vs_size_png(summary),
+            "gains.png": plots.gains_png(summary)}
+    for board in summary.board_keys:
+        pngs[f"latency_{board}.png"] = plots.board_latency_png(summary, board)
+    recs = [recommend(summary, b) for b in summary.board_keys]
+    files = {"index.html": render_html(summary, summary_sha256, tabs, pngs, recs).encode()}
+    files.update({f"{name}.csv": tabs[name].to_csv().encode() for name in CSV_TABLES})
+    files.update(pngs)
+    return files
+
+
+def render_report(summary_path: str | Path, out_dir: str | Path) -> list[Path]:
+    """Read the summary, write the report folder, return the written paths."""
+    summary_path = Path(summary_path)
+    summary = load_summary(summary_path)
+    digest = hashlib.sha256(summary_path.read_bytes()).hexdigest()
+    files = build_report(summary, digest)
+    out = Path(out_dir)
+    written = []
+    for name in report_files(summary.board_keys):
+        write_atomic(out / name, files[name])
+        written.append(out / name)
+    return written

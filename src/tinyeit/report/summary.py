@@ -1,0 +1,176 @@
+"""Read `results/summary.json` into one checked object, so every later report step can trust it.
+
+The report must be built from the summary alone; this module is the only place that knows the
+file's shape, and it says which key of which variant or deployment is wrong when the file is bad.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tinyeit.errors import TinyEitError
+
+BASELINE = "baseline"
+DEPLOY_STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
+
+# Fields every variant must carry with a number (the report's tables and plots need them).
+VARIANT_NUMBERS = ("tflite_bytes", "accuracy_cv_mean", "accuracy_cv_std")
+# Fields that may be null; they are shown as blank/"n/a" when absent.
+VARIANT_OPTIONAL = ("params", "nonzero_params", "macs", "keras_bytes", "tflite_gzip_bytes",
+                    "accuracy_test", "host_latency_ms_mean", "host_latency_ms_std")
+DEPLOY_OPTIONAL = ("flash_bytes", "ram_bytes", "arena_bytes", "instructions_per_inference",
+                   "latency_ms", "energy_uj")
+DEFAULT_BOUNDS = {"max_accuracy_drop": 0.1, "max_latency_ms": None}
+
+
+class SummaryError(TinyEitError):
+    """The summary file is missing, unreadable or lacks what the report needs."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The study's results: dataset provenance, variants, deployments, boards, report bounds."""
+
+    path: str
+    dataset: dict[str, Any]
+    variants: list[dict[str, Any]]
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    boards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bounds: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_BOUNDS))
+
+    @property
+    def variant_names(self) -> list[str]:
+        return [v["name"] for v in self.variants]
+
+    @property
+    def baseline(self) -> dict[str, Any]:
+        return self.variant(BASELINE)
+
+    def variant(self, name: str) -> dict[str, Any]:
+        for v in self.variants:
+            if v["name"] == name:
+                return v
+        raise SummaryError(f"{self.path}: no variant named {name!r} "
+                           f"(variants: {', '.join(self.variant_names)})")
+
+    def has_variant(self, name: str) -> bool:
+        return any(v["name"] == name for v in self.variants)
+
+    @property
+    def board_keys(self) -> list[str]:
+        """Boards from config first (in config order), then any only seen in deployments."""
+        keys = list(self.boards)
+        for d in self.deployments:
+            if d["board"] not in keys:
+                keys.append(d["board"])
+        return keys
+
+    def board_name(self, key: str) -> str:
+        return str(self.boards.get(key, {}).get("name") or key)
+
+    def deployment(self, variant: str, board: str) -> dict[str, Any] | None:
+        for d in self.deployments:
+            if d["variant"] == variant and d["board"] == board:
+                return d
+        return None
+
+    @property
+    def is_synthetic(self) -> bool:
+        return str(self.dataset.get("source", "")).lower() == "synthetic"
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _check_number(where: str, obj: dict, key: str, optional: bool) -> None:
+    if key not in obj or obj[key] is None:
+        if optional:
+            return
+        raise SummaryError(f"{where}: key {key!r} is missing or null; the report needs a number")
+    if not _is_number(obj[key]):
+        raise SummaryError(f"{where}: key {key!r} is {obj[key]!r}, expected a finite number")
+
+
+def parse_summary(data: Any, path: str = "summary.json") -> Summary:
+    """Check a decoded summary and wrap it; raise SummaryError naming the bad key."""
+    if not isinstance(data, dict):
+        raise SummaryError(f"{path}: top level must be an object, got {type(data).__name__}")
+    for key in ("dataset", "variants"):
+        if key not in data:
+            raise SummaryError(f"{path}: key {key!r} is missing")
+    dataset = data["dataset"]
+    if not isinstance(dataset, dict):
+        raise SummaryError(f"{path}: 'dataset' must be an object")
+    variants = data["variants"]
+    if not isinstance(variants, list) or not variants:
+        raise SummaryError(f"{path}: 'variants' must be a non-empty list")
+    seen: set[str] = set()
+    for i, v in enumerate(variants):
+        if not isinstance(v, dict) or not isinstance(v.get("name"), str):
+            raise SummaryError(f"{path}: variants[{i}] must be an object with a string 'name'")
+        where = f"{path}: variant {v['name']!r}"
+        if v["name"] in seen:
+            raise SummaryError(f"{where}: appears twice in 'variants'")
+        seen.add(v["name"])
+        for key in VARIANT_NUMBERS:
+            _check_number(where, v, key, optional=False)
+        for key in VARIANT_OPTIONAL:
+            _check_number(where, v, key, optional=True)
+    if BASELINE not in seen:
+        raise SummaryError(f"{path}: no variant named {BASELINE!r}; gains are relative to it")
+
+    deployments = data.get("deployments") or []
+    if not isinstance(deployments, list):
+        raise SummaryError(f"{path}: 'deployments' must be a list")
+    pairs: set[tuple[str, str]] = set()
+    for i, d in enumerate(deployments):
+        if not isinstance(d, dict) or not isinstance(d.get("variant"), str) \
+                or not isinstance(d.get("board"), str):
+            raise SummaryError(f"{path}: deployments[{i}] needs string 'variant' and 'board'")
+        where = f"{path}: deployment of {d['variant']!r} on board {d['board']!r}"
+        if d["variant"] not in seen:
+            raise SummaryError(f"{where}: variant is not in 'variants'")
+        if (d["variant"], d["board"]) in pairs:
+            raise SummaryError(f"{where}: appears twice in 'deployments'")
+        pairs.add((d["variant"], d["board"]))
+        if d.get("status") not in DEPLOY_STATUSES:
+            raise SummaryError(f"{where}: status {d.get('status')!r} is not one of "
+                               f"{', '.join(DEPLOY_STATUSES)}")
+        for key in DEPLOY_OPTIONAL:
+            _check_number(where, d, key, optional=True)
+
+    boards = data.get("boards") or {}
+    if not isinstance(boards, dict) or not all(isinstance(b, dict) for b in boards.values()):
+        raise SummaryError(f"{path}: 'boards' must map board keys to objects")
+    for key, b in boards.items():
+        for num in ("flash_bytes", "ram_bytes", "clock_hz"):
+            _check_number(f"{path}: board {key!r}", b, num, optional=True)
+
+    bounds = dict(DEFAULT_BOUNDS)
+    report = data.get("report") or {}
+    if not isinstance(report, dict):
+        raise SummaryError(f"{path}: 'report' must be an object")
+    for key in DEFAULT_BOUNDS:
+        if key in report:
+            _check_number(f"{path}: report", report, key, optional=True)
+            bounds[key] = report[key]
+    return Summary(path=path, dataset=dataset, variants=variants, deployments=deployments,
+                   boards=boards, bounds=bounds)
+
+
+def load_summary(path: str | Path) -> Summary:
+    """Read and check a summary.json file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SummaryError(f"{path}: cannot read the summary ({exc.strerror})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SummaryError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    return parse_summary(data, str(path))
