@@ -1,0 +1,140 @@
+"""Run a firmware under QEMU and count what one inference costs, deterministically.
+
+Cortex-M4F boards: the ELF runs on `mps2-an386` with `-icount shift=0`, where the firmware's
+SysTick-derived ticks advance by one per executed instruction: ticks are instructions.
+rpi4: the static binary runs under qemu-aarch64 (user mode), whose clock is the host's, so the
+ticks are host nanoseconds; the instructions come from a small TCG plugin instead
+(`insn_count_plugin.c`), which prints the executed-instruction count at every clock_gettime
+call: the firmware reads the clock right before and after each inference.
+
+Both run in the project's toolchain images (`arm`, `aarch64`) through `tinyeit.containers.run`.
+A run is wrapped in coreutils `timeout`, inside the container, so a hung firmware is killed
+there (killing a `docker run` client would leave its container running).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyeit.errors import TinyEitError
+
+PLUGIN_SOURCE = Path(__file__).with_name("insn_count_plugin.c")
+CORTEX_M_MACHINE = "mps2-an386"
+TIMEOUT_EXIT = 124           # coreutils timeout: the command was killed
+# The hang timeout: a fixed allowance (container start, QEMU boot) plus a generous cost per MAC.
+# An int8 or float MAC costs well under 50 instructions in the generated C, and QEMU's TCG
+# runs at least ~20 M guest instructions per second on a slow core, so this is >10x headroom.
+TIMEOUT_BASE_S = 60.0
+INSTRUCTIONS_PER_MAC_BOUND = 200
+EMULATED_INSTRUCTIONS_PER_S = 20e6
+_INSN_LINE = re.compile(r"^TINYEIT_INSN (\d+)$", re.M)
+
+
+@dataclass(frozen=True)
+class EmulatorRun:
+    stdout: str
+    stderr: str
+    returncode: int
+    timed_out: bool
+    timeout_s: float
+    instructions: list[int] | None = None   # per inference, when counted by the plugin
+
+
+class EmulatorUnavailable(TinyEitError):
+    """The emulator cannot run at all here (no image, no host tool)."""
+
+
+def timeout_for(macs: int, n_frames: int) -> float:
+    """Seconds after which a run counts as hung, from the model's MACs (never below the base)."""
+    work = max(int(macs), 1) * max(int(n_frames), 1) * INSTRUCTIONS_PER_MAC_BOUND
+    return round(TIMEOUT_BASE_S + work / EMULATED_INSTRUCTIONS_PER_S, 1)
+
+
+def cortex_m_argv(elf: str | Path) -> list[str]:
+    return ["qemu-system-arm", "-M", CORTEX_M_MACHINE, "-nographic",
+            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0",
+            "-kernel", str(elf)]
+
+
+def aarch64_argv(binary: str | Path, plugin: str | Path) -> list[str]:
+    return ["qemu-aarch64", "-plugin", str(plugin), str(binary)]
+
+
+def _with_timeout(argv: list[str], timeout_s: float) -> list[str]:
+    return ["timeout", "-k", "5", f"{timeout_s:g}", *argv]
+
+
+def _run(image: str, argv: list[str], mounts: list[Path], work: Path, timeout_s: float):
+    from tinyeit import containers
+
+    try:
+        return containers.run(image, _with_timeout(argv, timeout_s), [str(m) for m in mounts],
+                              work, timeout=timeout_s + 120)
+    except containers.ToolUnavailable as exc:
+        raise EmulatorUnavailable(str(exc)) from None
+    except subprocess.TimeoutExpired:
+        # the in-container timeout did not fire: report it the same way
+        return subprocess.CompletedProcess(argv, TIMEOUT_EXIT, "", "killed by the host-side timeout")
+
+
+def build_plugin(out_dir: str | Path) -> Path:
+    """Compile the instruction-count plugin for the machine that runs qemu-aarch64.
+
+    It is built in the `aarch64` image when that image has a host C compiler (so it matches the
+    container's QEMU and libc), else with the host's `cc` (same Debian release as the image).
+    """
+    from tinyeit import containers
+
+    out_dir = Path(out_dir)
+    src = out_dir / PLUGIN_SOURCE.name
+    shutil.copyfile(PLUGIN_SOURCE, src)
+    so = out_dir / "libinsn_count.so"
+    argv = ["cc", "-shared", "-fPIC", "-O2", "-o", str(so), str(src)]
+    errors = []
+    if containers.runner_kind() == "docker":
+        proc = containers.run("aarch64", argv, [], out_dir, timeout=300)
+        if proc.returncode == 0 and so.is_file():
+            return so
+        errors.append(f"in the aarch64 image: {(proc.stderr or proc.stdout).strip()[-300:]}")
+    if shutil.which("cc"):
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        if proc.returncode == 0 and so.is_file():
+            return so
+        errors.append(f"with the host's cc: {proc.stderr.strip()[-300:]}")
+    else:
+        errors.append("the host has no `cc`")
+    raise EmulatorUnavailable("cannot build the QEMU instruction-count plugin "
+                              f"({PLUGIN_SOURCE.name}): " + "; ".join(errors) +
+                              ". Add a host C compiler (gcc) to docker/aarch64/Dockerfile or the host.")
+
+
+def run_cortex_m(elf: str | Path, timeout_s: float) -> EmulatorRun:
+    """The ELF on mps2-an386 under -icount shift=0; ticks in its output are instructions."""
+    elf = Path(elf).resolve()
+    with tempfile.TemporaryDirectory(prefix="tinyeit-qemu-") as work:
+        proc = _run("arm", cortex_m_argv(elf), [elf.parent], Path(work), timeout_s)
+    return EmulatorRun(proc.stdout, proc.stderr, proc.returncode,
+                       proc.returncode == TIMEOUT_EXIT, timeout_s)
+
+
+def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:
+    """The static binary under qemu-aarch64 with the plugin; instructions per inference counted."""
+    binary = Path(binary).resolve()
+    with tempfile.TemporaryDirectory(prefix="tinyeit-qemu-") as work:
+        plugin = build_plugin(work)
+        proc = _run("aarch64", aarch64_argv(binary, plugin), [binary.parent], Path(work), timeout_s)
+    counts = [int(v) for v in _INSN_LINE.findall(proc.stderr or "")]
+    return EmulatorRun(proc.stdout, proc.stderr, proc.returncode,
+                       proc.returncode == TIMEOUT_EXIT, timeout_s,
+                       instructions=per_inference(counts))
+
+
+def per_inference(counts: list[int]) -> list[int] | None:
+    """Pair up the counts at consecutive clock reads: (before, after) of each inference."""
+    if not counts or len(counts) % 2:
+        return None
+    return [after - before for before, after in zip(counts[0::2], counts[1::2])]

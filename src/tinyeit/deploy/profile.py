@@ -1,0 +1,172 @@
+"""Turn one run's result lines into the `deployments` entry of a (board, variant) pair.
+
+What was measured and what was estimated is kept apart in the record itself
+(`latency_is_estimate`, `energy_is_estimate`), because an emulator counts instructions,
+not time: a latency from an instruction count at the board's clock is an estimate (about one
+instruction per cycle on a Cortex-M4), and an energy from the datasheet's active power is one too.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tinyeit.deploy.boards import Board
+from tinyeit.deploy.protocol import Run
+from tinyeit.errors import TinyEitError
+
+DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ram_bytes",
+                   "arena_bytes", "instructions_per_inference", "latency_ms",
+                   "latency_is_estimate", "energy_uj", "energy_is_estimate",
+                   "outputs_match_host", "firmware_sha256")
+EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "frames",
+              "power_source", "error")
+STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
+NOT_BUILT = ("does_not_fit", "toolchain_unavailable")
+
+
+def read_json(path: str | Path, what: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise TinyEitError(f"{path}: missing ({what})") from None
+    except json.JSONDecodeError as exc:
+        raise TinyEitError(f"{path}: not valid JSON ({what}): {exc}") from None
+
+
+def load_build(path: str | Path) -> dict:
+    """The firmware stage's build.json, checked for what the deploy stage reads."""
+    build = read_json(path, "the firmware build record")
+    status = build.get("status")
+    if status not in ("ok", *NOT_BUILT, "failed"):
+        raise TinyEitError(f"{path}: status {status!r} is not one of ok, "
+                           f"{', '.join(NOT_BUILT)}, failed")
+    return build
+
+
+def expected_outputs(frames_npz: str | Path) -> list[bytes]:
+    """LiteRT's raw outputs per frame as little-endian bytes: what each FRAME's out= must equal."""
+    try:
+        with np.load(frames_npz) as data:
+            output = data["output"]
+    except FileNotFoundError:
+        raise TinyEitError(f"{frames_npz}: missing (the export stage's deployment frames)") from None
+    except KeyError:
+        raise TinyEitError(f"{frames_npz}: has no 'output' array") from None
+    if output.ndim == 0 or output.shape[0] == 0:
+        raise TinyEitError(f"{frames_npz}: 'output' holds no frames")
+    output = output.reshape(output.shape[0], -1)
+    little = output.astype(output.dtype.newbyteorder("<"), copy=False)
+    return [row.tobytes() for row in little]
+
+
+def model_macs(metrics_json: str | Path) -> int:
+    metrics = read_json(metrics_json, "the export stage's model metrics")
+    if not isinstance(metrics.get("macs"), (int, float)) or metrics["macs"] < 0:
+        raise TinyEitError(f"{metrics_json}: key 'macs' missing or not a count")
+    return int(metrics["macs"])
+
+
+def base_profile(board: Board, variant: str, build: dict, firmware_sha256: str | None = None) -> dict:
+    """The record before anything ran: sizes from the build, every measurement empty."""
+    record = {k: None for k in DEPLOYMENT_KEYS}
+    record.update(
+        variant=variant, board=board.key, transport=board.transport,
+        status=build.get("status") if build.get("status") in NOT_BUILT else "failed",
+        flash_bytes=build.get("flash_bytes"), ram_bytes=build.get("ram_bytes"),
+        arena_bytes=build.get("arena_bytes"),
+        firmware_sha256=firmware_sha256 or build.get("sha256"),
+        latency_is_estimate=None, energy_is_estimate=None)
+    record.update({k: None for k in EXTRA_KEYS})
+    record["power_source"] = board.power_source
+    if build.get("status") in NOT_BUILT or build.get("status") == "failed":
+        record["error"] = build.get("reason") or build.get("error")
+    return record
+
+
+def failed(record: dict, reason: str) -> dict:
+    """The same record marked failed with the reason (the study goes on without this pair)."""
+    return {**record, "status": "failed", "error": reason}
+
+
+def outputs_equal(run: Run, expected: list[bytes]) -> bool:
+    """Element by element, as bytes: the firmware's outputs equal LiteRT's for every frame."""
+    if len(run.frames) != len(expected):
+        return False
+    return all(frame.output == want for frame, want in zip(run.frames, expected))
+
+
+def _stats(values: list[int]) -> tuple[int, int, int]:
+    return min(values), int(statistics.median_low(values)), max(values)
+
+
+def measured(record: dict, board: Board, run: Run, expected: list[bytes], *,
+             instructions: list[int] | None = None, tick_hz: float | None = None,
+             energy_uj: float | None = None, energy_source: str | None = None) -> dict:
+    """Fill a record from a completed run.
+
+    Emulated: `instructions` per frame (exact, deterministic); latency and energy estimated.
+    Real board: `tick_hz` converts the firmware's ticks to a measured latency; energy is measured
+    when a power meter gave `energy_uj`, else estimated from the datasheet power.
+    """
+    out = dict(record)
+    out["frames"] = len(run.frames)
+    if run.status != "ok":
+        return failed(out, f"tinyeit_invoke returned error code {run.error_code} on the board")
+    if not run.frames:
+        return failed(out, "the firmware ran no frames")
+    if instructions is not None:
+        lo, mid, hi = _stats(instructions)
+        out.update(instructions_per_inference=mid, instructions_min=lo, instructions_median=mid,
+                   instructions_max=hi, latency_ms=round(mid / board.clock_hz * 1e3, 6),
+                   latency_is_estimate=True)
+    elif tick_hz:
+        lo, mid, hi = _stats([f.ticks for f in run.frames])
+        out.update(latency_ms=round(mid / tick_hz * 1e3, 6), latency_is_estimate=False)
+    else:
+        raise TinyEitError(f"board {board.key}: neither instruction counts nor a tick rate given")
+    if energy_uj is not None:
+        out.update(energy_uj=round(energy_uj, 6), energy_is_estimate=False,
+                   power_source=energy_source or "power meter")
+    else:
+        # mW x ms = uJ
+        out.update(energy_uj=round(board.active_power_mw * out["latency_ms"], 6),
+                   energy_is_estimate=True, power_source=board.power_source)
+    out["outputs_match_host"] = outputs_equal(run, expected)
+    out["status"] = "ok"
+    out["error"] = None
+    return out
+
+
+def check(record: dict, where: str) -> dict:
+    """Refuse a record the summary would refuse, before it is written."""
+    missing = [k for k in DEPLOYMENT_KEYS if k not in record]
+    if missing:
+        raise TinyEitError(f"{where}: profile lacks {', '.join(missing)}")
+    if record["status"] not in STATUSES:
+        raise TinyEitError(f"{where}: status {record['status']!r} not in {', '.join(STATUSES)}")
+    unknown = [k for k in record if k not in DEPLOYMENT_KEYS + EXTRA_KEYS]
+    if unknown:
+        raise TinyEitError(f"{where}: profile has unknown keys {', '.join(unknown)}")
+    return record
+
+
+def write_profile(record: dict, path: str | Path) -> None:
+    """Atomically, keys in contract order: equal runs give equal bytes."""
+    path = Path(path)
+    check(record, str(path))
+    ordered = {k: record[k] for k in DEPLOYMENT_KEYS + EXTRA_KEYS if k in record}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(ordered, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
