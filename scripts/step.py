@@ -1,0 +1,1 @@
+from tinyeit.compress import run_step; run_step(snakemake.params.step, snakemake.wildcards.get("chain", "baseline"), snakemake.config, snakemake.input.dataset, snakemake.params.prefix_dir, snakemake.params.out_dir)  # noqa: F821,E702
