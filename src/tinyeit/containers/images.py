@@ -1,0 +1,163 @@
+"""Toolchain images: built from `docker/<name>/Dockerfile`, tagged by the Dockerfile's hash.
+
+A tag that already exists is never rebuilt, so an image changes exactly when its Dockerfile does.
+The Dockerfiles start `FROM debian:bookworm-slim`; where that image is missing and cannot be
+pulled (no registry here), `bootstrap_base_image` makes it with debootstrap and `docker import`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tinyeit.containers.engine import EngineUnavailable, engine_available, HOW_TO_GET
+from tinyeit.errors import TinyEitError
+
+TOOLCHAINS = ("arm", "aarch64", "arduino", "esp-idf")
+BASE_IMAGE = "debian:bookworm-slim"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+_DEB822 = """Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+"""
+
+
+class ImageUnavailable(TinyEitError):
+    """A toolchain image could not be built (e.g. it needs the internet at build time)."""
+
+
+def docker_dir() -> Path:
+    """The repository's `docker/` folder (TINYEIT_DOCKER_DIR overrides, for tests and installs)."""
+    if os.environ.get("TINYEIT_DOCKER_DIR"):
+        return Path(os.environ["TINYEIT_DOCKER_DIR"])
+    repo = Path(__file__).resolve().parents[3] / "docker"
+    return repo if repo.is_dir() else Path.cwd() / "docker"
+
+
+def dockerfile_path(name: str) -> Path:
+    if name not in TOOLCHAINS:
+        raise TinyEitError(f"unknown toolchain image {name!r}; known: {', '.join(TOOLCHAINS)}")
+    path = docker_dir() / name / "Dockerfile"
+    if not path.is_file():
+        raise TinyEitError(f"toolchain image {name!r}: {path} does not exist")
+    return path
+
+
+def dockerfile_sha256(name: str) -> str:
+    return hashlib.sha256(dockerfile_path(name).read_bytes()).hexdigest()
+
+
+def image_tag(name: str) -> str:
+    """`tinyeit/<name>:<first 12 hex of sha256(Dockerfile)>`."""
+    return f"tinyeit/{name}:{dockerfile_sha256(name)[:12]}"
+
+
+def image_id(ref: str) -> str | None:
+    proc = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", ref],
+                          capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def _require_engine() -> None:
+    if not engine_available():
+        raise EngineUnavailable("no Docker engine answers; " + HOW_TO_GET)
+
+
+def bootstrap_base_image(tag: str = BASE_IMAGE, mirror: str = DEBIAN_MIRROR) -> str:
+    """Make `debian:bookworm-slim` from debootstrap (minbase) when it is absent and cannot be pulled."""
+    _require_engine()
+    if image_id(tag):
+        return image_id(tag)
+    pull = subprocess.run(["docker", "pull", tag], capture_output=True, text=True)
+    if pull.returncode == 0 and image_id(tag):
+        return image_id(tag)
+    if shutil.which("debootstrap") is None:
+        raise ImageUnavailable(f"{tag} is missing, `docker pull` failed ({pull.stderr.strip()[-200:]}) and "
+                               "debootstrap is not installed: `apt-get install debootstrap` (or `make host-deps` as root)")
+    if os.geteuid() != 0:
+        raise ImageUnavailable(f"{tag} is missing and cannot be pulled; debootstrap needs root: run "
+                               "`make host-deps` or `python -m tinyeit.containers.images base` as root")
+    with tempfile.TemporaryDirectory(prefix="tinyeit-rootfs-") as tmp:
+        root = Path(tmp) / "rootfs"
+        proc = subprocess.run(["debootstrap", "--variant=minbase", "bookworm", str(root), mirror],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ImageUnavailable(f"debootstrap bookworm failed: {proc.stdout[-600:]}{proc.stderr[-600:]}")
+        (root / "etc/apt/sources.list").unlink(missing_ok=True)
+        (root / "etc/apt/sources.list.d").mkdir(parents=True, exist_ok=True)
+        (root / "etc/apt/sources.list.d/debian.sources").write_text(_DEB822)
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for entry in (root / cache).glob("*"):
+                if entry.is_file():
+                    entry.unlink()
+        tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        imp = subprocess.run(["docker", "import", "--change", "CMD [\"bash\"]", "-", tag],
+                             stdin=tar.stdout, capture_output=True, text=True)
+        tar.stdout.close()
+        tar.wait()
+        if imp.returncode != 0 or tar.returncode != 0:
+            raise ImageUnavailable(f"docker import of the debootstrap rootfs as {tag} failed: {imp.stderr.strip()}")
+    return image_id(tag)
+
+
+def ensure_image(name: str, log=None) -> str:
+    """Return the tag of toolchain image `name`, building it (and the base image) when missing."""
+    tag = image_tag(name)
+    _require_engine()
+    if image_id(tag):
+        return tag
+    bootstrap_base_image()
+    dockerfile = dockerfile_path(name)
+    with tempfile.TemporaryDirectory(prefix=f"tinyeit-ctx-{name}-") as ctx:
+        shutil.copy(dockerfile, Path(ctx) / "Dockerfile")
+        proc = subprocess.run(["docker", "build", "--pull=false", "-t", tag, ctx],
+                              capture_output=True, text=True, env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    if log is not None:
+        Path(log).write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise ImageUnavailable(f"building toolchain image {name} ({dockerfile}) failed:\n{tail}")
+    return tag
+
+
+def write_stamp(name: str, stamp: Path) -> dict:
+    """Build image `name` if needed and record {"tag", "image_id", "dockerfile_sha256", "available"}.
+
+    An image that cannot be built here (arduino, esp-idf need the internet) is recorded as
+    unavailable with the reason instead of failing: its boards then report "toolchain_unavailable".
+    """
+    record = {"name": name, "dockerfile_sha256": dockerfile_sha256(name), "tag": image_tag(name)}
+    try:
+        tag = ensure_image(name)
+        record.update(available=True, image_id=image_id(tag), runner="docker", reason=None)
+    except EngineUnavailable as exc:
+        record.update(available=False, image_id=None, runner="local", reason=str(exc))
+    except ImageUnavailable as exc:
+        record.update(available=False, image_id=None, runner="docker", reason=str(exc))
+    stamp = Path(stamp)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    tmp = stamp.with_name(f".{stamp.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, stamp)
+    return record
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["base"]:
+        print(bootstrap_base_image())
+    else:
+        for n in sys.argv[1:]:
+            print(ensure_image(n))

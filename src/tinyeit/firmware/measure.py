@@ -1,0 +1,93 @@
+"""Read what a link produced: section sizes, region overflows, and a static stack estimate.
+
+The stack estimate walks GCC's -fcallgraph-info=su call graph from the entry point: the deepest
+chain of static frames, plus interrupt handlers and the exception frame on Cortex-M. Library
+functions outside the graph and indirect calls count as 0 bytes, which the record says.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+FLASH_SECTIONS = (".isr_vector", ".text", ".rodata", ".ARM.exidx", ".ARM.extab", ".init", ".fini",
+                  ".eh_frame", ".gcc_except_table", ".init_array", ".fini_array", ".preinit_array",
+                  ".tdata", ".data", ".data.rel.ro", ".got", ".got.plt", ".rela.plt", ".iplt",
+                  ".note.ABI-tag", ".note.gnu.property", ".plt", ".rela.iplt", "__libc_freeres_fn",
+                  "__libc_subfreeres", "__libc_IO_vtables", "__libc_atexit", "__libc_freeres_ptrs",
+                  ".stapsdt.base")
+RAM_SECTIONS = (".data", ".bss", ".tdata", ".tbss", ".got", ".got.plt", ".data.rel.ro", ".init_array",
+                ".fini_array", "__libc_subfreeres", "__libc_IO_vtables", "__libc_atexit", "__libc_freeres_ptrs")
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+
+
+def parse_size_a(text: str) -> dict[str, int]:
+    """`size -A` output -> {section: bytes}."""
+    sizes = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].startswith((".", "_")) and parts[1].isdigit():
+            sizes[parts[0]] = sizes.get(parts[0], 0) + int(parts[1])
+    return sizes
+
+
+def memory_use(sections: dict[str, int]) -> dict[str, int]:
+    """Flash (code + constants + .data's initial values) and static RAM (.data + .bss) bytes."""
+    flash = sum(size for name, size in sections.items() if name in FLASH_SECTIONS)
+    ram = sum(size for name, size in sections.items() if name in RAM_SECTIONS)
+    return {"flash_bytes": flash, "ram_static_bytes": ram, "stack_reserved_bytes": sections.get(".stack", 0)}
+
+
+def parse_overflows(linker_output: str) -> dict[str, int]:
+    """{'FLASH': n, 'RAM': m} from ld's "region `X' overflowed by N bytes" lines."""
+    found: dict[str, int] = {}
+    for region, amount in _OVERFLOW.findall(linker_output):
+        found[region] = max(found.get(region, 0), int(amount))
+    return found
+
+
+def parse_callgraph(texts: list[str]) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """Frames {function: static bytes} and calls {caller: callees} from .ci (VCG) files."""
+    frames: dict[str, int] = {}
+    calls: dict[str, set[str]] = {}
+    for text in texts:
+        for title, label in re.findall(r'node: \{ title: "([^"]+)" label: "([^"]*)"', text):
+            match = re.search(r"(\d+) bytes \((static|dynamic[^)]*)\)", label)
+            if match:
+                frames[title] = max(frames.get(title, 0), int(match.group(1)))
+        for src, dst in re.findall(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', text):
+            calls.setdefault(src, set()).add(dst)
+    return frames, calls
+
+
+def deepest_stack(frames: dict[str, int], calls: dict[str, set[str]], entry: str) -> tuple[int, bool]:
+    """(bytes of the deepest call chain from entry, whether it is exact: no recursion or unknowns)."""
+    exact = True
+    memo: dict[str, int] = {}
+
+    def walk(fn: str, on_path: frozenset) -> int:
+        nonlocal exact
+        if fn in on_path:
+            exact = False
+            return 0
+        if fn in memo:
+            return memo[fn]
+        if fn not in frames:
+            exact = False
+        below = [walk(callee, on_path | {fn}) for callee in sorted(calls.get(fn, ()))]
+        memo[fn] = frames.get(fn, 0) + max(below, default=0)
+        return memo[fn]
+
+    return walk(entry, frozenset()), exact
+
+
+def stack_estimate(ci_files: list[Path], entry: str, handlers: tuple[str, ...] = (),
+                   exception_frame: int = 0) -> dict:
+    """{"stack_estimate_bytes", "stack_estimate_exact"} for the program entered at `entry`."""
+    frames, calls = parse_callgraph([Path(p).read_text() for p in sorted(ci_files)])
+    depth, exact = deepest_stack(frames, calls, entry)
+    irq = 0
+    for handler in handlers:
+        d, e = deepest_stack(frames, calls, handler)
+        irq = max(irq, d + exception_frame)
+        exact = exact and e
+    return {"stack_estimate_bytes": depth + irq, "stack_estimate_exact": exact}

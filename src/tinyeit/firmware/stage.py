@@ -1,0 +1,120 @@
+"""Stage a firmware's sources into one folder: board sources, the generated model, the frames.
+
+Everything a build needs is copied (sorted, byte for byte) or generated here, so the build runs
+on relative paths in that folder only: same inputs, same bytes, whatever the folder is called.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from tinyeit.errors import TinyEitError
+
+MODEL_KEYS = ("TINYEIT_INPUT_SIZE", "TINYEIT_OUTPUT_SIZE", "TINYEIT_INPUT_TYPE", "TINYEIT_OUTPUT_TYPE",
+              "TINYEIT_ARENA_BYTES", "TINYEIT_WEIGHTS_BYTES")
+C_TYPES = {"int8_t": np.int8, "float": np.float32, "uint8_t": np.uint8, "int16_t": np.int16}
+
+
+def board_sources_dir(family: str) -> Path:
+    """The package-data folder of one board family's C sources."""
+    return Path(str(resources.files("tinyeit.firmware") / "boards" / family))
+
+
+def read_model_header(codegen_dir: Path) -> dict:
+    """The #defines of the generated model.h that the firmware needs; error names what is missing."""
+    header = Path(codegen_dir) / "model.h"
+    if not header.is_file():
+        raise TinyEitError(f"{header}: missing (the code generator writes model.h and model.c)")
+    text = header.read_text()
+    found = {}
+    for key in MODEL_KEYS:
+        match = re.search(rf"^\s*#\s*define\s+{key}\s+\(?\s*([A-Za-z0-9_]+)", text, re.M)
+        if not match:
+            raise TinyEitError(f"{header}: no `#define {key}`, required by the generated C API")
+        value = match.group(1)
+        found[key] = value if key.endswith("_TYPE") else int(value.rstrip("uUlL"), 0)
+    return found
+
+
+def model_source_files(codegen_dir: Path) -> list[Path]:
+    """Every .c/.h of the generator's output folder, sorted by name."""
+    files = sorted(p for p in Path(codegen_dir).iterdir() if p.suffix in (".c", ".h") and p.is_file())
+    if not any(p.name == "model.c" for p in files):
+        raise TinyEitError(f"{codegen_dir}: no model.c (the code generator's output folder)")
+    return files
+
+
+def _c_literal(value, ctype: str) -> str:
+    if ctype == "float":
+        return float(value).hex() + "f" if np.isfinite(value) else "0.0f"
+    return str(int(value))
+
+
+def frames_source(frames_npz: Path, model: dict, n_frames: int) -> tuple[str, str, int]:
+    """(tinyeit_frames.h, tinyeit_frames.c, n) embedding the first n_frames of frames.npz's `input`."""
+    with np.load(frames_npz) as data:
+        if "input" not in data:
+            raise TinyEitError(f"{frames_npz}: no `input` array (the deployment test frames)")
+        inputs = np.asarray(data["input"])
+    ctype = model["TINYEIT_INPUT_TYPE"]
+    size = model["TINYEIT_INPUT_SIZE"]
+    want = C_TYPES.get(ctype)
+    if want is None:
+        raise TinyEitError(f"model.h: TINYEIT_INPUT_TYPE {ctype!r} is not one of {sorted(C_TYPES)}")
+    if inputs.dtype != want:
+        raise TinyEitError(f"{frames_npz}: `input` is {inputs.dtype} but the model's input is {ctype}")
+    inputs = inputs.reshape(len(inputs), -1)
+    if inputs.shape[1] != size:
+        raise TinyEitError(f"{frames_npz}: `input` frames have {inputs.shape[1]} values, "
+                           f"the model's TINYEIT_INPUT_SIZE is {size}")
+    n = min(int(n_frames), len(inputs))
+    if n < 1:
+        raise TinyEitError(f"{frames_npz}: no frames to embed")
+    header = ("/* Test frames embedded in the firmware (generated from frames.npz). */\n"
+              "#ifndef TINYEIT_FRAMES_H\n#define TINYEIT_FRAMES_H\n#include <stdint.h>\n#include \"model.h\"\n"
+              f"#define TINYEIT_N_FRAMES {n}u\n"
+              "extern const TINYEIT_INPUT_TYPE tinyeit_frames[TINYEIT_N_FRAMES][TINYEIT_INPUT_SIZE];\n#endif\n")
+    rows = []
+    for frame in inputs[:n]:
+        values = [_c_literal(v, ctype) for v in frame]
+        lines = [", ".join(values[k:k + 8]) for k in range(0, len(values), 8)]
+        rows.append("    {\n        " + ",\n        ".join(lines) + "\n    }")
+    source = ("/* Test frames embedded in the firmware (generated from frames.npz). */\n"
+              "#include \"tinyeit_frames.h\"\n\n"
+              "const TINYEIT_INPUT_TYPE tinyeit_frames[TINYEIT_N_FRAMES][TINYEIT_INPUT_SIZE] = {\n"
+              + ",\n".join(rows) + "\n};\n")
+    return header, source, n
+
+
+def board_header(board: str, clock_hz: int) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_]+", board):
+        raise TinyEitError(f"board {board!r}: a board key must be letters, digits and '_'")
+    return ("/* The board this firmware was built for (generated). */\n"
+            "#ifndef TINYEIT_BOARD_H\n#define TINYEIT_BOARD_H\n"
+            f"#define TINYEIT_BOARD \"{board}\"\n#define TINYEIT_CLOCK_HZ {int(clock_hz)}u\n#endif\n")
+
+
+def stage_sources(dest: Path, board: str, clock_hz: int, family_dirs: list[str], codegen_dir: Path,
+                  frames_npz: Path, n_frames: int, exclude: tuple[str, ...] = ()) -> dict:
+    """Fill `dest` with the harness, the families' sources, the model and the frames; return model.h's values."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    model = read_model_header(codegen_dir)
+    for family in ["common", *family_dirs]:
+        for src in sorted(board_sources_dir(family).iterdir()):
+            if src.is_file() and src.suffix in (".c", ".h", ".ld") and src.name not in exclude:
+                shutil.copyfile(src, dest / src.name)
+    for src in model_source_files(codegen_dir):
+        if (dest / src.name).exists():
+            raise TinyEitError(f"{src}: the name clashes with a firmware source of the same name")
+        shutil.copyfile(src, dest / src.name)
+    header, source, n = frames_source(frames_npz, model, n_frames)
+    (dest / "tinyeit_frames.h").write_text(header)
+    (dest / "tinyeit_frames.c").write_text(source)
+    (dest / "tinyeit_board.h").write_text(board_header(board, clock_hz))
+    model["n_frames"] = n
+    return model
