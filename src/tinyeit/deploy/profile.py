@@ -100,6 +100,11 @@ def outputs_equal(run: Run, expected: list[bytes]) -> bool:
     return all(frame.output == want for frame, want in zip(run.frames, expected))
 
 
+def _sig(value: float) -> float:
+    """Nine significant digits: stable text in JSON, and no loss for sub-microsecond figures."""
+    return float(f"{value:.9g}")
+
+
 def _stats(values: list[int]) -> tuple[int, int, int]:
     return min(values), int(statistics.median_low(values)), max(values)
 
@@ -122,19 +127,19 @@ def measured(record: dict, board: Board, run: Run, expected: list[bytes], *,
     if instructions is not None:
         lo, mid, hi = _stats(instructions)
         out.update(instructions_per_inference=mid, instructions_min=lo, instructions_median=mid,
-                   instructions_max=hi, latency_ms=round(mid / board.clock_hz * 1e3, 6),
+                   instructions_max=hi, latency_ms=_sig(mid / board.clock_hz * 1e3),
                    latency_is_estimate=True)
     elif tick_hz:
         lo, mid, hi = _stats([f.ticks for f in run.frames])
-        out.update(latency_ms=round(mid / tick_hz * 1e3, 6), latency_is_estimate=False)
+        out.update(latency_ms=_sig(mid / tick_hz * 1e3), latency_is_estimate=False)
     else:
         raise TinyEitError(f"board {board.key}: neither instruction counts nor a tick rate given")
     if energy_uj is not None:
-        out.update(energy_uj=round(energy_uj, 6), energy_is_estimate=False,
+        out.update(energy_uj=_sig(energy_uj), energy_is_estimate=False,
                    power_source=energy_source or "power meter")
     else:
         # mW x ms = uJ
-        out.update(energy_uj=round(board.active_power_mw * out["latency_ms"], 6),
+        out.update(energy_uj=_sig(board.active_power_mw * out["latency_ms"]),
                    energy_is_estimate=True, power_source=board.power_source)
     out["outputs_match_host"] = outputs_equal(run, expected)
     out["status"] = "ok"

@@ -103,9 +103,17 @@ def read_run(link, board: Board, port: str, variant: str, timeout_s: float,
                       "frame(s) and no END line")
 
 
-def reset_esp32(link, pulse_s: float = 0.1) -> None:
-    """Pull EN low through RTS (as esptool does) so the run starts after the port is open."""
-    link.dtr = False
-    link.rts = True
-    time.sleep(pulse_s)
-    link.rts = False
+def reset_esp32(link, pulse_s: float = 0.1) -> bool:
+    """Pull EN low through RTS (as esptool does) so the run starts after the port is open.
+
+    A port without modem lines cannot reset the board; the firmware's start-up delay then has to
+    do (False is returned).
+    """
+    try:
+        link.dtr = False
+        link.rts = True
+        time.sleep(pulse_s)
+        link.rts = False
+    except OSError:
+        return False
+    return True
