@@ -91,8 +91,7 @@ def _legend(ax, title: str | None = None) -> None:
               title_fontsize=8, frameon=False, borderaxespad=0.0)
 
 
-@_with_defaults
-def accuracy_vs_size_png(summary: Summary) -> bytes:
+def accuracy_vs_size_figure(summary: Summary):
     """CV accuracy (mean, std bars) against .tflite size on a log axis, Pareto front drawn."""
     styles = _styles(summary)
     fig = _figure(9.5, 5.5)
@@ -112,7 +111,7 @@ def accuracy_vs_size_png(summary: Summary) -> bytes:
     ax.set_title("Accuracy against model size (error bars: CV std)")
     ax.grid(True, which="both", alpha=0.3)
     _legend(ax, "variant")
-    return _png(fig)
+    return fig
 
 
 def _board_points(summary: Summary, board: str) -> tuple[list[tuple[dict, float]], str | None]:
@@ -140,8 +139,7 @@ def board_x_label(summary: Summary, board: str, kind: str | None) -> str:
     return "latency per inference (ms, measured, log scale)"
 
 
-@_with_defaults
-def board_latency_png(summary: Summary, board: str) -> bytes:
+def board_latency_figure(summary: Summary, board: str):
     """Latency (or instructions) per inference against accuracy on one board."""
     styles = _styles(summary)
     points, kind = _board_points(summary, board)
@@ -154,7 +152,7 @@ def board_latency_png(summary: Summary, board: str) -> bytes:
                 va="center", fontsize=13, transform=ax.transAxes)
         ax.set_xticks([])
         ax.set_yticks([])
-        return _png(fig)
+        return fig
     for v, cost in points:
         st = styles[v["name"]]
         ax.errorbar(cost, 100 * v["accuracy_cv_mean"], yerr=100 * v["accuracy_cv_std"],
@@ -169,11 +167,10 @@ def board_latency_png(summary: Summary, board: str) -> bytes:
     ax.set_ylabel("cross-validation accuracy (%)")
     ax.grid(True, which="both", alpha=0.3)
     _legend(ax, "variant (status ok)")
-    return _png(fig)
+    return fig
 
 
-@_with_defaults
-def gains_png(summary: Summary) -> bytes:
+def gains_figure(summary: Summary):
     """Size, latency and energy gain of every variant against the baseline, percent bars."""
     from tinyeit.report.tables import gains_table
 
@@ -195,9 +192,9 @@ def gains_png(summary: Summary) -> bytes:
         series_color[f"{b}_energy_gain_pct"] = cmap((2 + i) % 10)
     n = len(names)
     height_in = 2.2 + 0.42 * n
-    axes_height_in = 0.42 * n + 0.4
     fig = _figure(15, height_in)
     axes = fig.subplots(1, len(panels), sharey=True)
+    axes_height_in = height_in * (1 - 1.3 / height_in)
     ys = list(range(n))
     for ax, (title, series) in zip(axes, panels):
         k = max(len(series), 1)
@@ -229,5 +226,47 @@ def gains_png(summary: Summary) -> bytes:
     axes[0].invert_yaxis()
     fig.suptitle("Gain of every variant against the baseline (negative = smaller / faster / "
                  "less energy)", fontsize=11)
-    fig.tight_layout()
-    return _png(fig)
+    fig.subplots_adjust(wspace=0.25, top=1 - 0.9 / height_in, bottom=0.4 / height_in,
+                        left=0.05, right=0.98)
+    return fig
+
+
+@_with_defaults
+def accuracy_vs_size_png(summary: Summary) -> bytes:
+    return _png(accuracy_vs_size_figure(summary))
+
+
+@_with_defaults
+def board_latency_png(summary: Summary, board: str) -> bytes:
+    return _png(board_latency_figure(summary, board))
+
+
+@_with_defaults
+def gains_png(summary: Summary) -> bytes:
+    return _png(gains_figure(summary))
+
+
+def overlapping_texts(fig) -> list[tuple[str, str]]:
+    """Pairs of visible, non-empty texts of a drawn figure whose boxes overlap.
+
+    The report's readability check: tick labels, axis labels, titles and legend entries must
+    not sit on each other.
+    """
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for t in fig.findobj(Text):
+        if not t.get_visible() or not t.get_text().strip():
+            continue
+        if t.axes is not None and not t.axes.get_visible():
+            continue
+        boxes.append((t.get_text(), t.get_window_extent(renderer)))
+    clashes = []
+    for i, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[i + 1:]:
+            if a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 \
+                    and b.y0 < a.y1 - 0.5:
+                clashes.append((ta, tb))
+    return clashes

@@ -1,0 +1,200 @@
+"""The report's numbers, recommendation and errors, from the hand-made summary."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from test_report_data import small_summary
+
+from tinyeit import cli
+from tinyeit.report import render_report
+from tinyeit.report.analysis import pareto_front, size_pareto
+from tinyeit.report.build import report_files
+from tinyeit.report.recommend import format_recommendation, recommend
+from tinyeit.report.summary import SummaryError, load_summary, parse_summary
+
+FINAL = "baseline+kd+fp+ptq_int8"
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    (root / "summary.json").write_text(json.dumps(small_summary()))
+    render_report(root / "summary.json", root / "out")
+    return root / "out"
+
+
+def read_csv(path):
+    return list(csv.DictReader(io.StringIO(path.read_text())))
+
+
+def by(rows, key):
+    return {r[key]: r for r in rows}
+
+
+def test_writes_every_file(rendered):
+    names = report_files(["esp32", "nano33ble", "nicla_sense", "rpi4"])
+    assert sorted(p.name for p in rendered.iterdir()) == sorted(names)
+
+
+def test_variants_csv_gains_by_hand(rendered):
+    rows = by(read_csv(rendered / "variants.csv"), "name")
+    assert list(rows) == ["baseline", "baseline+prune", "baseline+ptq_int8", "baseline+kd+fp",
+                          FINAL]
+    final = rows[FINAL]
+    assert float(final["tflite_bytes"]) == 10_000
+    assert float(final["size_gain_pct"]) == pytest.approx(100 * (10_000 - 280_000) / 280_000)
+    assert float(final["accuracy_drop_points"]) == pytest.approx(8.0)
+    assert float(final["host_latency_gain_pct"]) == pytest.approx(-95.0)
+    assert final["steps"] == "baseline+kd+fp+ptq_int8"
+    assert float(rows["baseline"]["size_gain_pct"]) == 0.0
+    assert rows["baseline+prune"]["pareto_size_accuracy"] == "false"
+    assert rows["baseline"]["pareto_size_accuracy"] == "true"
+
+
+def test_gains_csv_per_board(rendered):
+    rows = by(read_csv(rendered / "gains.csv"), "variant")
+    assert float(rows["baseline+ptq_int8"]["nano33ble_latency_gain_pct"]) == pytest.approx(-60)
+    assert float(rows[FINAL]["nano33ble_energy_gain_pct"]) == pytest.approx(-90)
+    assert float(rows["baseline+kd+fp"]["size_gain_pct"]) == pytest.approx(-600 / 7)
+    # The baseline does not fit the Nicla: no gain there; esp32 and rpi4 have no figures.
+    assert rows[FINAL]["nicla_sense_latency_gain_pct"] == ""
+    assert rows[FINAL]["esp32_latency_gain_pct"] == "" == rows[FINAL]["rpi4_energy_gain_pct"]
+
+
+def test_deployments_csv_marks_absent_pairs(rendered):
+    rows = read_csv(rendered / "deployments.csv")
+    assert len(rows) == 5 * 4
+    status = {(r["board"], r["variant"]): r["status"] for r in rows}
+    assert status[("rpi4", "baseline")] == "not profiled"
+    assert status[("nicla_sense", "baseline")] == "does_not_fit"
+    assert status[("esp32", FINAL)] == "toolchain_unavailable"
+    nano = {r["variant"]: r for r in rows if r["board"] == "nano33ble"}
+    assert float(nano[FINAL]["latency_ms"]) == 2.0
+    assert float(nano[FINAL]["energy_uj"]) == pytest.approx(2.0 * 9.9)
+    assert float(nano[FINAL]["latency_gain_pct"]) == pytest.approx(-90)
+
+
+def test_paper_table(rendered):
+    rows = by(read_csv(rendered / "paper.csv"), "figure")
+    size = rows["model size"]
+    assert float(size["paper_gain"]) == -98.8
+    assert float(size["run_baseline"]) == pytest.approx(871.58)
+    assert float(size["run_final"]) == pytest.approx(10.0)
+    assert float(size["run_gain"]) == pytest.approx(100 * (10_000 - 871_580) / 871_580)
+    assert size["agreement"].startswith("agrees")
+    acc = rows["accuracy (CV mean)"]
+    assert float(acc["run_gain"]) == pytest.approx(-8.0)
+    assert "not comparable" in acc["agreement"] and "synthetic" in acc["agreement"]
+    nano = rows["Nano 33 BLE Sense inference time"]
+    assert float(nano["run_gain"]) == pytest.approx(-90)
+    assert nano["basis"].startswith("estimated")
+    assert "differs" in nano["agreement"]
+    assert rows["Nano 33 BLE Sense average power"]["basis"].startswith("estimated")
+    assert rows["Raspberry Pi 4 inference time"]["run_text"] == "not profiled"
+    assert rows["PC inference time"]["basis"].startswith("measured")
+    html = (rendered / "index.html").read_text()
+    assert "data source differs" in html.lower() or "Data source differs" in html
+
+
+def test_paper_table_real_data_has_no_synthetic_note(tmp_path):
+    (tmp_path / "s.json").write_text(json.dumps(small_summary(source="chemnitz_xlsx")))
+    render_report(tmp_path / "s.json", tmp_path / "out")
+    rows = by(read_csv(tmp_path / "out" / "paper.csv"), "figure")
+    assert rows["accuracy (CV mean)"]["agreement"].startswith("agrees")
+    assert "Synthetic data" not in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_recommend_picks_most_accurate_fitting_variant():
+    summary = parse_summary(small_summary())
+    nicla = recommend(summary, "nicla_sense")
+    assert nicla.choice == "baseline+ptq_int8"
+    assert nicla.pareto == (FINAL, "baseline+kd+fp", "baseline+ptq_int8")
+    assert nicla.candidate("baseline").reasons == ("does not fit the board (deploy stage)",)
+    assert recommend(summary, "nicla", max_latency_ms=6).choice == "baseline+kd+fp"
+    assert recommend(summary, "nicla", max_latency_ms=1.5).choice is None
+    assert recommend(summary, "nicla", max_accuracy_drop=0.03, max_latency_ms=6).choice is None
+    assert recommend(summary, "nano33ble").choice == "baseline"
+    assert recommend(summary, "esp32").choice is None
+    assert recommend(summary, "rpi4").pareto == ()
+
+
+def test_recommend_enforces_board_limits_and_drop_bound():
+    data = small_summary()
+    for d in data["deployments"]:
+        if d["board"] == "nano33ble" and d["variant"] in ("baseline", "baseline+prune"):
+            d["ram_bytes"] = 300_000          # over the Nano's 262,144 B
+    summary = parse_summary(data)
+    rec = recommend(summary, "nano33ble")
+    assert rec.choice == "baseline+ptq_int8"
+    assert "RAM 300000 B > 262144 B" in rec.candidate("baseline").reasons
+    assert recommend(summary, "nano33ble", max_accuracy_drop=0.0).choice is None
+    # The summary's own bound applies when none is given.
+    data["report"]["max_accuracy_drop"] = 0.05
+    assert recommend(parse_summary(data), "nano33ble").max_accuracy_drop == 0.05
+
+
+def test_recommend_cli_prints_the_same(tmp_path, capsys):
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(small_summary()))
+    assert cli.main(["recommend", "--summary", str(path), "--board", "nicla_sense",
+                     "--max-drop", "0.03"]) == 0
+    out = capsys.readouterr().out
+    expected = format_recommendation(recommend(load_summary(path), "nicla_sense",
+                                               max_accuracy_drop=0.03))
+    assert out == expected
+    assert "recommended: baseline+ptq_int8" in out and "drop <= 3.00 points" in out
+    assert cli.main(["recommend", "--summary", str(path), "--board", "uno"]) == 2
+    assert "unknown board 'uno'" in capsys.readouterr().err
+
+
+def test_pareto_front():
+    pts = [(1, 0.5), (2, 0.7), (2, 0.6), (3, 0.7), (4, 0.9)]
+    front = pareto_front(pts, lambda p: p[0], lambda p: p[1])
+    assert front == [(1, 0.5), (2, 0.7), (4, 0.9)]
+    assert size_pareto(parse_summary(small_summary())) == [
+        FINAL, "baseline+kd+fp", "baseline+ptq_int8", "baseline"]
+
+
+def test_without_deployments_renders_not_profiled(tmp_path):
+    data = small_summary()
+    del data["deployments"]
+    (tmp_path / "s.json").write_text(json.dumps(data))
+    render_report(tmp_path / "s.json", tmp_path / "out")
+    rows = read_csv(tmp_path / "out" / "deployments.csv")
+    assert {r["status"] for r in rows} == {"not profiled"}
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert "not profiled" in html and "Recommended: none" in html
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["variants"].pop(0), "no variant named 'baseline'"),
+    (lambda d: d["variants"][2].update(tflite_bytes="big"),
+     "variant 'baseline+ptq_int8': key 'tflite_bytes' is 'big'"),
+    (lambda d: d["variants"][1].pop("accuracy_cv_mean"),
+     "variant 'baseline+prune': key 'accuracy_cv_mean' is missing"),
+    (lambda d: d["deployments"][0].update(status="great"),
+     "deployment of 'baseline' on board 'nano33ble': status 'great'"),
+    (lambda d: d["deployments"][0].update(variant="nope"),
+     "deployment of 'nope' on board 'nano33ble': variant is not in 'variants'"),
+    (lambda d: d.pop("variants"), "key 'variants' is missing"),
+])
+def test_bad_summary_names_what_is_wrong(tmp_path, mutate, message):
+    data = small_summary()
+    mutate(data)
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SummaryError) as err:
+        render_report(path, tmp_path / "out")
+    assert message in str(err.value) and str(path) in str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_summary(tmp_path):
+    with pytest.raises(SummaryError, match="cannot read"):
+        load_summary(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(SummaryError, match="not valid JSON"):
+        load_summary(tmp_path / "bad.json")
