@@ -131,6 +131,13 @@ def test_recommend_enforces_board_limits_and_drop_bound():
     assert rec.choice == "baseline+ptq_int8"
     assert "RAM 300000 B > 262144 B" in rec.candidate("baseline").reasons
     assert recommend(summary, "nano33ble", max_accuracy_drop=0.0).choice is None
+    # A firmware whose outputs disagree with LiteRT is never recommended.
+    for d in data["deployments"]:
+        if d["board"] == "nano33ble" and d["variant"] == "baseline+ptq_int8":
+            d["outputs_match_host"] = False
+    rec = recommend(parse_summary(data), "nano33ble")
+    assert rec.choice == "baseline+kd+fp"
+    assert rec.candidate("baseline+ptq_int8").reasons == ("board outputs differ from LiteRT's",)
     # The summary's own bound applies when none is given.
     data["report"]["max_accuracy_drop"] = 0.05
     assert recommend(parse_summary(data), "nano33ble").max_accuracy_drop == 0.05

@@ -68,7 +68,7 @@ def _recommendation_html(summary: Summary, rec: Recommendation) -> str:
     if rec.max_latency_ms is not None:
         bounds.append(f"latency &le; {rec.max_latency_ms:.4g} ms")
     out = [f'<div class="card" id="rec-{escape(rec.board)}">',
-           f"<h3>{escape(rec.board_name)} (<code>{escape(rec.board)}</code>)</h3>",
+           f"<h3>{escape(summary.board_title(rec.board))}</h3>",
            f"<p>Limits: {lim}. Bounds: {', '.join(bounds) or 'none'}.</p>"]
     if rec.choice:
         c = rec.candidate(rec.choice)
@@ -195,8 +195,8 @@ def render_html(summary: Summary, summary_sha256: str, tables: dict[str, Table],
     parts.append('<h2 id="boards">Boards</h2>')
     parts.append(_matrix_html(summary))
     for board in summary.board_keys:
-        parts.append(f'<h3 id="board-{escape(board)}">{escape(summary.board_name(board))} '
-                     f"(<code>{escape(board)}</code>)</h3>")
+        parts.append(f'<h3 id="board-{escape(board)}">{escape(summary.board_title(board))}'
+                     "</h3>")
         parts.append(_img(pngs[f"latency_{board}.png"],
                           f"{board}: accuracy against {board_x_label(summary, board, None)}"))
 

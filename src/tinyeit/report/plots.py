@@ -145,7 +145,7 @@ def board_latency_figure(summary: Summary, board: str):
     points, kind = _board_points(summary, board)
     fig = _figure(9.5, 5.5)
     ax = fig.add_subplot()
-    title = f"{summary.board_name(board)} ({board}): accuracy against inference cost"
+    title = f"{summary.board_title(board)}: accuracy against inference cost"
     ax.set_title(title)
     if not points:
         ax.text(0.5, 0.5, f"not profiled: no variant ran on {board}", ha="center",

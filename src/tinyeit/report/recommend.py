@@ -35,7 +35,7 @@ class Candidate:
 @dataclass(frozen=True)
 class Recommendation:
     board: str
-    board_name: str
+    board_title: str
     max_accuracy_drop: float | None
     max_latency_ms: float | None
     choice: str | None
@@ -66,6 +66,8 @@ def _fit_reasons(dep: dict[str, Any] | None, limits: dict[str, Any]) -> tuple[bo
     if status != "ok":
         return False, [f"deployment status {status}"]
     reasons = []
+    if dep.get("outputs_match_host") is False:
+        reasons.append("board outputs differ from LiteRT's")
     for key, what in (("flash_bytes", "flash"), ("ram_bytes", "RAM")):
         limit = limits.get(key) or 0
         used = dep.get(key)
@@ -115,7 +117,7 @@ def recommend(summary: Summary, board: str, max_accuracy_drop: float | None = No
     fitting = [c for c in candidates if c.fits and c.cost is not None]
     front = pareto_front(fitting, lambda c: c.cost, lambda c: c.accuracy)
     return Recommendation(
-        board=board, board_name=summary.board_name(board),
+        board=board, board_title=summary.board_title(board),
         max_accuracy_drop=max_accuracy_drop, max_latency_ms=max_latency_ms,
         choice=eligible[0].variant if eligible else None, candidates=tuple(candidates),
         pareto=tuple(c.variant for c in front))
@@ -128,7 +130,7 @@ def format_recommendation(rec: Recommendation) -> str:
         bounds.append(f"accuracy drop <= {100 * rec.max_accuracy_drop:.2f} points")
     if rec.max_latency_ms is not None:
         bounds.append(f"latency <= {rec.max_latency_ms:.4g} ms")
-    lines = [f"board: {rec.board} ({rec.board_name})",
+    lines = [f"board: {rec.board_title}",
              f"bounds: {', '.join(bounds) if bounds else 'none'}; must fit flash and RAM"]
     if rec.choice:
         c = rec.candidate(rec.choice)

@@ -71,6 +71,11 @@ class Summary:
     def board_name(self, key: str) -> str:
         return str(self.boards.get(key, {}).get("name") or key)
 
+    def board_title(self, key: str) -> str:
+        """"Arduino Nicla Sense ME (nicla_sense)", or just the key when it is the name."""
+        name = self.board_name(key)
+        return key if name == key else f"{name} ({key})"
+
     def deployment(self, variant: str, board: str) -> dict[str, Any] | None:
         for d in self.deployments:
             if d["variant"] == variant and d["board"] == board:

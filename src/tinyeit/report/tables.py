@@ -115,7 +115,8 @@ def variants_table(summary: Summary) -> Table:
         Column("host_latency_ms_mean", "host latency (ms)", fmt_float),
         Column("host_latency_ms_std", "host latency std (ms)", fmt_float),
         Column("size_gain_pct", ".tflite size gain (%)", fmt_gain),
-        Column("accuracy_drop_points", "accuracy drop (points)", fmt_gain),
+        Column("accuracy_drop_points", "accuracy drop (points)",
+               lambda x: "" if x is None else f"{x:.2f}"),
         Column("host_latency_gain_pct", "host latency gain (%)", fmt_gain),
         Column("pareto_size_accuracy", "Pareto (size/accuracy)", fmt_bool),
     ]
