@@ -11,7 +11,10 @@ import json
 import os
 import shutil
 import subprocess
+import re
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from tinyeit.containers.engine import EngineUnavailable, engine_available, HOW_TO_GET
@@ -112,12 +115,45 @@ def bootstrap_base_image(tag: str = BASE_IMAGE, mirror: str = DEBIAN_MIRROR) -> 
     return image_id(tag)
 
 
+def needed_hosts(name: str) -> list[str]:
+    """URLs a Dockerfile downloads from at build time, from its `# needs-network: URL ...` lines."""
+    urls = []
+    for line in dockerfile_path(name).read_text().splitlines():
+        if line.startswith("# needs-network:"):
+            urls += line.split(":", 1)[1].split()
+    return urls
+
+
+def _probe(url: str, timeout: float = 5.0) -> str | None:
+    """None when `url` answers (any HTTP status), else why not."""
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout)
+    except urllib.error.HTTPError:
+        return None
+    except (urllib.error.URLError, OSError) as exc:
+        return str(getattr(exc, "reason", exc))
+    return None
+
+
+def _build_failure(name: str, dockerfile: Path, output: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    lines = [ln for ln in text.strip().splitlines()
+             if ln.strip() and not ln.lstrip().startswith(("DEPRECATED", "BuildKit", "environment-variable",
+                                                           "Removing intermediate", "---> Running"))]
+    return f"building toolchain image {name} ({dockerfile}) failed:\n" + "\n".join(lines[-12:])
+
+
 def ensure_image(name: str, log=None) -> str:
     """Return the tag of toolchain image `name`, building it (and the base image) when missing."""
     tag = image_tag(name)
     _require_engine()
     if image_id(tag):
         return tag
+    for url in needed_hosts(name):
+        why = _probe(url)
+        if why is not None:
+            raise ImageUnavailable(f"toolchain image {name} downloads from {url} at build time, which is "
+                                   f"unreachable from this machine ({why})")
     bootstrap_base_image()
     dockerfile = dockerfile_path(name)
     with tempfile.TemporaryDirectory(prefix=f"tinyeit-ctx-{name}-") as ctx:
@@ -127,8 +163,7 @@ def ensure_image(name: str, log=None) -> str:
     if log is not None:
         Path(log).write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise ImageUnavailable(f"building toolchain image {name} ({dockerfile}) failed:\n{tail}")
+        raise ImageUnavailable(_build_failure(name, dockerfile, proc.stdout + proc.stderr))
     return tag
 
 

@@ -92,6 +92,7 @@ def _fresh(out_dir: Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in ("src", "build", "project", "sketch"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
+    shutil.rmtree(out_dir / "arduino", ignore_errors=True)
     for old in ("build.json", "firmware.elf", "firmware.bin", "firmware.hex", "firmware", "firmware.map"):
         (out_dir / old).unlink(missing_ok=True)
     (out_dir / "build").mkdir()
@@ -212,19 +213,16 @@ def arduino_sketch(board: str, board_cfg: dict, src: Path, out_dir: Path, stamp_
         return dict(info, status="toolchain_unavailable", reason=f"board {board} has no fqbn in the config")
     if not stamp.get("available"):
         return dict(info, status="toolchain_unavailable", reason=stamp.get("reason"))
-    build = out_dir / "build" / "arduino"
-    build.mkdir(parents=True, exist_ok=True)
-    proc = containers.run("arduino", ["arduino-cli", "compile", "--fqbn", fqbn, "--output-dir", str(build),
+    compiled = out_dir / "arduino"
+    shutil.rmtree(compiled, ignore_errors=True)
+    proc = containers.run("arduino", ["arduino-cli", "compile", "--fqbn", fqbn, "--output-dir", str(compiled),
                                       "--build-path", str(out_dir / "build" / "arduino-build"), str(sketch)],
                           mounts_ro=[sketch], out_dir=out_dir, workdir=out_dir, timeout=1800)
     if proc.returncode != 0:
         raise FirmwareBuildError(f"arduino-cli compile --fqbn {fqbn} for board {board} failed:\n"
                                  + "\n".join((proc.stdout + proc.stderr).splitlines()[-20:]))
-    files = {}
-    for path in sorted(build.iterdir()):
-        if path.suffix in (".bin", ".hex", ".elf"):
-            os.replace(path, out_dir / f"sketch.{path.name.split('.', 1)[1]}")
-            files[f"sketch.{path.name.split('.', 1)[1]}"] = _sha256(out_dir / f"sketch.{path.name.split('.', 1)[1]}")
+    files = {f"arduino/{p.name}": _sha256(p) for p in sorted(compiled.iterdir()) if p.is_file()}
+    info["input_dir"] = "arduino"
     return dict(info, status="ok", files=files)
 
 
@@ -306,7 +304,8 @@ def build_esp32(board: str, board_cfg: dict, variant: str, codegen_dir: Path, fr
         files[name] = _sha256(out_dir / name)
     record.update(status="ok", reason=None, flash_bytes=(out_dir / "firmware.bin").stat().st_size,
                   ram_static_bytes=sizes["ram_static_bytes"], ram_bytes=sizes["ram_static_bytes"],
-                  image="firmware.bin", sha256=files["firmware.bin"], files=files,
+                  image="firmware.bin", sha256=files["firmware.bin"], files=files, merged_bin="firmware.bin",
+                  flash_images=[{"offset": 0, "path": "firmware.bin"}],
                   toolchain=_toolchain("esp-idf", stamp, build_dir))
     shutil.rmtree(build_dir)
     _write_json(out_dir / "build.json", record)
