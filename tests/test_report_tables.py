@@ -205,3 +205,43 @@ def test_unreadable_summary(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(SummaryError, match="not valid JSON"):
         load_summary(tmp_path / "bad.json")
+
+
+def test_renders_what_the_summary_stage_writes(tmp_path):
+    """The contract end to end: tinyeit.summary.write's output is the report's input."""
+    from tinyeit import summary as summary_stage
+
+    def write(path, data):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data))
+        return str(path)
+
+    dataset = write(tmp_path / "dataset.json", {"source": "synthetic", "n_frames": 800,
+                                                "n_features": 40, "n_classes": 10,
+                                                "sha256": "ab" * 32})
+    dirs, deployments = {}, []
+    for name, size, acc, instr in (("baseline", 280_000, 0.8, 900_000),
+                                   (FINAL, 10_000, 0.7, 300_000)):
+        d = tmp_path / "tflite" / name
+        write(d / "metrics.json", {"params": 1, "nonzero_params": 1, "macs": 1,
+                                   "keras_bytes": 3 * size, "tflite_bytes": size,
+                                   "tflite_gzip_bytes": size, "host_latency_ms_mean": 0.1,
+                                   "host_latency_ms_std": 0.01})
+        write(d / "accuracy.json", {"accuracy_cv_mean": acc, "accuracy_cv_std": 0.01,
+                                    "accuracy_test": acc})
+        dirs[name] = str(d)
+        dep = {k: None for k in summary_stage.DEPLOYMENT_KEYS}
+        dep.update(variant=name, board="nicla_sense", transport="emulator", status="ok",
+                   instructions_per_inference=instr, flash_bytes=size, ram_bytes=10_000)
+        deployments.append(write(tmp_path / "deploy" / name / "profile.json", dep))
+    config = {"boards": {"nicla_sense": {"alias": "nicla", "clock_hz": 64_000_000,
+                                         "flash_bytes": 524_288, "ram_bytes": 65_536}},
+              "report": {"max_accuracy_drop": 0.2, "max_latency_ms": None}}
+    summary_stage.write(config, dataset, dirs, deployments, tmp_path / "summary.json")
+    render_report(tmp_path / "summary.json", tmp_path / "out")
+    gains = by(read_csv(tmp_path / "out" / "gains.csv"), "variant")
+    # No latency in these deployments: the board gain is on instructions.
+    assert float(gains[FINAL]["nicla_sense_latency_gain_pct"]) == pytest.approx(-200 / 3)
+    rec = recommend(load_summary(tmp_path / "summary.json"), "nicla")
+    assert rec.choice == "baseline" and rec.pareto == (FINAL, "baseline")
+    assert "300,000 instructions" in (tmp_path / "out" / "index.html").read_text()
