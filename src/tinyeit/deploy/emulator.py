@@ -113,11 +113,16 @@ def build_plugin(out_dir: str | Path) -> Path:
 
 
 def run_cortex_m(elf: str | Path, timeout_s: float) -> EmulatorRun:
-    """The ELF on mps2-an386 under -icount shift=0; ticks in its output are instructions."""
+    """The ELF on mps2-an386 under -icount shift=0; ticks in its output are instructions.
+
+    QEMU 7.2 writes semihosting console output (SYS_WRITE0) to its stderr, the emulated UART
+    to stdout: the console is both, stdout first (QEMU's own warnings are non-protocol lines).
+    """
     elf = Path(elf).resolve()
     with tempfile.TemporaryDirectory(prefix="tinyeit-qemu-") as work:
         proc = _run("arm", cortex_m_argv(elf), [elf.parent], Path(work), timeout_s)
-    return EmulatorRun(proc.stdout, proc.stderr, proc.returncode,
+    console = (proc.stdout or "") + (proc.stderr or "")
+    return EmulatorRun(console, proc.stderr, proc.returncode,
                        proc.returncode == TIMEOUT_EXIT, timeout_s)
 
 

@@ -51,6 +51,9 @@ def arduino_upload(build: dict, build_json: str | Path) -> dict:
     upload = build.get("arduino") or build.get("upload") or {}
     if not isinstance(upload, dict):
         upload = {}
+    if upload.get("status") not in (None, "ok"):
+        raise TinyEitError(f"{build_json}: the Arduino build for upload is "
+                           f"{upload['status']}: {upload.get('reason') or 'no reason given'}")
     input_file = _resolve(build_dir, upload.get("input_file") or build.get("upload_file"))
     input_dir = _resolve(build_dir, upload.get("input_dir") or build.get("sketch_build_dir"))
     if input_file is None and input_dir is None:

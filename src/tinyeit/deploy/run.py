@@ -83,6 +83,8 @@ def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
             if result.returncode else ""
         print(f"tinyeit: {exc}{crash}", file=log)
         return profile.failed(record, f"{exc}{crash}")
+    if run.status != "ok":
+        return profile.measured(record, board, run, expected, instructions=[])
     if board.family == "cortex_m4f":
         instructions = [f.ticks for f in run.frames]
     else:
@@ -92,7 +94,7 @@ def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
                       f"for {len(run.frames)} frames (the firmware must read the clock exactly "
                       "twice per frame)")
             return profile.failed(record, reason)
-    if run.status == "ok" and result.returncode != 0:
+    if result.returncode != 0:
         return profile.failed(record, f"the firmware exited with code {result.returncode} after "
                                       f"END: {_tail(result.stderr)}")
     done = profile.measured(record, board, run, expected, instructions=instructions)
