@@ -12,7 +12,7 @@ from tinyeit.report import paper
 from tinyeit.report.plots import board_x_label
 from tinyeit.report.recommend import Recommendation
 from tinyeit.report.summary import Summary
-from tinyeit.report.tables import NOT_PROFILED, Table, fmt_text
+from tinyeit.report.tables import NOT_PROFILED, Table
 
 CSS = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;margin:1.5em auto;max-width:1400px;
@@ -47,7 +47,7 @@ def table_html(table: Table, columns: list[str] | None = None,
     for row in table.rows:
         cells = []
         for c in cols:
-            cls = "" if c.fmt is fmt_text else ' class="num"'
+            cls = ' class="num"' if c.numeric else ""
             cells.append(f"<td{cls}>{escape(c.fmt(row.get(c.key)))}</td>")
         cls = row_class(row)
         body.append(f'<tr{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}>'

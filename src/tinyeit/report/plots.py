@@ -66,7 +66,7 @@ def _log_x(ax, values: list[float]) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(plain))
     lo, hi = min(values), max(values)
     span = hi / lo if lo > 0 else float("inf")
-    if span <= 10:
+    if span <= 4:
         subs = (2, 3, 4, 5, 6, 7, 8, 9)
     elif span <= 100:
         subs = (2, 5)
@@ -143,7 +143,7 @@ def board_latency_figure(summary: Summary, board: str):
     """Latency (or instructions) per inference against accuracy on one board."""
     styles = _styles(summary)
     points, kind = _board_points(summary, board)
-    fig = _figure(9.5, 5.5)
+    fig = _figure(9.5, 5.5 if points else 2.2)
     ax = fig.add_subplot()
     title = f"{summary.board_title(board)}: accuracy against inference cost"
     ax.set_title(title)

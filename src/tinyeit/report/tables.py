@@ -53,6 +53,11 @@ class Column:
     key: str
     header: str
     fmt: Callable[[Any], str] = fmt_text
+    text: bool = False          # left-aligned even with a formatter
+
+    @property
+    def numeric(self) -> bool:
+        return not self.text and self.fmt is not fmt_text
 
 
 @dataclass
@@ -120,7 +125,7 @@ def variants_table(summary: Summary) -> Table:
         Column("host_latency_gain_pct", "host latency gain (%)", fmt_gain),
         Column("pareto_size_accuracy", "Pareto (size/accuracy)", fmt_bool),
     ]
-    steps_col = Column("steps", "steps", lambda s: "" if s is None else csv_value(s))
+    steps_col = Column("steps", "steps", lambda s: "" if s is None else csv_value(s), text=True)
     return Table("variants", "Variants", [cols[0], steps_col, *cols[1:]], rows, notes=[
         "kB = 1000 bytes. Accuracy: mean and standard deviation over the cross-validation "
         "folds; test accuracy on the held-out trials. Gains are percent change against the "
@@ -158,7 +163,8 @@ def deployments_table(summary: Summary) -> Table:
             Column("outputs_match_host", "outputs match LiteRT", fmt_bool),
             Column("latency_gain_pct", "latency gain (%)", fmt_gain),
             Column("energy_gain_pct", "energy gain (%)", fmt_gain),
-            Column("firmware_sha256", "firmware sha256", lambda s: "" if not s else s[:12])]
+            Column("firmware_sha256", "firmware sha256", lambda s: "" if not s else s[:12],
+                   text=True)]
     return Table("deployments", "Deployments", cols, rows, notes=[
         "Latency gain compares latency (or instructions when no latency) per inference with "
         "the baseline on the same board. Estimated latencies are emulated instruction counts "
