@@ -1,0 +1,68 @@
+"""Ahead-of-time C code generator: .tflite in, plain C99 out (no interpreter, no heap).
+
+`generate(tflite_path, out_dir)` writes model.h, model.c and the shared kernel sources
+(tinyeit_kernels.h/.c). int8 models are computed with TFLite's reference-kernel integer math
+(the same rounding, bit for bit: outputs equal LiteRT's BUILTIN_REF kernels; with
+flavor="tflm" they equal TFLite Micro's, which differ only in per-channel FULLY_CONNECTED
+rounding). LiteRT's default (optimized, XNNPACK) kernels round differently in places: the
+study's reference outputs must come from OpResolverType.BUILTIN_REF. float16 models
+have their weights dequantized at generation time (stored as float32); dynamic-range models keep
+int8 weights and run TFLite's hybrid kernels (inputs quantized per row at run time), as LiteRT
+does. `run_host(tflite_path, inputs)` compiles that C for the host and runs it on every row.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+from tinyeit.codegen.model_reader import CodegenError
+
+__all__ = ["generate", "run_host", "CodegenError"]
+
+
+def generate(tflite_path: str, out_dir: str, flavor: str = "litert") -> dict:
+    """Write the C sources for `tflite_path` into `out_dir` (atomically, file by file).
+
+    Returns {"arena_bytes", "weights_bytes", "input_size", "output_size", "input_dtype",
+    "output_dtype", "sources", ...}.
+    """
+    from tinyeit.codegen.generator import build  # noqa: PLC0415
+
+    result = build(os.fspath(tflite_path), flavor)
+    os.makedirs(out_dir, exist_ok=True)
+    for name, text in result["files"].items():
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, os.path.join(out_dir, name))
+    info = {k: v for k, v in result.items() if k != "files"}
+    info["sources"] = sorted(result["files"])
+    return info
+
+
+def run_host(tflite_path: str, inputs: np.ndarray, flavor: str = "litert") -> np.ndarray:
+    """Generate, compile with the host C compiler, and run on every row of `inputs`.
+
+    `inputs` has the model's input dtype; each row is reshaped to the model input. Returns
+    (rows, *output shape without batch) in the model's output dtype.
+    """
+    from tinyeit.codegen.generator import build  # noqa: PLC0415
+    from tinyeit.codegen.host import build_executable, run_rows  # noqa: PLC0415
+
+    result = build(os.fspath(tflite_path), flavor)
+    in_dtype = np.dtype(result["input_dtype"])
+    arr = np.asarray(inputs)
+    if arr.dtype != in_dtype:
+        raise CodegenError(f"{tflite_path}: inputs are {arr.dtype}, the model takes {in_dtype}")
+    rows = arr.reshape(len(arr), -1) if arr.ndim > 1 else arr.reshape(1, -1)
+    if rows.shape[1] != result["input_size"]:
+        raise CodegenError(f"{tflite_path}: input rows have {rows.shape[1]} elements, the model "
+                           f"takes {result['input_size']}")
+    exe = build_executable(result["files"])
+    out = run_rows(exe, rows, np.dtype(result["output_dtype"]), result["output_size"])
+    shape = result["output_shape"]
+    if shape and shape[0] == 1:
+        out = out.reshape(len(rows), *shape[1:])
+    return out

@@ -1,0 +1,46 @@
+"""`tinyeit codegen` and `tinyeit codegen-run` subcommands."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+
+
+def _codegen(args: argparse.Namespace) -> int:
+    from tinyeit.codegen import generate  # noqa: PLC0415
+
+    info = generate(args.model, args.out_dir, flavor=args.flavor)
+    print(json.dumps(info, sort_keys=True))
+    return 0
+
+
+def _codegen_run(args: argparse.Namespace) -> int:
+    import numpy as np  # noqa: PLC0415
+
+    from tinyeit.codegen import run_host  # noqa: PLC0415
+
+    inputs = np.load(args.inputs)
+    out = run_host(args.model, inputs, flavor=args.flavor)
+    folder = os.path.dirname(os.path.abspath(args.outputs))
+    fd, tmp = tempfile.mkstemp(prefix=".codegen-run.", suffix=".npy", dir=folder)
+    with os.fdopen(fd, "wb") as fh:
+        np.save(fh, out)
+    os.replace(tmp, args.outputs)
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("codegen", help="generate C99 (model.h, model.c) from a .tflite")
+    p.add_argument("model", help="the .tflite file")
+    p.add_argument("out_dir", help="folder for model.h, model.c and the kernel sources")
+    p.add_argument("--flavor", choices=("litert", "tflm"), default="litert",
+                   help="whose int8 rounding to equal: LiteRT reference kernels or TFLite Micro")
+    p.set_defaults(func=_codegen)
+    r = subparsers.add_parser("codegen-run",
+                              help="generate, compile for this host, run on every row of IN.npy")
+    r.add_argument("model", help="the .tflite file")
+    r.add_argument("inputs", help="IN.npy: rows in the model's input dtype")
+    r.add_argument("outputs", help="OUT.npy: the raw outputs, one row per input row")
+    r.add_argument("--flavor", choices=("litert", "tflm"), default="litert")
+    r.set_defaults(func=_codegen_run)

@@ -1,0 +1,655 @@
+/* tinyeit kernels: see tinyeit_kernels.h for the rules they follow. Written for this project
+ * from TFLite's quantization specification; no code of other projects is copied here. */
+#include "tinyeit_kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+#define TINYEIT_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TINYEIT_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+int32_t tinyeit_srdhm(int32_t a, int32_t b)
+{
+    int64_t ab, nudge;
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    ab = (int64_t)a * (int64_t)b;
+    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+int32_t tinyeit_rdbpot(int32_t x, int exponent)
+{
+    int32_t mask, remainder, threshold;
+    if (exponent <= 0) return x;
+    mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
+    remainder = x & mask;
+    threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int32_t tinyeit_mbqm(int32_t x, int32_t multiplier, int shift)
+{
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    int32_t shifted = (int32_t)((uint32_t)x << left);
+    return tinyeit_rdbpot(tinyeit_srdhm(shifted, multiplier), right);
+}
+
+static int8_t sat_s8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+static float clamp_f(float v, float lo, float hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* The one inner loop of conv and fully connected: sum (a + offset) * b over n elements.
+ * A DSP (SMLAD) implementation replaces this function only. */
+static int32_t tinyeit_dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t a_offset)
+{
+    int32_t acc = 0, i;
+    for (i = 0; i < n; ++i) acc += ((int32_t)a[i] + a_offset) * (int32_t)b[i];
+    return acc;
+}
+
+static float tinyeit_dot_f32(const float *a, const float *b, int32_t n)
+{
+    float acc = 0.0f;
+    int32_t i;
+    for (i = 0; i < n; ++i) acc += a[i] * b[i];
+    return acc;
+}
+
+void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                     const int32_t *shift, int8_t *out, const tinyeit_conv_params *p)
+{
+    int32_t b, oy, ox, oc, ky, kx;
+    for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy)
+    for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        int8_t *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
+        for (oc = 0; oc < p->out_c; ++oc) {
+            int32_t acc = bias ? bias[oc] : 0;
+            for (ky = 0; ky < p->k_h; ++ky) {
+                const int32_t y = y0 + ky * p->dil_h;
+                if (y < 0 || y >= p->in_h) continue;
+                for (kx = 0; kx < p->k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    if (x < 0 || x >= p->in_w) continue;
+                    acc += tinyeit_dot_s8(in + ((b * p->in_h + y) * p->in_w + x) * p->in_c,
+                                          w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c,
+                                          p->in_c, p->in_offset);
+                }
+            }
+            acc = tinyeit_mbqm(acc, mult[oc], shift[oc]) + p->out_offset;
+            o[oc] = sat_s8(acc, p->act_min, p->act_max);
+        }
+    }
+}
+
+void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float *out,
+                      const tinyeit_conv_params *p)
+{
+    int32_t b, oy, ox, oc, ky, kx;
+    for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy)
+    for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        float *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
+        for (oc = 0; oc < p->out_c; ++oc) {
+            float acc = 0.0f;
+            for (ky = 0; ky < p->k_h; ++ky) {
+                const int32_t y = y0 + ky * p->dil_h;
+                if (y < 0 || y >= p->in_h) continue;
+                for (kx = 0; kx < p->k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    if (x < 0 || x >= p->in_w) continue;
+                    acc += tinyeit_dot_f32(in + ((b * p->in_h + y) * p->in_w + x) * p->in_c,
+                                           w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c,
+                                           p->in_c);
+                }
+            }
+            if (bias) acc += bias[oc];
+            o[oc] = clamp_f(acc, p->f_min, p->f_max);
+        }
+    }
+}
+
+/* Depthwise: weights [1, k_h, k_w, out_c], out channel oc reads input channel oc / depth_mult. */
+void tinyeit_dwconv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
+                       const int32_t *mult, const int32_t *shift, int8_t *out,
+                       const tinyeit_conv_params *p)
+{
+    int32_t b, oy, ox, oc, ky, kx;
+    for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy)
+    for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        int8_t *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
+        for (oc = 0; oc < p->out_c; ++oc) {
+            const int32_t ic = oc / p->depth_mult;
+            int32_t acc = bias ? bias[oc] : 0;
+            for (ky = 0; ky < p->k_h; ++ky) {
+                const int32_t y = y0 + ky * p->dil_h;
+                if (y < 0 || y >= p->in_h) continue;
+                for (kx = 0; kx < p->k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    if (x < 0 || x >= p->in_w) continue;
+                    acc += ((int32_t)in[((b * p->in_h + y) * p->in_w + x) * p->in_c + ic]
+                            + p->in_offset) * (int32_t)w[(ky * p->k_w + kx) * p->out_c + oc];
+                }
+            }
+            acc = tinyeit_mbqm(acc, mult[oc], shift[oc]) + p->out_offset;
+            o[oc] = sat_s8(acc, p->act_min, p->act_max);
+        }
+    }
+}
+
+void tinyeit_dwconv_f32(const float *in, const float *w, const float *bias, float *out,
+                        const tinyeit_conv_params *p)
+{
+    int32_t b, oy, ox, oc, ky, kx;
+    for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy)
+    for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        float *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
+        for (oc = 0; oc < p->out_c; ++oc) {
+            const int32_t ic = oc / p->depth_mult;
+            float acc = 0.0f;
+            for (ky = 0; ky < p->k_h; ++ky) {
+                const int32_t y = y0 + ky * p->dil_h;
+                if (y < 0 || y >= p->in_h) continue;
+                for (kx = 0; kx < p->k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    if (x < 0 || x >= p->in_w) continue;
+                    acc += in[((b * p->in_h + y) * p->in_w + x) * p->in_c + ic]
+                           * w[(ky * p->k_w + kx) * p->out_c + oc];
+                }
+            }
+            if (bias) acc += bias[oc];
+            o[oc] = clamp_f(acc, p->f_min, p->f_max);
+        }
+    }
+}
+
+/* TFLite's hybrid input quantization (per batch row): asymmetric to [-128, 127] with a
+ * nudged zero point, or symmetric to [-127, 127]. Returns the scale, sets *offset. */
+static float quantize_row(const float *v, int32_t n, int8_t *q, int32_t asymmetric,
+                          int32_t *offset)
+{
+    float mn = v[0], mx = v[0], scale_f;
+    int32_t i;
+    for (i = 1; i < n; ++i) { if (v[i] < mn) mn = v[i]; if (v[i] > mx) mx = v[i]; }
+    if (asymmetric) {
+        const double qmin = -128.0, qmax = 127.0;
+        const double rmin = (double)(mn < 0.0f ? mn : 0.0f);
+        const double rmax = (double)(mx > 0.0f ? mx : 0.0f);
+        double scale, zp_min, zp_max, zp;
+        int32_t nudged;
+        float inv;
+        if (rmin == rmax) {
+            memset(q, 0, (size_t)n);
+            *offset = 0;
+            return 1.0f;
+        }
+        scale = (rmax - rmin) / (qmax - qmin);
+        zp_min = qmin - rmin / scale;
+        zp_max = qmax - rmax / scale;
+        zp = (fabs(qmin) + fabs(rmin / scale)) < (fabs(qmax) + fabs(rmax / scale)) ? zp_min
+                                                                                  : zp_max;
+        if (zp <= qmin) nudged = -128;
+        else if (zp >= qmax) nudged = 127;
+        else nudged = (int32_t)(int8_t)round(zp);
+        scale_f = (float)scale;
+        inv = 1.0f / scale_f;
+        for (i = 0; i < n; ++i) {
+            int32_t qv = (int32_t)roundf((float)nudged + v[i] * inv);
+            q[i] = (int8_t)TINYEIT_MIN(127, TINYEIT_MAX(-128, qv));
+        }
+        *offset = nudged;
+        return scale_f;
+    } else {
+        const float range = TINYEIT_MAX(fabsf(mn), fabsf(mx));
+        float inv;
+        *offset = 0;
+        if (range == 0.0f) {
+            memset(q, 0, (size_t)n);
+            return 1.0f;
+        }
+        scale_f = range / 127.0f;
+        inv = 127.0f / range;
+        for (i = 0; i < n; ++i) {
+            int32_t qv = (int32_t)roundf(v[i] * inv);
+            q[i] = (int8_t)TINYEIT_MIN(127, TINYEIT_MAX(-127, qv));
+        }
+        return scale_f;
+    }
+}
+
+void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                   const int32_t *shift, int8_t *out, const tinyeit_fc_params *p)
+{
+    int32_t b, u, i;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *x = in + b * p->in_dim;
+        int32_t xsum = 0;
+        if (p->w_offset != 0)
+            for (i = 0; i < p->in_dim; ++i) xsum += (int32_t)x[i] + p->in_offset;
+        for (u = 0; u < p->units; ++u) {
+            int32_t acc = bias ? bias[u] : 0;
+            acc += tinyeit_dot_s8(x, w + u * p->in_dim, p->in_dim, p->in_offset);
+            acc += p->w_offset * xsum;
+            if (p->single_round) {
+                const int total = 31 - shift[u];
+                acc = (int32_t)(((int64_t)acc * mult[u] + ((int64_t)1 << (total - 1))) >> total);
+            } else {
+                acc = tinyeit_mbqm(acc, mult[u], shift[u]);
+            }
+            acc += p->out_offset;
+            out[b * p->units + u] = sat_s8(acc, p->act_min, p->act_max);
+        }
+    }
+}
+
+void tinyeit_fc_f32(const float *in, const float *w, const float *bias, float *out,
+                    const tinyeit_fc_params *p)
+{
+    int32_t b, u;
+    for (b = 0; b < p->batches; ++b)
+        for (u = 0; u < p->units; ++u) {
+            float acc = tinyeit_dot_f32(in + b * p->in_dim, w + u * p->in_dim, p->in_dim);
+            if (bias) acc += bias[u];
+            out[b * p->units + u] = clamp_f(acc, p->f_min, p->f_max);
+        }
+}
+
+/* Hybrid (dynamic-range) fully connected, as TFLite: int8 weights, inputs quantized per row
+ * at run time, int32 dot products, float rescale added to the bias. scratch: in_dim bytes. */
+void tinyeit_fc_hybrid(const float *in, const int8_t *w, const float *w_scale, int32_t n_scale,
+                       const float *bias, int8_t *scratch, float *out,
+                       const tinyeit_fc_params *p)
+{
+    int32_t b, u, i;
+    for (b = 0; b < p->batches; ++b) {
+        int32_t offset;
+        float sf = quantize_row(in + b * p->in_dim, p->in_dim, scratch, p->asymmetric, &offset);
+        if (n_scale == 1) sf *= w_scale[0];
+        for (u = 0; u < p->units; ++u) {
+            const int8_t *row = w + u * p->in_dim;
+            int32_t dot = tinyeit_dot_s8(scratch, row, p->in_dim, 0);
+            float scale = sf;
+            float r = bias ? bias[u] : 0.0f;
+            if (offset != 0) {
+                int32_t rs = 0;
+                for (i = 0; i < p->in_dim; ++i) rs += row[i];
+                dot -= rs * offset;
+            }
+            if (n_scale != 1) scale *= w_scale[u];
+            r += (float)dot * scale;
+            out[b * p->units + u] = clamp_f(r, p->f_min, p->f_max);
+        }
+    }
+}
+
+/* Hybrid conv, per-channel weights: whole batch image quantized asymmetrically. */
+void tinyeit_conv_hybrid(const float *in, const int8_t *w, const float *w_scale,
+                         const float *bias, int8_t *scratch, float *out,
+                         const tinyeit_conv_params *p)
+{
+    int32_t b, oy, ox, oc, ky, kx;
+    const int32_t image = p->in_h * p->in_w * p->in_c;
+    for (b = 0; b < p->batches; ++b) {
+        int32_t offset;
+        const float sf = quantize_row(in + b * image, image, scratch, 1, &offset);
+        for (oy = 0; oy < p->out_h; ++oy)
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+            float *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
+            for (oc = 0; oc < p->out_c; ++oc) {
+                int32_t acc = 0;
+                float r;
+                for (ky = 0; ky < p->k_h; ++ky) {
+                    const int32_t y = y0 + ky * p->dil_h;
+                    if (y < 0 || y >= p->in_h) continue;
+                    for (kx = 0; kx < p->k_w; ++kx) {
+                        const int32_t x = x0 + kx * p->dil_w;
+                        if (x < 0 || x >= p->in_w) continue;
+                        acc += tinyeit_dot_s8(scratch + (y * p->in_w + x) * p->in_c,
+                                              w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c,
+                                              p->in_c, -offset);
+                    }
+                }
+                r = (float)acc * w_scale[oc] * sf;
+                if (bias) r += bias[oc];
+                o[oc] = clamp_f(r, p->f_min, p->f_max);
+            }
+        }
+    }
+}
+
+#define POOL_LOOP_BEGIN                                                                       \
+    int32_t b, oy, ox, c, ky, kx;                                                             \
+    for (b = 0; b < p->batches; ++b)                                                          \
+    for (oy = 0; oy < p->out_h; ++oy)                                                         \
+    for (ox = 0; ox < p->out_w; ++ox) {                                                       \
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;     \
+        const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(p->k_h, p->in_h - y0);     \
+        const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(p->k_w, p->in_w - x0);     \
+        const int32_t obase = ((b * p->out_h + oy) * p->out_w + ox) * p->ch;                  \
+        for (c = 0; c < p->ch; ++c)
+
+#define POOL_AT(ky, kx) (((b * p->in_h + y0 + (ky)) * p->in_w + x0 + (kx)) * p->ch + c)
+
+void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
+{
+    POOL_LOOP_BEGIN {
+        int32_t m = -128;
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) m = TINYEIT_MAX(m, (int32_t)in[POOL_AT(ky, kx)]);
+        out[obase + c] = sat_s8(m, p->act_min, p->act_max);
+    }}
+}
+
+void tinyeit_avgpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
+{
+    POOL_LOOP_BEGIN {
+        int32_t acc = 0, count = (ky1 - ky0) * (kx1 - kx0);
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) acc += in[POOL_AT(ky, kx)];
+        if (count <= 0) count = 1;
+        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        out[obase + c] = sat_s8(acc, p->act_min, p->act_max);
+    }}
+}
+
+void tinyeit_maxpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
+{
+    POOL_LOOP_BEGIN {
+        float m = -INFINITY;
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) {
+                const float v = in[POOL_AT(ky, kx)];
+                if (v > m) m = v;
+            }
+        out[obase + c] = clamp_f(m, p->f_min, p->f_max);
+    }}
+}
+
+void tinyeit_avgpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
+{
+    POOL_LOOP_BEGIN {
+        float acc = 0.0f;
+        int32_t count = (ky1 - ky0) * (kx1 - kx0);
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) acc += in[POOL_AT(ky, kx)];
+        out[obase + c] = clamp_f(acc / (float)count, p->f_min, p->f_max);
+    }}
+}
+
+void tinyeit_mean_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner,
+                     int32_t in_zp, int32_t out_zp, int32_t mult, int32_t shift)
+{
+    int32_t o, r, i;
+    for (o = 0; o < outer; ++o)
+        for (i = 0; i < inner; ++i) {
+            int32_t acc = 0;
+            for (r = 0; r < reduce; ++r) acc += in[(o * reduce + r) * inner + i];
+            acc = tinyeit_mbqm(acc - in_zp * reduce, mult, shift) + out_zp;
+            out[o * inner + i] = sat_s8(acc, -128, 127);
+        }
+}
+
+void tinyeit_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner)
+{
+    int32_t o, r, i;
+    for (o = 0; o < outer; ++o)
+        for (i = 0; i < inner; ++i) {
+            float acc = 0.0f;
+            for (r = 0; r < reduce; ++r) acc += in[(o * reduce + r) * inner + i];
+            out[o * inner + i] = acc / (float)reduce;
+        }
+}
+
+#define BINARY_LOOP(BODY)                                                                     \
+    int32_t i0, i1, i2, i3, k = 0;                                                            \
+    for (i0 = 0; i0 < p->dims[0]; ++i0)                                                       \
+    for (i1 = 0; i1 < p->dims[1]; ++i1)                                                       \
+    for (i2 = 0; i2 < p->dims[2]; ++i2)                                                       \
+    for (i3 = 0; i3 < p->dims[3]; ++i3, ++k) {                                                \
+        const int32_t ia = i0 * p->s1[0] + i1 * p->s1[1] + i2 * p->s1[2] + i3 * p->s1[3];     \
+        const int32_t ib = i0 * p->s2[0] + i1 * p->s2[1] + i2 * p->s2[2] + i3 * p->s2[3];     \
+        BODY                                                                                  \
+    }
+
+void tinyeit_add_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit_binary_params *p)
+{
+    BINARY_LOOP({
+        const int32_t x = (int32_t)((uint32_t)((int32_t)a[ia] + p->in1_offset) << p->left_shift);
+        const int32_t y = (int32_t)((uint32_t)((int32_t)b[ib] + p->in2_offset) << p->left_shift);
+        const int32_t sx = tinyeit_mbqm(x, p->in1_mult, p->in1_shift);
+        const int32_t sy = tinyeit_mbqm(y, p->in2_mult, p->in2_shift);
+        const int32_t r = tinyeit_mbqm(sx + sy, p->out_mult, p->out_shift) + p->out_offset;
+        out[k] = sat_s8(r, p->act_min, p->act_max);
+    })
+}
+
+void tinyeit_mul_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit_binary_params *p)
+{
+    BINARY_LOOP({
+        const int32_t prod = ((int32_t)a[ia] + p->in1_offset) * ((int32_t)b[ib] + p->in2_offset);
+        const int32_t r = tinyeit_mbqm(prod, p->out_mult, p->out_shift) + p->out_offset;
+        out[k] = sat_s8(r, p->act_min, p->act_max);
+    })
+}
+
+void tinyeit_add_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
+{
+    BINARY_LOOP({ out[k] = clamp_f(a[ia] + b[ib], p->f_min, p->f_max); })
+}
+
+void tinyeit_mul_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
+{
+    BINARY_LOOP({ out[k] = clamp_f(a[ia] * b[ib], p->f_min, p->f_max); })
+}
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1, Q0.31 in and out. */
+static int32_t one_over_one_plus_x(int32_t a)
+{
+    const int64_t sum = (int64_t)a + INT32_MAX;
+    const int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    int32_t x = 1515870810 + tinyeit_srdhm(half_den, -1010580540);
+    int i;
+    for (i = 0; i < 3; ++i) {
+        const int32_t one_minus = (1 << 29) - tinyeit_srdhm(half_den, x);
+        const int32_t t = tinyeit_srdhm(x, one_minus);
+        const int32_t t4 = t > (INT32_MAX >> 2) ? INT32_MAX
+                         : (t < (INT32_MIN >> 2) ? INT32_MIN : t * 4);
+        x = (int32_t)((uint32_t)x + (uint32_t)t4);
+    }
+    return x > (INT32_MAX >> 1) ? INT32_MAX : (x < (INT32_MIN >> 1) ? INT32_MIN : x * 2);
+}
+
+static int clz32(uint32_t x)
+{
+    int n = 0;
+    if (x == 0) return 32;
+    while (!(x & 0x80000000u)) { x <<= 1; ++n; }
+    return n;
+}
+
+/* TFLite reference int8 softmax: exp tables (Q0.31 and Q12.19) come from the generator. */
+void tinyeit_softmax_s8(const int8_t *in, int8_t *out, int32_t rows, int32_t depth,
+                        const int32_t *exp_q31, const int32_t *exp_acc)
+{
+    int32_t r, c;
+    for (r = 0; r < rows; ++r) {
+        const int8_t *x = in + r * depth;
+        int8_t *y = out + r * depth;
+        int32_t mx = -128, sum = 0, recip, bits;
+        int headroom;
+        for (c = 0; c < depth; ++c) mx = TINYEIT_MAX(mx, (int32_t)x[c]);
+        for (c = 0; c < depth; ++c) sum += exp_acc[mx - x[c]];
+        headroom = clz32((uint32_t)sum);
+        bits = 12 - headroom;
+        recip = one_over_one_plus_x((int32_t)(((uint32_t)sum << headroom) - 0x80000000u));
+        for (c = 0; c < depth; ++c) {
+            const int32_t e = exp_q31[mx - x[c]];
+            int32_t v;
+            if (e == 0 && mx - x[c] != 0) { y[c] = -128; continue; }
+            v = tinyeit_rdbpot(tinyeit_srdhm(recip, e), bits + 31 - 8) - 128;
+            y[c] = sat_s8(v, -128, 127);
+        }
+    }
+}
+
+void tinyeit_softmax_f32(const float *in, float *out, int32_t rows, int32_t depth, float beta)
+{
+    int32_t r, c;
+    for (r = 0; r < rows; ++r) {
+        const float *x = in + r * depth;
+        float *y = out + r * depth;
+        float mx = x[0], sum = 0.0f;
+        for (c = 1; c < depth; ++c) if (x[c] > mx) mx = x[c];
+        for (c = 0; c < depth; ++c) { y[c] = expf((x[c] - mx) * beta); sum += y[c]; }
+        for (c = 0; c < depth; ++c) y[c] = y[c] / sum;
+    }
+}
+
+void tinyeit_lut_s8(const int8_t *in, int8_t *out, int32_t n, const int8_t *table)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) out[i] = table[(int32_t)in[i] + 128];
+}
+
+void tinyeit_logistic_f32(const float *in, float *out, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + expf(-in[i]));
+}
+
+void tinyeit_tanh_f32(const float *in, float *out, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) out[i] = tanhf(in[i]);
+}
+
+void tinyeit_clamp_f32(const float *in, float *out, int32_t n, float lo, float hi)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) out[i] = clamp_f(in[i], lo, hi);
+}
+
+void tinyeit_requant_s8(const int8_t *in, int8_t *out, int32_t n, int32_t in_zp, int32_t out_zp,
+                        int32_t mult, int32_t shift, int32_t act_min, int32_t act_max)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i)
+        out[i] = sat_s8(tinyeit_mbqm((int32_t)in[i] - in_zp, mult, shift) + out_zp,
+                        act_min, act_max);
+}
+
+void tinyeit_quantize_f32_s8(const float *in, int8_t *out, int32_t n, float scale, int32_t zp)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) out[i] = sat_s8((int32_t)roundf(in[i] / scale) + zp, -128, 127);
+}
+
+void tinyeit_dequantize_s8_f32(const int8_t *in, float *out, int32_t n, float scale, int32_t zp)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) out[i] = scale * (float)((int32_t)in[i] - zp);
+}
+
+/* 4D pad: dims outermost first; pad_value points at one element. */
+void tinyeit_pad(const void *in, void *out, int32_t elem, const int32_t *in_dims,
+                 const int32_t *before, const int32_t *out_dims, const void *pad_value)
+{
+    const uint8_t *src = (const uint8_t *)in;
+    uint8_t *dst = (uint8_t *)out;
+    int32_t i0, i1, i2, i3, k = 0;
+    for (i0 = 0; i0 < out_dims[0]; ++i0)
+    for (i1 = 0; i1 < out_dims[1]; ++i1)
+    for (i2 = 0; i2 < out_dims[2]; ++i2)
+    for (i3 = 0; i3 < out_dims[3]; ++i3, ++k) {
+        const int32_t j0 = i0 - before[0], j1 = i1 - before[1];
+        const int32_t j2 = i2 - before[2], j3 = i3 - before[3];
+        if (j0 < 0 || j0 >= in_dims[0] || j1 < 0 || j1 >= in_dims[1] ||
+            j2 < 0 || j2 >= in_dims[2] || j3 < 0 || j3 >= in_dims[3]) {
+            memcpy(dst + (size_t)k * elem, pad_value, (size_t)elem);
+        } else {
+            const int32_t s = ((j0 * in_dims[1] + j1) * in_dims[2] + j2) * in_dims[3] + j3;
+            memcpy(dst + (size_t)k * elem, src + (size_t)s * elem, (size_t)elem);
+        }
+    }
+}
+
+/* NHWC; out batch ob = (by * block_w + bx) * in_batches + b. */
+void tinyeit_space_to_batch(const void *in, void *out, int32_t elem, const int32_t *in_dims,
+                            const int32_t *out_dims, int32_t block_h, int32_t block_w,
+                            int32_t pad_top, int32_t pad_left, const void *pad_value)
+{
+    const uint8_t *src = (const uint8_t *)in;
+    uint8_t *dst = (uint8_t *)out;
+    const int32_t in_b = in_dims[0], ch = in_dims[3];
+    int32_t ob, oy, ox;
+    for (ob = 0; ob < out_dims[0]; ++ob) {
+        const int32_t b = ob % in_b, off = ob / in_b;
+        const int32_t sy = off / block_w, sx = off % block_w;
+        for (oy = 0; oy < out_dims[1]; ++oy)
+        for (ox = 0; ox < out_dims[2]; ++ox) {
+            const int32_t y = oy * block_h + sy - pad_top, x = ox * block_w + sx - pad_left;
+            uint8_t *d = dst + (size_t)(((ob * out_dims[1] + oy) * out_dims[2] + ox) * ch) * elem;
+            int32_t c;
+            if (y < 0 || y >= in_dims[1] || x < 0 || x >= in_dims[2]) {
+                for (c = 0; c < ch; ++c) memcpy(d + (size_t)c * elem, pad_value, (size_t)elem);
+            } else {
+                memcpy(d, src + (size_t)(((b * in_dims[1] + y) * in_dims[2] + x) * ch) * elem,
+                       (size_t)(ch * elem));
+            }
+        }
+    }
+}
+
+void tinyeit_batch_to_space(const void *in, void *out, int32_t elem, const int32_t *in_dims,
+                            const int32_t *out_dims, int32_t block_h, int32_t block_w,
+                            int32_t crop_top, int32_t crop_left)
+{
+    const uint8_t *src = (const uint8_t *)in;
+    uint8_t *dst = (uint8_t *)out;
+    const int32_t out_b = out_dims[0], ch = in_dims[3];
+    int32_t ib, iy, ix;
+    for (ib = 0; ib < in_dims[0]; ++ib) {
+        const int32_t b = ib % out_b, off = ib / out_b;
+        const int32_t sy = off / block_w, sx = off % block_w;
+        for (iy = 0; iy < in_dims[1]; ++iy)
+        for (ix = 0; ix < in_dims[2]; ++ix) {
+            const int32_t y = iy * block_h + sy - crop_top, x = ix * block_w + sx - crop_left;
+            if (y < 0 || y >= out_dims[1] || x < 0 || x >= out_dims[2]) continue;
+            memcpy(dst + (size_t)(((b * out_dims[1] + y) * out_dims[2] + x) * ch) * elem,
+                   src + (size_t)(((ib * in_dims[1] + iy) * in_dims[2] + ix) * ch) * elem,
+                   (size_t)(ch * elem));
+        }
+    }
+}
+
+void tinyeit_concat(void *out, int32_t n_inputs, const void *const *inputs,
+                    const int32_t *chunk_bytes, int32_t outer)
+{
+    uint8_t *dst = (uint8_t *)out;
+    int32_t o, i;
+    for (o = 0; o < outer; ++o)
+        for (i = 0; i < n_inputs; ++i) {
+            memcpy(dst, (const uint8_t *)inputs[i] + (size_t)o * chunk_bytes[i],
+                   (size_t)chunk_bytes[i]);
+            dst += chunk_bytes[i];
+        }
+}
+
+void tinyeit_copy(const void *in, void *out, int32_t bytes)
+{
+    if (in != out) memmove(out, in, (size_t)bytes);
+}

@@ -1,0 +1,108 @@
+"""Representative models for the code generator's tests and benchmark.
+
+The study's own .tflite files come from earlier stages; when they are absent (unit tests, a
+fresh checkout) these builders give models of the same shape and op set: Conv2D (1, k) on a
+(1, 40, 1) input, BatchNorm, MaxPool SAME, Flatten, Dense, softmax, converted the way the
+export stage converts (float, dynamic range, float16, full int8 with int8 input and output).
+TensorFlow is imported lazily: only callers that build models pay for it.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import numpy as np
+
+MODES = ("float", "ptq_dynamic", "ptq_float16", "ptq_int8")
+
+
+def _keras():
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    import tf_keras  # noqa: PLC0415 - heavy, lazy on purpose
+
+    return tf_keras
+
+
+def study_like_model(seed: int = 0, filters: int = 25, kernel: int = 3,
+                     dense_units: tuple[int, ...] = (128, 64), n_classes: int = 10,
+                     n_features: int = 40):
+    """The study's baseline 1D CNN as Conv2D (1, k) on (1, n_features, 1), random weights."""
+    keras = _keras()
+    import tensorflow as tf  # noqa: PLC0415
+
+    tf.random.set_seed(seed)
+    layers = keras.layers
+    inputs = keras.Input((1, n_features, 1))
+    x = layers.Conv2D(filters, (1, kernel), activation="relu")(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.MaxPooling2D((1, 3), strides=(1, 2), padding="same")(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Flatten()(x)
+    for units in dense_units:
+        x = layers.Dense(units, activation="relu")(x)
+    outputs = layers.Dense(n_classes, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    randomize_batchnorm(model, seed)
+    return model
+
+
+def randomize_batchnorm(model, seed: int) -> None:
+    """Give BatchNorm layers non-trivial statistics so that they are not identity maps."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([
+                rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
+                rng.normal(0, 0.2, beta.shape).astype(np.float32),
+                rng.normal(0, 0.2, mean.shape).astype(np.float32),
+                rng.uniform(0.5, 1.5, var.shape).astype(np.float32),
+            ])
+
+
+def convert(model, mode: str, representative: np.ndarray | None = None,
+            int8_io: bool = True) -> bytes:
+    """Convert a Keras model to .tflite bytes the way the export stage does for `mode`."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    if mode not in MODES:
+        raise ValueError(f"unknown conversion mode {mode!r}; expected one of {MODES}")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if mode == "ptq_dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif mode == "ptq_float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif mode == "ptq_int8":
+        if representative is None:
+            raise ValueError("ptq_int8 needs representative data")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+
+        def gen() -> Callable:
+            for row in representative:
+                yield [row[None].astype(np.float32)]
+
+        converter.representative_dataset = gen
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+def representative_inputs(shape: tuple[int, ...], n: int, seed: int = 0) -> np.ndarray:
+    """Deterministic float inputs of `shape` (without batch), n rows, roughly unit scale."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(0.0, 1.0, (n, *shape)).astype(np.float32)
+
+
+def write_study_like(out_dir: str, mode: str, seed: int = 0) -> str:
+    """Build, convert and write a study-like model; returns the .tflite path."""
+    model = study_like_model(seed)
+    rep = representative_inputs(tuple(model.input_shape[1:]), 64, seed)
+    data = convert(model, mode, rep)
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f"study_like_{mode}.tflite")
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return path
