@@ -1,4 +1,4 @@
-"""`tinyeit report` (write the report folder) and `tinyeit recommend` (one board, on the console)."""
+"""`tinyeit report` writes the report folder; `tinyeit recommend` answers for one board."""
 from __future__ import annotations
 
 import argparse
@@ -26,7 +26,8 @@ def _recommend(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("report", help="render the report folder from summary.json",
-                              description=_report.__doc__)
+                              description="Tables (CSV), plots (PNG) and a self-contained "
+                              "index.html, from the summary alone.")
     p.add_argument("summary", help="results/summary.json")
     p.add_argument("out_dir", help="folder to write (e.g. results/report)")
     p.set_defaults(func=_report)

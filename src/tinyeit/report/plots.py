@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from tinyeit.report.analysis import board_cost, pareto_front, size_pareto
+from tinyeit.report.analysis import pareto_front, size_pareto
 from tinyeit.report.summary import Summary
 
 DPI = 110
