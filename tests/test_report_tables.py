@@ -245,3 +245,14 @@ def test_renders_what_the_summary_stage_writes(tmp_path):
     rec = recommend(load_summary(tmp_path / "summary.json"), "nicla")
     assert rec.choice == "baseline" and rec.pareto == (FINAL, "baseline")
     assert "300,000 instructions" in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_study_without_the_papers_final_chain(tmp_path):
+    data = small_summary()
+    data["variants"] = [v for v in data["variants"] if v["name"] != FINAL]
+    data["deployments"] = [d for d in data["deployments"] if d["variant"] != FINAL]
+    (tmp_path / "s.json").write_text(json.dumps(data))
+    render_report(tmp_path / "s.json", tmp_path / "out")
+    rows = read_csv(tmp_path / "out" / "paper.csv")
+    assert all(r["basis"] == f"variant {FINAL} not in this study" for r in rows)
+    assert all(r["agreement"] == "cannot compare" for r in rows)
