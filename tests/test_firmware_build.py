@@ -205,3 +205,28 @@ def test_compile_error_fails_the_build_with_the_compiler_message(tmp_path, stamp
         build_firmware("nano33ble", BOARDS["nano33ble"], "broken", codegen, npz, tmp_path / "fw",
                        image_stamp=stamps["arm"])
     assert not (tmp_path / "fw" / "build.json").exists()
+
+
+def test_generated_int8_model_gives_the_host_c_bytes_on_cortex_m_and_rpi4(tmp_path, stamps, monkeypatch):
+    """The real code generator's C, in real firmware, under QEMU: same outputs as on the host."""
+    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
+    from tinyeit.codegen import generate, run_host, sample_models
+    tflite = sample_models.write_study_like(str(tmp_path), "ptq_int8")
+    info = generate(tflite, tmp_path / "codegen")
+    x = sample_models.representative_inputs((40,), 2, seed=5)
+    x = np.clip(np.round(x / 0.05), -128, 127).astype(np.int8)
+    np.savez(tmp_path / "frames.npz", input=x)
+    host = run_host(tflite, x).reshape(2, -1)
+    for board, stamp in (("nano33ble", "arm"), ("rpi4", "aarch64")):
+        out = tmp_path / board
+        record = build_firmware(board, BOARDS[board], "study_like+ptq_int8", tmp_path / "codegen",
+                                tmp_path / "frames.npz", out, image_stamp=stamps[stamp])
+        assert record["status"] == "ok" and record["arena_bytes"] == info["arena_bytes"]
+        if board == "rpi4":
+            proc = containers.run("aarch64", ["qemu-aarch64", str(out / "firmware")], [out], tmp_path / "run")
+            text = proc.stdout
+        else:
+            text = run_cortex_m(out / "firmware.elf", tmp_path)
+        _, rows, end = _parse(text)
+        assert end == "TINYEIT END status=ok"
+        assert [bytes.fromhex(r["out"]) for r in rows] == [row.tobytes() for row in host]

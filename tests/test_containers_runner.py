@@ -1,0 +1,155 @@
+"""Toolchain images, the Docker runner's isolation, the local runner and its errors, host setup."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinyeit import containers
+from tinyeit.containers import engine, runner
+from tinyeit.errors import TinyEitError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fresh_runner(monkeypatch):
+    """Forget the cached engine check so a test can change PATH or TINYEIT_RUNNER."""
+    runner._engine_up.cache_clear()
+    yield monkeypatch
+    runner._engine_up.cache_clear()
+
+
+def test_every_dockerfile_starts_from_bookworm_slim_and_pins_every_package():
+    for name in containers.TOOLCHAINS:
+        text = containers.dockerfile_path(name).read_text()
+        assert re.search(r"^FROM debian:bookworm-slim$", text, re.M), name
+        install = re.search(r"apt-get install -y --no-install-recommends(.*?)&&", text, re.S).group(1)
+        packages = install.replace("\\", " ").split()
+        assert packages and all(re.fullmatch(r"[a-z0-9.+-]+=[A-Za-z0-9.+~:-]+", p) for p in packages), (name, packages)
+
+
+def test_tag_is_the_dockerfile_hash_and_changes_with_it(tmp_path, monkeypatch):
+    tag = containers.image_tag("arm")
+    import hashlib
+    digest = hashlib.sha256(containers.dockerfile_path("arm").read_bytes()).hexdigest()
+    assert tag == f"tinyeit/arm:{digest[:12]}"
+    shutil.copytree(ROOT / "docker", tmp_path / "docker")
+    monkeypatch.setenv("TINYEIT_DOCKER_DIR", str(tmp_path / "docker"))
+    assert containers.image_tag("arm") == tag
+    with open(tmp_path / "docker/arm/Dockerfile", "a") as f:
+        f.write("# changed\n")
+    assert containers.image_tag("arm") != tag
+    with pytest.raises(TinyEitError, match="riscv"):
+        containers.image_tag("riscv")
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_image_stamp_records_the_built_image(tmp_path):
+    record = containers.write_stamp("arm", tmp_path / "arm.json")
+    assert json.loads((tmp_path / "arm.json").read_text()) == record
+    assert record["available"] is True and record["tag"] == containers.image_tag("arm")
+    inspected = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", record["tag"]],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    assert record["image_id"] == inspected
+    assert subprocess.run(["docker", "image", "inspect", "debian:bookworm-slim"], capture_output=True).returncode == 0
+
+
+@pytest.mark.docker
+def test_image_that_needs_the_internet_is_recorded_unavailable_with_the_reason(tmp_path):
+    record = containers.write_stamp("arduino", tmp_path / "arduino.json")
+    if record["available"]:
+        pytest.fail("the arduino image built: this machine reaches downloads.arduino.cc; update this test")
+    assert "downloads.arduino.cc" in record["reason"] or "failed" in record["reason"]
+    assert record["image_id"] is None
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_docker_run_is_isolated(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "in.txt").write_text("hello\n")
+    out = tmp_path / "out"
+    script = ("id -u; id -g; ls /sys/class/net; cat " + str(src / "in.txt") + "; echo written > out.txt; "
+              "touch " + str(src / "new") + " 2>/dev/null && echo src-writable || echo src-readonly")
+    proc = containers.run("aarch64", ["sh", "-c", script], mounts_ro=[src], out_dir=out)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split()
+    assert lines[0] == str(os.getuid()) and lines[1] == str(os.getgid())
+    assert lines[2:-2] == ["lo"]  # --network none
+    assert lines[-2:] == ["hello", "src-readonly"]
+    assert (out / "out.txt").read_text() == "written\n"
+    assert not (src / "new").exists()
+
+
+def test_local_runner_runs_on_the_host(tmp_path, fresh_runner):
+    fresh_runner.setenv("TINYEIT_RUNNER", "local")
+    assert containers.runner_kind() == "local"
+    proc = containers.run("arm", ["sh", "-c", "echo $SOURCE_DATE_EPOCH > stamp"], mounts_ro=[], out_dir=tmp_path)
+    assert proc.returncode == 0 and (tmp_path / "stamp").read_text() == "0\n"
+
+
+def test_no_engine_and_no_tool_gives_one_clear_error(tmp_path, fresh_runner):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sh").symlink_to(shutil.which("sh"))
+    fresh_runner.setenv("PATH", str(bin_dir))  # no docker client, no cross compiler
+    fresh_runner.delenv("TINYEIT_RUNNER", raising=False)
+    assert containers.engine_available() is False
+    assert containers.runner_kind() == "local"
+    with pytest.raises(containers.ToolUnavailable) as err:
+        containers.run("arm", ["sh", "build.sh"], mounts_ro=[], out_dir=tmp_path / "out", tools=["arm-none-eabi-gcc"])
+    message = str(err.value)
+    assert "no Docker engine answers" in message and "arm-none-eabi-gcc is not on the host's PATH" in message
+    assert "apt-get install docker.io" in message and "gcc-arm-none-eabi" in message
+
+
+def test_firmware_build_with_the_local_runner_uses_host_tools(tmp_path, fresh_runner):
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.fail("host arm-none-eabi-gcc is expected on this machine (envs/debian-packages.txt)")
+    import yaml
+    from tinyeit.firmware import build_firmware
+    from tinyeit.firmware.fixture_model import write_fixture_frames, write_fixture_model
+    fresh_runner.setenv("TINYEIT_RUNNER", "local")
+    write_fixture_model(tmp_path / "cg")
+    write_fixture_frames(tmp_path / "frames.npz")
+    board = yaml.safe_load((ROOT / "config.yaml").read_text())["boards"]["nano33ble"]
+    record = build_firmware("nano33ble", board, "fixture", tmp_path / "cg", tmp_path / "frames.npz", tmp_path / "fw")
+    assert record["status"] == "ok" and record["toolchain"]["runner"] == "local"
+    assert record["toolchain"]["image"] is None and "12.2.1" in record["toolchain"]["compiler_version"]
+
+
+def test_host_ensure_with_a_running_engine_starts_nothing(tmp_path):
+    env = dict(os.environ, TINYEIT_STATE_DIR=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "tinyeit.containers.host", "ensure"], capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == 0
+    if containers.engine_available():
+        assert not (tmp_path / "dockerd.pid").exists() and "started dockerd" not in proc.stderr
+    stop = subprocess.run([sys.executable, "-m", "tinyeit.containers.host", "stop"], capture_output=True,
+                          text=True, env=env)
+    assert stop.returncode == 0 and "stopped" not in stop.stderr
+
+
+def test_stop_only_stops_the_dockerd_we_recorded(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYEIT_STATE_DIR", str(tmp_path))
+    assert engine.stop_dockerd() is False
+    sleeper = subprocess.Popen(["sleep", "60"])
+    (tmp_path / "dockerd.pid").write_text(f"{sleeper.pid}\n")
+    assert engine.stop_dockerd() is True
+    assert sleeper.wait(timeout=10) != 0 and not (tmp_path / "dockerd.pid").exists()
+
+
+def test_ensure_engine_without_root_says_how_to_get_one(monkeypatch):
+    monkeypatch.setattr(engine, "engine_available", lambda timeout=10.0: False)
+    monkeypatch.setattr(engine, "_is_root", lambda: False)
+    with pytest.raises(engine.EngineUnavailable, match="apt-get install docker.io"):
+        engine.ensure_engine()
