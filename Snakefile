@@ -6,6 +6,7 @@ from tinyeit import config as study_config
 from tinyeit.errors import TinyEitError
 
 configfile: "config.yaml"
+report: "report/workflow.rst"
 
 try:
     study_config.validate(config, workflow.overwrite_configfiles[0] if workflow.overwrite_configfiles else "config.yaml")

@@ -69,7 +69,7 @@ def build(config: dict, dataset_json: str, variants: list[dict], deployment_path
         "dataset": {k: provenance[k] for k in ("source", "n_frames", "n_features", "n_classes", "sha256")},
         "variants": [variant_record(v["name"], v["metrics"], v["accuracy"], v["tflite"]) for v in variants],
         "deployments": deployments,
-        "boards": {key: {"name": key, **{k: b.get(k) for k in BOARD_KEYS}}
+        "boards": {key: {"name": b.get("name", key), **{k: b.get(k) for k in BOARD_KEYS}}
                    for key, b in sorted(config["boards"].items())},
         "report": dict(config.get("report") or {"max_accuracy_drop": 0.1, "max_latency_ms": None}),
     }
