@@ -562,7 +562,7 @@ def _fold_constants(graph: Graph) -> list[Op]:
 FLAVORS = ("litert", "tflm")
 
 
-def build(tflite_path: str, flavor: str = "litert") -> dict:
+def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict:
     """Generate the C sources in memory: returns {"files": {name: text}, ...figures}.
 
     flavor "litert" equals LiteRT's BUILTIN_REF kernels bit for bit; "tflm" equals TFLite
@@ -659,16 +659,21 @@ def build(tflite_path: str, flavor: str = "litert") -> dict:
     offsets = {b.key: b.offset for b in buffers}
     arena_alloc = max(4, -(-arena // 4) * 4)
 
+    def subst(line: str, op: Op) -> str:
+        line = re.sub(r"OFF_(\d+)\)", lambda m: f"{offsets[('t', int(m.group(1)))]})", line)
+        if "(int8_t *)scratch" in line:
+            line = line.replace("(int8_t *)scratch",
+                                f"((int8_t *)(tinyeit_arena.u8 + {offsets[('s', op.index)]}))")
+        return line
+
     body = []
     for op, low in lowered:
         for line in low.code:
-            for key, off in offsets.items():
-                if key[0] == "t":
-                    line = line.replace(f"OFF_{key[1]})", f"{off})")
-            if "scratch" in line:
-                line = line.replace("(int8_t *)scratch",
-                                    f"((int8_t *)(tinyeit_arena.u8 + {offsets[('s', op.index)]}))")
-            body.append(f"    /* op {op.index}: {op.name} */\n    {line}")
+            body.append(f"    /* op {op.index}: {op.name} */\n    {subst(line, op)}")
+        if trace:
+            out_t = t[op.outputs[0]]
+            body.append(subst(f"    tinyeit_trace({op.outputs[0]}, {ptr(out_t)}, "
+                              f"{out_t.nbytes});", op))
     leftover = [ln for ln in body if "OFF_" in ln]
     if leftover:
         raise CodegenError(f"{path}: internal error: unplanned buffer in {leftover[0]}")
@@ -683,6 +688,8 @@ def build(tflite_path: str, flavor: str = "litert") -> dict:
         in_scale=_c_scale(sin), in_zp=zin, out_scale=_c_scale(sout), out_zp=zout,
         arena=arena_alloc, weights=gen.weights_bytes,
         ops=", ".join(sorted({op.name for op in ops})))
+    if trace:
+        gen.const_decls.insert(0, "void tinyeit_trace(int tensor, const void *data, int bytes);\n")
     source = _SOURCE.format(arena=arena_alloc, consts="\n".join(gen.const_decls),
                             body="\n".join(body) if body else "    (void)input; (void)output;")
     return {

@@ -153,5 +153,24 @@ def read_model(path: str) -> Graph:
         ops.append(Op(k, name, [int(i) for i in (o.inputs if o.inputs is not None else [])],
                       [int(i) for i in (o.outputs if o.outputs is not None else [])],
                       o.builtinOptions))
+    _resolve_shapes(path, tensors)
     return Graph(os.fspath(path), tensors, ops, [int(i) for i in sub.inputs],
                  [int(i) for i in sub.outputs])
+
+
+def _resolve_shapes(path: str, tensors: list[Tensor]) -> None:
+    """Replace stored shapes of intermediate tensors by the ones LiteRT's shape propagation
+    gives: the converter stores a batch of 1 where SPACE_TO_BATCH_ND really makes a larger one.
+    This runs LiteRT's Prepare only (no inference), at generation time."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: PLC0415
+
+    try:
+        interp = Interpreter(model_path=os.fspath(path), experimental_op_resolver_type=(
+            OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
+        interp.allocate_tensors()
+    except (RuntimeError, ValueError) as exc:
+        raise CodegenError(f"{path}: LiteRT cannot prepare this model: {exc}") from exc
+    for detail in interp.get_tensor_details():
+        i = detail["index"]
+        if i < len(tensors) and not tensors[i].is_const:
+            tensors[i].shape = tuple(int(d) for d in detail["shape"])

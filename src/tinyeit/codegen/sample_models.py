@@ -106,3 +106,35 @@ def write_study_like(out_dir: str, mode: str, seed: int = 0) -> str:
     with open(path, "wb") as fh:
         fh.write(data)
     return path
+
+
+def op_zoo_model(seed: int = 0, n_features: int = 40, channels: int = 1):
+    """A Conv1D classifier using the rest of the supported op set through Keras layers:
+    dilated Conv1D (SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND), SAME padding, strides,
+    DepthwiseConv, ZeroPadding (PAD), ReLU6 / sigmoid / tanh, BatchNorm after activation
+    (MUL + ADD), Add, Multiply, Concatenate, AveragePooling, GlobalAveragePooling (MEAN)."""
+    keras = _keras()
+    import tensorflow as tf  # noqa: PLC0415
+
+    tf.random.set_seed(seed)
+    L = keras.layers
+    inputs = keras.Input((n_features, channels))
+    a = L.Conv1D(8, 3, dilation_rate=2, padding="same", activation="relu")(inputs)
+    a = L.BatchNormalization()(a)
+    b = L.Conv1D(8, 5, strides=1, padding="same")(inputs)
+    b = L.ReLU(max_value=6.0)(b)
+    x = L.Add()([a, b])
+    x = L.ZeroPadding1D((1, 2))(x)
+    x = L.DepthwiseConv1D(3, padding="valid", activation="tanh")(x)
+    g = L.Conv1D(8, 1, activation="sigmoid")(x)
+    x = L.Multiply()([x, g])
+    x = L.Concatenate()([x, L.Conv1D(4, 3, padding="same", strides=1)(x)])
+    x = L.AveragePooling1D(2, padding="same")(x)
+    x = L.Conv1D(6, 3, strides=2, padding="valid", activation="relu")(x)
+    x = L.GlobalAveragePooling1D()(x)
+    x = L.Dense(16)(x)
+    x = L.ReLU()(x)
+    outputs = L.Dense(5, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    randomize_batchnorm(model, seed)
+    return model
