@@ -99,7 +99,9 @@ def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
                                       f"END: {_tail(result.stderr)}")
     done = profile.measured(record, board, run, expected, instructions=instructions)
     if done["status"] == "ok" and not done["outputs_match_host"]:
-        print(f"tinyeit: {where}: outputs differ from LiteRT's", file=log)
+        differ = [f.index for f, want in zip(run.frames, expected) if f.output != want]
+        print(f"tinyeit: {where}: outputs differ from LiteRT's (bytes) in frame(s) "
+              f"{', '.join(map(str, differ)) or '(count mismatch)'}", file=log)
     return done
 
 
