@@ -153,3 +153,20 @@ def test_ensure_engine_without_root_says_how_to_get_one(monkeypatch):
     monkeypatch.setattr(engine, "_is_root", lambda: False)
     with pytest.raises(engine.EngineUnavailable, match="apt-get install docker.io"):
         engine.ensure_engine()
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_base_image_bootstrap_with_debootstrap_when_no_registry_answers():
+    """The path taken on a fresh machine: pull fails, debootstrap minbase bookworm, docker import."""
+    tag = "tinyeit-test/bookworm-bootstrap:latest"
+    subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+    try:
+        image_id = containers.images.bootstrap_base_image(tag)
+        assert image_id.startswith("sha256:")
+        proc = subprocess.run(["docker", "run", "--rm", "--network", "none", tag, "sh", "-c",
+                               "cat /etc/debian_version; cat /etc/apt/sources.list.d/debian.sources"],
+                              capture_output=True, text=True, check=True)
+        assert proc.stdout.startswith("12.") and "bookworm-security" in proc.stdout
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)

@@ -89,6 +89,11 @@ def stop_dockerd() -> bool:
     try:
         os.kill(pid, signal.SIGTERM)
         for _ in range(100):
+            try:  # reap it if it is our own child (else a zombie looks alive)
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    break
+            except ChildProcessError:
+                pass
             os.kill(pid, 0)
             time.sleep(0.1)
     except ProcessLookupError:
