@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
+# Rules call the `tinyeit` command: the venv comes first on PATH.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all test venv host-deps host-stop bench-ml bench-codegen bench-deploy clean
 
