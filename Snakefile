@@ -1,9 +1,17 @@
 # tinyeit: EIT gesture recognition, compressed, deployed and profiled on boards.
 # Thin on purpose: the rules are in rules/, the logic in src/tinyeit/.
+import os
 import sys
+from pathlib import Path
 from snakemake.utils import validate as snakemake_validate
 from tinyeit import config as study_config
 from tinyeit.errors import TinyEitError
+
+# Jobs inherit this environment: Keras 2 for tfmot, and the `tinyeit` command of the Python
+# that runs Snakemake, also when the venv is not activated.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 configfile: "config.yaml"
 report: "report/workflow.rst"
