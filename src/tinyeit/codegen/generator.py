@@ -205,10 +205,15 @@ class Generator:
             so, zo = out.qparams()
             p.update(in_offset=-zx, out_offset=zo, **self.act_range(op, out))
             mult, shift = self._per_channel_requant(op, x, w, out, p["out_c"])
-            bias = self.const(b.index, np.int32) if b is not None else "NULL"
             prm = self.params("tinyeit_conv_params", p)
-            low.code.append(f"tinyeit_{kind}_s8({ptr(x)}, {self.const(w.index)}, {bias}, "
-                            f"{mult}, {shift}, {ptr(out)}, &{prm});")
+            if depthwise:
+                bias = self.const(b.index, np.int32) if b is not None else "NULL"
+                low.code.append(f"tinyeit_dwconv_s8({ptr(x)}, {self.const(w.index)}, {bias}, "
+                                f"{mult}, {shift}, {ptr(out)}, &{prm});")
+            else:
+                bias, corr = self._folded_conv_bias(b, w, p)
+                low.code.append(f"tinyeit_conv_s8({ptr(x)}, {self.const(w.index)}, {bias}, "
+                                f"{corr}, {mult}, {shift}, {ptr(out)}, &{prm});")
         elif w.dtype == np.int8 and x.dtype == np.float32:
             self.require(op, not depthwise, "hybrid depthwise convolution is not supported")
             p.update(**self.act_range(op, out))
@@ -228,6 +233,26 @@ class Generator:
         else:
             raise self.fail(op, f"unsupported types input {x.dtype}, filter {w.dtype}")
         return low
+
+    def _folded_conv_bias(self, b: Tensor | None, w: Tensor, p: dict) -> tuple[str, str]:
+        """Fold in_offset * sum(weights) into the int32 bias (exact int32 math, as the kernel
+        would accumulate it), and, when some window leaves the input, the per-tap terms that a
+        border window must take back out (TFLite skips those taps)."""
+        oc, io = p["out_c"], p["in_offset"]
+        taps = w.data.astype(np.int64).reshape(oc, p["k_h"] * p["k_w"], p["in_c"]).sum(axis=2)
+        base = b.data.astype(np.int64).reshape(oc) if b is not None else np.zeros(oc, np.int64)
+        folded = [fp._wrap32(int(v)) for v in base + io * taps.sum(axis=1)]
+        bias = self.table("int32_t", folded, "bias")
+
+        def all_full(n_out, stride, pad, k, dil, size):
+            return all(0 <= o * stride - pad and o * stride - pad + (k - 1) * dil < size
+                       for o in range(n_out))
+
+        if (all_full(p["out_h"], p["stride_h"], p["pad_h"], p["k_h"], p["dil_h"], p["in_h"]) and
+                all_full(p["out_w"], p["stride_w"], p["pad_w"], p["k_w"], p["dil_w"], p["in_w"])):
+            return bias, "NULL"
+        corr = [fp._wrap32(int(v)) for v in (io * taps).reshape(-1)]
+        return bias, self.table("int32_t", corr, "tapcorr")
 
     def op_conv_2d(self, op, ptr):
         return self._conv(op, ptr, False)
@@ -255,7 +280,12 @@ class Generator:
             self.require(op, len(set(w.zero_point.tolist())) == 1,
                          "per-channel filter zero points are not supported")
             mult, shift = self._per_channel_requant(op, x, w, out, units)
-            bias = self.const(b.index, np.int32) if b is not None else "NULL"
+            # in_offset * (sum of the unit's weights + in_dim * w_offset), exact int32 math
+            wsum = w.data.astype(np.int64).sum(axis=1) + in_dim * p["w_offset"]
+            base = (b.data.astype(np.int64).reshape(units) if b is not None
+                    else np.zeros(units, np.int64))
+            bias = self.table("int32_t", [fp._wrap32(int(v)) for v in base + p["in_offset"] * wsum],
+                              "bias")
             prm = self.params("tinyeit_fc_params", p)
             low.code.append(f"tinyeit_fc_s8({ptr(x)}, {self.const(w.index)}, {bias}, {mult}, "
                             f"{shift}, {ptr(out)}, &{prm});")

@@ -45,47 +45,113 @@ static float clamp_f(float v, float lo, float hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* The one inner loop of conv and fully connected: sum (a + offset) * b over n elements.
- * A DSP (SMLAD) implementation replaces this function only. */
-static int32_t tinyeit_dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t a_offset)
+/* The one inner loop of int8 conv and fully connected: sum a[i] * b[i] over n elements, both
+ * operands raw int8 (zero-point terms are folded into the bias at generation time). Blocks of
+ * 16 with a fixed trip count let gcc -O2 vectorize (SSE2/NEON) or fully unroll (Cortex-M) the
+ * block. A DSP (SMLAD) implementation replaces this function only. */
+static int32_t tinyeit_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
+{
+    int32_t acc = 0, i = 0, j;
+    for (; i + 16 <= n; i += 16) {
+        int32_t s = 0;
+        for (j = 0; j < 16; ++j) s += (int32_t)a[i + j] * (int32_t)b[i + j];
+        acc += s;
+    }
+    for (; i < n; ++i) acc += (int32_t)a[i] * (int32_t)b[i];
+    return acc;
+}
+
+static int32_t tinyeit_sum_s8(const int8_t *a, int32_t n)
 {
     int32_t acc = 0, i;
-    for (i = 0; i < n; ++i) acc += ((int32_t)a[i] + a_offset) * (int32_t)b[i];
+    for (i = 0; i < n; ++i) acc += a[i];
     return acc;
 }
 
-static float tinyeit_dot_f32(const float *a, const float *b, int32_t n)
+/* Float dot product continuing the running sum `acc`, strictly in element order: the same
+ * rounding as TFLite's reference kernels (and on every target). Unrolled by hand (same order)
+ * so that loop overhead is paid once per four products. */
+static float tinyeit_dot_f32(float acc, const float *a, const float *b, int32_t n)
 {
-    float acc = 0.0f;
-    int32_t i;
-    for (i = 0; i < n; ++i) acc += a[i] * b[i];
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        acc += a[i] * b[i];
+        acc += a[i + 1] * b[i + 1];
+        acc += a[i + 2] * b[i + 2];
+        acc += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) acc += a[i] * b[i];
     return acc;
 }
 
-void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
-                     const int32_t *shift, int8_t *out, const tinyeit_conv_params *p)
+/* Valid filter taps [*k0, *k1) of a window starting at input coordinate `start`. */
+static void tap_range(int32_t start, int32_t k, int32_t dil, int32_t size, int32_t *k0,
+                      int32_t *k1)
 {
+    int32_t lo = 0, hi = k;
+    if (start < 0) lo = (-start + dil - 1) / dil;
+    if (start >= size) hi = 0;
+    else if (start + (k - 1) * dil >= size) hi = (size - 1 - start) / dil + 1;
+    if (hi < lo) hi = lo;
+    *k0 = lo;
+    *k1 = hi;
+}
+
+/* Requantize with a per-channel (multiplier, shift) and clamp: the int8 output of an
+ * accumulator, exactly TFLite's MultiplyByQuantizedMultiplier. */
+static int8_t requant(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset,
+                      int32_t lo, int32_t hi)
+{
+    return sat_s8(tinyeit_mbqm(acc, mult, shift) + out_offset, lo, hi);
+}
+
+/* bias: the model's bias plus in_offset * sum of each output channel's weights (folded at
+ * generation time). tap_corr (NULL when no window leaves the input): in_offset * the weight sum
+ * of each (out channel, ky, kx) tap, subtracted for the taps a border window skips, which
+ * TFLite's kernel leaves out of the sum. */
+void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
+                     const int32_t *tap_corr, const int32_t *mult, const int32_t *shift,
+                     int8_t *out, const tinyeit_conv_params *p)
+{
+    const tinyeit_conv_params P = *p;
+    const int32_t taps = P.k_h * P.k_w;
     int32_t b, oy, ox, oc, ky, kx;
-    for (b = 0; b < p->batches; ++b)
-    for (oy = 0; oy < p->out_h; ++oy)
-    for (ox = 0; ox < p->out_w; ++ox) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-        int8_t *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
-        for (oc = 0; oc < p->out_c; ++oc) {
-            int32_t acc = bias ? bias[oc] : 0;
-            for (ky = 0; ky < p->k_h; ++ky) {
-                const int32_t y = y0 + ky * p->dil_h;
-                if (y < 0 || y >= p->in_h) continue;
-                for (kx = 0; kx < p->k_w; ++kx) {
-                    const int32_t x = x0 + kx * p->dil_w;
-                    if (x < 0 || x >= p->in_w) continue;
-                    acc += tinyeit_dot_s8(in + ((b * p->in_h + y) * p->in_w + x) * p->in_c,
-                                          w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c,
-                                          p->in_c, p->in_offset);
+    for (b = 0; b < P.batches; ++b)
+    for (oy = 0; oy < P.out_h; ++oy) {
+        const int32_t y0 = oy * P.stride_h - P.pad_h;
+        int32_t ky0, ky1;
+        tap_range(y0, P.k_h, P.dil_h, P.in_h, &ky0, &ky1);
+        for (ox = 0; ox < P.out_w; ++ox) {
+            const int32_t x0 = ox * P.stride_w - P.pad_w;
+            int8_t *o = out + (((b * P.out_h + oy) * P.out_w + ox) * P.out_c);
+            const int32_t base = (b * P.in_h * P.in_w + x0) * P.in_c;
+            int32_t kx0, kx1, full;
+            tap_range(x0, P.k_w, P.dil_w, P.in_w, &kx0, &kx1);
+            full = ky0 == 0 && ky1 == P.k_h && kx0 == 0 && kx1 == P.k_w;
+            for (oc = 0; oc < P.out_c; ++oc) {
+                const int8_t *wo = w + oc * taps * P.in_c;
+                int32_t acc = bias[oc];
+                if (!full) {
+                    const int32_t *tc = tap_corr + oc * taps;
+                    for (ky = 0; ky < P.k_h; ++ky)
+                        for (kx = 0; kx < P.k_w; ++kx)
+                            if (ky < ky0 || ky >= ky1 || kx < kx0 || kx >= kx1)
+                                acc -= tc[ky * P.k_w + kx];
                 }
+                for (ky = ky0; ky < ky1; ++ky) {
+                    const int32_t xr = base + (y0 + ky * P.dil_h) * P.in_w * P.in_c;
+                    const int8_t *wr = wo + ky * P.k_w * P.in_c;
+                    if (P.dil_w == 1) {
+                        acc += tinyeit_dot_s8(in + (xr + kx0 * P.in_c), wr + kx0 * P.in_c,
+                                              (kx1 - kx0) * P.in_c);
+                    } else {
+                        for (kx = kx0; kx < kx1; ++kx)
+                            acc += tinyeit_dot_s8(in + (xr + kx * P.dil_w * P.in_c),
+                                                  wr + kx * P.in_c, P.in_c);
+                    }
+                }
+                o[oc] = requant(acc, mult[oc], shift[oc], P.out_offset, P.act_min, P.act_max);
             }
-            acc = tinyeit_mbqm(acc, mult[oc], shift[oc]) + p->out_offset;
-            o[oc] = sat_s8(acc, p->act_min, p->act_max);
         }
     }
 }
@@ -93,27 +159,38 @@ void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias, con
 void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float *out,
                       const tinyeit_conv_params *p)
 {
+    const tinyeit_conv_params P = *p;
+    const int32_t taps = P.k_h * P.k_w;
     int32_t b, oy, ox, oc, ky, kx;
-    for (b = 0; b < p->batches; ++b)
-    for (oy = 0; oy < p->out_h; ++oy)
-    for (ox = 0; ox < p->out_w; ++ox) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-        float *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
-        for (oc = 0; oc < p->out_c; ++oc) {
-            float acc = 0.0f;
-            for (ky = 0; ky < p->k_h; ++ky) {
-                const int32_t y = y0 + ky * p->dil_h;
-                if (y < 0 || y >= p->in_h) continue;
-                for (kx = 0; kx < p->k_w; ++kx) {
-                    const int32_t x = x0 + kx * p->dil_w;
-                    if (x < 0 || x >= p->in_w) continue;
-                    acc += tinyeit_dot_f32(in + ((b * p->in_h + y) * p->in_w + x) * p->in_c,
-                                           w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c,
-                                           p->in_c);
+    for (b = 0; b < P.batches; ++b)
+    for (oy = 0; oy < P.out_h; ++oy) {
+        const int32_t y0 = oy * P.stride_h - P.pad_h;
+        int32_t ky0, ky1;
+        tap_range(y0, P.k_h, P.dil_h, P.in_h, &ky0, &ky1);
+        for (ox = 0; ox < P.out_w; ++ox) {
+            const int32_t x0 = ox * P.stride_w - P.pad_w;
+            float *o = out + (((b * P.out_h + oy) * P.out_w + ox) * P.out_c);
+            const int32_t base = (b * P.in_h * P.in_w + x0) * P.in_c;
+            int32_t kx0, kx1;
+            tap_range(x0, P.k_w, P.dil_w, P.in_w, &kx0, &kx1);
+            for (oc = 0; oc < P.out_c; ++oc) {
+                const float *wo = w + oc * taps * P.in_c;
+                float acc = 0.0f;
+                for (ky = ky0; ky < ky1; ++ky) {
+                    const int32_t xr = base + (y0 + ky * P.dil_h) * P.in_w * P.in_c;
+                    const float *wr = wo + ky * P.k_w * P.in_c;
+                    if (P.dil_w == 1) {
+                        acc = tinyeit_dot_f32(acc, in + (xr + kx0 * P.in_c), wr + kx0 * P.in_c,
+                                              (kx1 - kx0) * P.in_c);
+                    } else {
+                        for (kx = kx0; kx < kx1; ++kx)
+                            acc = tinyeit_dot_f32(acc, in + (xr + kx * P.dil_w * P.in_c),
+                                                  wr + kx * P.in_c, P.in_c);
+                    }
                 }
+                if (bias) acc += bias[oc];
+                o[oc] = clamp_f(acc, P.f_min, P.f_max);
             }
-            if (bias) acc += bias[oc];
-            o[oc] = clamp_f(acc, p->f_min, p->f_max);
         }
     }
 }
@@ -123,27 +200,28 @@ void tinyeit_dwconv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
                        const int32_t *mult, const int32_t *shift, int8_t *out,
                        const tinyeit_conv_params *p)
 {
+    const tinyeit_conv_params P = *p;
     int32_t b, oy, ox, oc, ky, kx;
-    for (b = 0; b < p->batches; ++b)
-    for (oy = 0; oy < p->out_h; ++oy)
-    for (ox = 0; ox < p->out_w; ++ox) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-        int8_t *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
-        for (oc = 0; oc < p->out_c; ++oc) {
-            const int32_t ic = oc / p->depth_mult;
+    for (b = 0; b < P.batches; ++b)
+    for (oy = 0; oy < P.out_h; ++oy)
+    for (ox = 0; ox < P.out_w; ++ox) {
+        const int32_t y0 = oy * P.stride_h - P.pad_h, x0 = ox * P.stride_w - P.pad_w;
+        int8_t *o = out + (((b * P.out_h + oy) * P.out_w + ox) * P.out_c);
+        for (oc = 0; oc < P.out_c; ++oc) {
+            const int32_t ic = oc / P.depth_mult;
             int32_t acc = bias ? bias[oc] : 0;
-            for (ky = 0; ky < p->k_h; ++ky) {
-                const int32_t y = y0 + ky * p->dil_h;
-                if (y < 0 || y >= p->in_h) continue;
-                for (kx = 0; kx < p->k_w; ++kx) {
-                    const int32_t x = x0 + kx * p->dil_w;
-                    if (x < 0 || x >= p->in_w) continue;
-                    acc += ((int32_t)in[((b * p->in_h + y) * p->in_w + x) * p->in_c + ic]
-                            + p->in_offset) * (int32_t)w[(ky * p->k_w + kx) * p->out_c + oc];
+            for (ky = 0; ky < P.k_h; ++ky) {
+                const int32_t y = y0 + ky * P.dil_h;
+                if (y < 0 || y >= P.in_h) continue;
+                for (kx = 0; kx < P.k_w; ++kx) {
+                    const int32_t x = x0 + kx * P.dil_w;
+                    if (x < 0 || x >= P.in_w) continue;
+                    acc += ((int32_t)in[((b * P.in_h + y) * P.in_w + x) * P.in_c + ic]
+                            + P.in_offset) * (int32_t)w[(ky * P.k_w + kx) * P.out_c + oc];
                 }
             }
-            acc = tinyeit_mbqm(acc, mult[oc], shift[oc]) + p->out_offset;
-            o[oc] = sat_s8(acc, p->act_min, p->act_max);
+            acc = tinyeit_mbqm(acc, mult[oc], shift[oc]) + P.out_offset;
+            o[oc] = sat_s8(acc, P.act_min, P.act_max);
         }
     }
 }
@@ -151,27 +229,28 @@ void tinyeit_dwconv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
 void tinyeit_dwconv_f32(const float *in, const float *w, const float *bias, float *out,
                         const tinyeit_conv_params *p)
 {
+    const tinyeit_conv_params P = *p;
     int32_t b, oy, ox, oc, ky, kx;
-    for (b = 0; b < p->batches; ++b)
-    for (oy = 0; oy < p->out_h; ++oy)
-    for (ox = 0; ox < p->out_w; ++ox) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-        float *o = out + (((b * p->out_h + oy) * p->out_w + ox) * p->out_c);
-        for (oc = 0; oc < p->out_c; ++oc) {
-            const int32_t ic = oc / p->depth_mult;
+    for (b = 0; b < P.batches; ++b)
+    for (oy = 0; oy < P.out_h; ++oy)
+    for (ox = 0; ox < P.out_w; ++ox) {
+        const int32_t y0 = oy * P.stride_h - P.pad_h, x0 = ox * P.stride_w - P.pad_w;
+        float *o = out + (((b * P.out_h + oy) * P.out_w + ox) * P.out_c);
+        for (oc = 0; oc < P.out_c; ++oc) {
+            const int32_t ic = oc / P.depth_mult;
             float acc = 0.0f;
-            for (ky = 0; ky < p->k_h; ++ky) {
-                const int32_t y = y0 + ky * p->dil_h;
-                if (y < 0 || y >= p->in_h) continue;
-                for (kx = 0; kx < p->k_w; ++kx) {
-                    const int32_t x = x0 + kx * p->dil_w;
-                    if (x < 0 || x >= p->in_w) continue;
-                    acc += in[((b * p->in_h + y) * p->in_w + x) * p->in_c + ic]
-                           * w[(ky * p->k_w + kx) * p->out_c + oc];
+            for (ky = 0; ky < P.k_h; ++ky) {
+                const int32_t y = y0 + ky * P.dil_h;
+                if (y < 0 || y >= P.in_h) continue;
+                for (kx = 0; kx < P.k_w; ++kx) {
+                    const int32_t x = x0 + kx * P.dil_w;
+                    if (x < 0 || x >= P.in_w) continue;
+                    acc += in[((b * P.in_h + y) * P.in_w + x) * P.in_c + ic]
+                           * w[(ky * P.k_w + kx) * P.out_c + oc];
                 }
             }
             if (bias) acc += bias[oc];
-            o[oc] = clamp_f(acc, p->f_min, p->f_max);
+            o[oc] = clamp_f(acc, P.f_min, P.f_max);
         }
     }
 }
@@ -230,27 +309,26 @@ static float quantize_row(const float *v, int32_t n, int8_t *q, int32_t asymmetr
     }
 }
 
+/* bias: the model's bias plus in_offset * (sum of the unit's weights + n * w_offset), folded at
+ * generation time; the w_offset * sum(x) term (zero for symmetric weights) stays here. */
 void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
                    const int32_t *shift, int8_t *out, const tinyeit_fc_params *p)
 {
-    int32_t b, u, i;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *x = in + b * p->in_dim;
-        int32_t xsum = 0;
-        if (p->w_offset != 0)
-            for (i = 0; i < p->in_dim; ++i) xsum += (int32_t)x[i] + p->in_offset;
-        for (u = 0; u < p->units; ++u) {
-            int32_t acc = bias ? bias[u] : 0;
-            acc += tinyeit_dot_s8(x, w + u * p->in_dim, p->in_dim, p->in_offset);
-            acc += p->w_offset * xsum;
-            if (p->single_round) {
+    const tinyeit_fc_params P = *p;
+    int32_t b, u;
+    for (b = 0; b < P.batches; ++b) {
+        const int8_t *x = in + b * P.in_dim;
+        const int32_t xterm = P.w_offset != 0 ? P.w_offset * tinyeit_sum_s8(x, P.in_dim) : 0;
+        int8_t *o = out + b * P.units;
+        for (u = 0; u < P.units; ++u) {
+            int32_t acc = bias[u] + xterm + tinyeit_dot_s8(x, w + u * P.in_dim, P.in_dim);
+            if (P.single_round) {
                 const int total = 31 - shift[u];
                 acc = (int32_t)(((int64_t)acc * mult[u] + ((int64_t)1 << (total - 1))) >> total);
+                o[u] = sat_s8(acc + P.out_offset, P.act_min, P.act_max);
             } else {
-                acc = tinyeit_mbqm(acc, mult[u], shift[u]);
+                o[u] = requant(acc, mult[u], shift[u], P.out_offset, P.act_min, P.act_max);
             }
-            acc += p->out_offset;
-            out[b * p->units + u] = sat_s8(acc, p->act_min, p->act_max);
         }
     }
 }
@@ -258,12 +336,13 @@ void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const
 void tinyeit_fc_f32(const float *in, const float *w, const float *bias, float *out,
                     const tinyeit_fc_params *p)
 {
+    const tinyeit_fc_params P = *p;
     int32_t b, u;
-    for (b = 0; b < p->batches; ++b)
-        for (u = 0; u < p->units; ++u) {
-            float acc = tinyeit_dot_f32(in + b * p->in_dim, w + u * p->in_dim, p->in_dim);
+    for (b = 0; b < P.batches; ++b)
+        for (u = 0; u < P.units; ++u) {
+            float acc = tinyeit_dot_f32(0.0f, in + b * P.in_dim, w + u * P.in_dim, P.in_dim);
             if (bias) acc += bias[u];
-            out[b * p->units + u] = clamp_f(acc, p->f_min, p->f_max);
+            out[b * P.units + u] = clamp_f(acc, P.f_min, P.f_max);
         }
 }
 
@@ -273,21 +352,17 @@ void tinyeit_fc_hybrid(const float *in, const int8_t *w, const float *w_scale, i
                        const float *bias, int8_t *scratch, float *out,
                        const tinyeit_fc_params *p)
 {
-    int32_t b, u, i;
+    int32_t b, u;
     for (b = 0; b < p->batches; ++b) {
         int32_t offset;
         float sf = quantize_row(in + b * p->in_dim, p->in_dim, scratch, p->asymmetric, &offset);
         if (n_scale == 1) sf *= w_scale[0];
         for (u = 0; u < p->units; ++u) {
             const int8_t *row = w + u * p->in_dim;
-            int32_t dot = tinyeit_dot_s8(scratch, row, p->in_dim, 0);
+            int32_t dot = tinyeit_dot_s8(scratch, row, p->in_dim);
             float scale = sf;
             float r = bias ? bias[u] : 0.0f;
-            if (offset != 0) {
-                int32_t rs = 0;
-                for (i = 0; i < p->in_dim; ++i) rs += row[i];
-                dot -= rs * offset;
-            }
+            if (offset != 0) dot -= tinyeit_sum_s8(row, p->in_dim) * offset;
             if (n_scale != 1) scale *= w_scale[u];
             r += (float)dot * scale;
             out[b * p->units + u] = clamp_f(r, p->f_min, p->f_max);
@@ -318,9 +393,9 @@ void tinyeit_conv_hybrid(const float *in, const int8_t *w, const float *w_scale,
                     for (kx = 0; kx < p->k_w; ++kx) {
                         const int32_t x = x0 + kx * p->dil_w;
                         if (x < 0 || x >= p->in_w) continue;
-                        acc += tinyeit_dot_s8(scratch + (y * p->in_w + x) * p->in_c,
-                                              w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c,
-                                              p->in_c, -offset);
+                        const int8_t *wr = w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c;
+                        acc += tinyeit_dot_s8(scratch + (y * p->in_w + x) * p->in_c, wr, p->in_c)
+                               - offset * tinyeit_sum_s8(wr, p->in_c);
                     }
                 }
                 r = (float)acc * w_scale[oc] * sf;
@@ -333,41 +408,44 @@ void tinyeit_conv_hybrid(const float *in, const int8_t *w, const float *w_scale,
 
 #define POOL_LOOP_BEGIN                                                                       \
     int32_t b, oy, ox, c, ky, kx;                                                             \
-    for (b = 0; b < p->batches; ++b)                                                          \
-    for (oy = 0; oy < p->out_h; ++oy)                                                         \
-    for (ox = 0; ox < p->out_w; ++ox) {                                                       \
-        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;     \
-        const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(p->k_h, p->in_h - y0);     \
-        const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(p->k_w, p->in_w - x0);     \
-        const int32_t obase = ((b * p->out_h + oy) * p->out_w + ox) * p->ch;                  \
-        for (c = 0; c < p->ch; ++c)
+    for (b = 0; b < P.batches; ++b)                                                          \
+    for (oy = 0; oy < P.out_h; ++oy)                                                         \
+    for (ox = 0; ox < P.out_w; ++ox) {                                                       \
+        const int32_t y0 = oy * P.stride_h - P.pad_h, x0 = ox * P.stride_w - P.pad_w;     \
+        const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(P.k_h, P.in_h - y0);     \
+        const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(P.k_w, P.in_w - x0);     \
+        const int32_t obase = ((b * P.out_h + oy) * P.out_w + ox) * P.ch;                  \
+        for (c = 0; c < P.ch; ++c)
 
-#define POOL_AT(ky, kx) (((b * p->in_h + y0 + (ky)) * p->in_w + x0 + (kx)) * p->ch + c)
+#define POOL_AT(ky, kx) (((b * P.in_h + y0 + (ky)) * P.in_w + x0 + (kx)) * P.ch + c)
 
 void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
 {
+    const tinyeit_pool_params P = *p;
     POOL_LOOP_BEGIN {
         int32_t m = -128;
         for (ky = ky0; ky < ky1; ++ky)
             for (kx = kx0; kx < kx1; ++kx) m = TINYEIT_MAX(m, (int32_t)in[POOL_AT(ky, kx)]);
-        out[obase + c] = sat_s8(m, p->act_min, p->act_max);
+        out[obase + c] = sat_s8(m, P.act_min, P.act_max);
     }}
 }
 
 void tinyeit_avgpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
 {
+    const tinyeit_pool_params P = *p;
     POOL_LOOP_BEGIN {
         int32_t acc = 0, count = (ky1 - ky0) * (kx1 - kx0);
         for (ky = ky0; ky < ky1; ++ky)
             for (kx = kx0; kx < kx1; ++kx) acc += in[POOL_AT(ky, kx)];
         if (count <= 0) count = 1;
         acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        out[obase + c] = sat_s8(acc, p->act_min, p->act_max);
+        out[obase + c] = sat_s8(acc, P.act_min, P.act_max);
     }}
 }
 
 void tinyeit_maxpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
 {
+    const tinyeit_pool_params P = *p;
     POOL_LOOP_BEGIN {
         float m = -INFINITY;
         for (ky = ky0; ky < ky1; ++ky)
@@ -375,18 +453,19 @@ void tinyeit_maxpool_f32(const float *in, float *out, const tinyeit_pool_params 
                 const float v = in[POOL_AT(ky, kx)];
                 if (v > m) m = v;
             }
-        out[obase + c] = clamp_f(m, p->f_min, p->f_max);
+        out[obase + c] = clamp_f(m, P.f_min, P.f_max);
     }}
 }
 
 void tinyeit_avgpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
 {
+    const tinyeit_pool_params P = *p;
     POOL_LOOP_BEGIN {
         float acc = 0.0f;
         int32_t count = (ky1 - ky0) * (kx1 - kx0);
         for (ky = ky0; ky < ky1; ++ky)
             for (kx = kx0; kx < kx1; ++kx) acc += in[POOL_AT(ky, kx)];
-        out[obase + c] = clamp_f(acc / (float)count, p->f_min, p->f_max);
+        out[obase + c] = clamp_f(acc / (float)count, P.f_min, P.f_max);
     }}
 }
 
@@ -416,44 +495,48 @@ void tinyeit_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce
 
 #define BINARY_LOOP(BODY)                                                                     \
     int32_t i0, i1, i2, i3, k = 0;                                                            \
-    for (i0 = 0; i0 < p->dims[0]; ++i0)                                                       \
-    for (i1 = 0; i1 < p->dims[1]; ++i1)                                                       \
-    for (i2 = 0; i2 < p->dims[2]; ++i2)                                                       \
-    for (i3 = 0; i3 < p->dims[3]; ++i3, ++k) {                                                \
-        const int32_t ia = i0 * p->s1[0] + i1 * p->s1[1] + i2 * p->s1[2] + i3 * p->s1[3];     \
-        const int32_t ib = i0 * p->s2[0] + i1 * p->s2[1] + i2 * p->s2[2] + i3 * p->s2[3];     \
+    for (i0 = 0; i0 < P.dims[0]; ++i0)                                                       \
+    for (i1 = 0; i1 < P.dims[1]; ++i1)                                                       \
+    for (i2 = 0; i2 < P.dims[2]; ++i2)                                                       \
+    for (i3 = 0; i3 < P.dims[3]; ++i3, ++k) {                                                \
+        const int32_t ia = i0 * P.s1[0] + i1 * P.s1[1] + i2 * P.s1[2] + i3 * P.s1[3];     \
+        const int32_t ib = i0 * P.s2[0] + i1 * P.s2[1] + i2 * P.s2[2] + i3 * P.s2[3];     \
         BODY                                                                                  \
     }
 
 void tinyeit_add_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit_binary_params *p)
 {
+    const tinyeit_binary_params P = *p;
     BINARY_LOOP({
-        const int32_t x = (int32_t)((uint32_t)((int32_t)a[ia] + p->in1_offset) << p->left_shift);
-        const int32_t y = (int32_t)((uint32_t)((int32_t)b[ib] + p->in2_offset) << p->left_shift);
-        const int32_t sx = tinyeit_mbqm(x, p->in1_mult, p->in1_shift);
-        const int32_t sy = tinyeit_mbqm(y, p->in2_mult, p->in2_shift);
-        const int32_t r = tinyeit_mbqm(sx + sy, p->out_mult, p->out_shift) + p->out_offset;
-        out[k] = sat_s8(r, p->act_min, p->act_max);
+        const int32_t x = (int32_t)((uint32_t)((int32_t)a[ia] + P.in1_offset) << P.left_shift);
+        const int32_t y = (int32_t)((uint32_t)((int32_t)b[ib] + P.in2_offset) << P.left_shift);
+        const int32_t sx = tinyeit_mbqm(x, P.in1_mult, P.in1_shift);
+        const int32_t sy = tinyeit_mbqm(y, P.in2_mult, P.in2_shift);
+        const int32_t r = tinyeit_mbqm(sx + sy, P.out_mult, P.out_shift) + P.out_offset;
+        out[k] = sat_s8(r, P.act_min, P.act_max);
     })
 }
 
 void tinyeit_mul_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit_binary_params *p)
 {
+    const tinyeit_binary_params P = *p;
     BINARY_LOOP({
-        const int32_t prod = ((int32_t)a[ia] + p->in1_offset) * ((int32_t)b[ib] + p->in2_offset);
-        const int32_t r = tinyeit_mbqm(prod, p->out_mult, p->out_shift) + p->out_offset;
-        out[k] = sat_s8(r, p->act_min, p->act_max);
+        const int32_t prod = ((int32_t)a[ia] + P.in1_offset) * ((int32_t)b[ib] + P.in2_offset);
+        const int32_t r = tinyeit_mbqm(prod, P.out_mult, P.out_shift) + P.out_offset;
+        out[k] = sat_s8(r, P.act_min, P.act_max);
     })
 }
 
 void tinyeit_add_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
 {
-    BINARY_LOOP({ out[k] = clamp_f(a[ia] + b[ib], p->f_min, p->f_max); })
+    const tinyeit_binary_params P = *p;
+    BINARY_LOOP({ out[k] = clamp_f(a[ia] + b[ib], P.f_min, P.f_max); })
 }
 
 void tinyeit_mul_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
 {
-    BINARY_LOOP({ out[k] = clamp_f(a[ia] * b[ib], p->f_min, p->f_max); })
+    const tinyeit_binary_params P = *p;
+    BINARY_LOOP({ out[k] = clamp_f(a[ia] * b[ib], P.f_min, P.f_max); })
 }
 
 /* gemmlowp one_over_one_plus_x_for_x_in_0_1, Q0.31 in and out. */

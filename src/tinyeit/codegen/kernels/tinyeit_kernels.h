@@ -47,8 +47,11 @@ int32_t tinyeit_srdhm(int32_t a, int32_t b);
 int32_t tinyeit_rdbpot(int32_t x, int exponent);
 int32_t tinyeit_mbqm(int32_t x, int32_t multiplier, int shift);
 
-void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
-                     const int32_t *shift, int8_t *out, const tinyeit_conv_params *p);
+/* int8 conv and fully connected take a folded bias (generation time: bias + input offset times
+ * the weight sums), so their inner loop is a plain int8 x int8 dot product. */
+void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
+                     const int32_t *tap_corr, const int32_t *mult, const int32_t *shift,
+                     int8_t *out, const tinyeit_conv_params *p);
 void tinyeit_dwconv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
                        const int32_t *mult, const int32_t *shift, int8_t *out,
                        const tinyeit_conv_params *p);
