@@ -179,6 +179,13 @@ def test_missing_prefix_model_is_named(chains, tmp_path):
     assert not (tmp_path / "baseline+kd").exists()
 
 
+@pytest.mark.slow
+def test_a_quantization_aware_model_cannot_be_retrained(chains, tmp_path):
+    with pytest.raises(TinyEitError, match="quantization-aware model cannot be retrained"):
+        run_step("fp", "baseline+qat+fp", tiny_config(), str(chains / "dataset.npz"),
+                 str(chains / "baseline+qat"), str(tmp_path / "out"))
+
+
 def test_unknown_step_and_missing_config_are_clear_errors(tmp_path):
     with pytest.raises(TinyEitError, match="unknown step 'distill'"):
         run_step("distill", "baseline+distill", tiny_config(), "x.npz", None, str(tmp_path))

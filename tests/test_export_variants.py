@@ -190,3 +190,27 @@ def test_gzip_size_is_reproducible():
 
     data = bytes(range(256)) * 50
     assert gzip_size(data) == gzip_size(data) < len(data)
+
+
+def test_default_study_final_variant_is_at_least_95_percent_smaller_than_float_baseline():
+    """Sizes depend on the architecture only: untrained default-config models suffice."""
+    from pathlib import Path
+
+    import yaml
+
+    from tinyeit.compress.fp import narrow_model
+    from tinyeit.export.convert import convert
+    from tinyeit.models import architectures as arch
+    from tinyeit.models.tf_env import seed_everything
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    seed_everything(0)
+    baseline_spec = arch.baseline_spec(config["steps"]["baseline"], 40, 10)
+    baseline = arch.build_model(baseline_spec)
+    student = arch.build_model(arch.student_spec(baseline_spec, config["steps"]["kd"]["student"]))
+    final, _ = narrow_model(student, config["steps"]["fp"]["ratio"])
+    frames = np.random.default_rng(0).normal(size=(32, 1, 40, 1)).astype(np.float32)
+    float_bytes = len(convert(baseline, "float"))
+    final_bytes = len(convert(final, "ptq_int8", frames))
+    assert float_bytes > 70_034 * 4  # the float weights are all there
+    assert final_bytes <= 0.05 * float_bytes, (final_bytes, float_bytes)
