@@ -28,6 +28,7 @@ SUPPORTED_OPS = (
     "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND",
 )
 ALIAS_OPS = ("RESHAPE", "EXPAND_DIMS", "SQUEEZE")
+F32_BLOCK = 8  # TINYEIT_F32_BLOCK in tinyeit_kernels.h
 _ACT = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 _CTYPE = {np.dtype(np.int8): "int8_t", np.dtype(np.float32): "float",
           np.dtype(np.int32): "int32_t", np.dtype(np.int16): "int16_t",
@@ -101,6 +102,18 @@ class Generator:
         self.weights_bytes += data.nbytes
         self.const_names[key] = cname
         return cname
+
+    def blocked_f32(self, w: Tensor) -> str:
+        """float weights [rows, ...] in the kernels' blocked layout: rows in blocks of
+        F32_BLOCK interleaved element by element, the remaining rows as they are."""
+        key = (w.index, "blocked")
+        if key not in self.const_names:
+            rows = w.data.astype(np.float32).reshape(w.shape[0], -1)
+            full = rows.shape[0] - rows.shape[0] % F32_BLOCK
+            blocks = rows[:full].reshape(-1, F32_BLOCK, rows.shape[1]).transpose(0, 2, 1)
+            data = np.concatenate([blocks.reshape(-1), rows[full:].reshape(-1)])
+            self.const_names[key] = self.table("float", data, f"tensor_{w.index}_blocked")
+        return self.const_names[key]
 
     def table(self, ctype: str, values, prefix: str = "tab") -> str:
         cname = self.name(prefix)
@@ -228,7 +241,8 @@ class Generator:
             p.update(**self.act_range(op, out))
             bias = self.const(b.index) if b is not None else "NULL"
             prm = self.params("tinyeit_conv_params", p)
-            low.code.append(f"tinyeit_{kind}_f32({ptr(x)}, {self.const(w.index)}, {bias}, "
+            wname = self.const(w.index) if depthwise else self.blocked_f32(w)
+            low.code.append(f"tinyeit_{kind}_f32({ptr(x)}, {wname}, {bias}, "
                             f"{ptr(out)}, &{prm});")
         else:
             raise self.fail(op, f"unsupported types input {x.dtype}, filter {w.dtype}")
@@ -303,7 +317,7 @@ class Generator:
             p.update(**self.act_range(op, out))
             bias = self.const(b.index) if b is not None else "NULL"
             prm = self.params("tinyeit_fc_params", p)
-            low.code.append(f"tinyeit_fc_f32({ptr(x)}, {self.const(w.index)}, {bias}, "
+            low.code.append(f"tinyeit_fc_f32({ptr(x)}, {self.blocked_f32(w)}, {bias}, "
                             f"{ptr(out)}, &{prm});")
         return low
 

@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
+/* float conv / fully connected weights come in blocks of this many output channels, interleaved
+ * element by element (the generator's layout), so that one pass computes 8 sums. */
+#define TINYEIT_F32_BLOCK 8
+
 typedef struct {
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c;
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, depth_mult;
