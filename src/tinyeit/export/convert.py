@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from tinyeit.errors import TinyEitError
@@ -42,4 +44,7 @@ def convert(model, conversion: str, representative: np.ndarray | None = None) ->
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    with warnings.catch_warnings():
+        # Emitted for every int8 conversion of a float-input Keras model; it is expected here.
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return bytes(converter.convert())
