@@ -26,7 +26,7 @@ def _write(path, data):
 
 def _study(tmp_path, deployment=None):
     ds = _write(tmp_path / "dataset.json", {"source": "synthetic", "n_frames": 800, "n_features": 40,
-                                             "n_classes": 10, "sha256": "ab" * 32, "extra": 1})
+                                             "n_classes": 10, "npz_sha256": "ab" * 32, "extra": 1})
     vdir = tmp_path / "tflite" / "baseline+ptq_int8"
     _write(vdir / "metrics.json", METRICS)
     _write(vdir / "accuracy.json", ACCURACY)

@@ -62,11 +62,12 @@ def deployment_record(path: str) -> dict:
 def build(config: dict, dataset_json: str, variants: list[dict], deployment_paths: list[str]) -> dict:
     """variants: [{"name", "metrics", "accuracy", "tflite"}] paths per variant, in study order."""
     provenance = read_json(dataset_json)
-    _require(provenance, ("source", "n_frames", "n_features", "n_classes", "sha256"), dataset_json)
+    _require(provenance, ("source", "n_frames", "n_features", "n_classes", "npz_sha256"), dataset_json)
     deployments = [deployment_record(p) for p in deployment_paths]
     deployments.sort(key=lambda d: (d["board"], d["variant"]))
     return {
-        "dataset": {k: provenance[k] for k in ("source", "n_frames", "n_features", "n_classes", "sha256")},
+        "dataset": {**{k: provenance[k] for k in ("source", "n_frames", "n_features", "n_classes")},
+                    "sha256": provenance["npz_sha256"]},
         "variants": [variant_record(v["name"], v["metrics"], v["accuracy"], v["tflite"]) for v in variants],
         "deployments": deployments,
         "boards": {key: {"name": b.get("name", key), **{k: b.get(k) for k in BOARD_KEYS}}
