@@ -406,6 +406,11 @@ class Generator:
                 mo, so_ = fp.quantize_multiplier(twice_max / ((1 << 20) * float(so)))
                 p.update(left_shift=20, in1_mult=m1, in1_shift=s1, in2_mult=m2, in2_shift=s2,
                          out_mult=mo, out_shift=so_)
+                # each input's 256 values, shifted and rescaled once here instead of per element
+                t1 = self.table("int32_t", [fp.mbqm((q - za) << 20, m1, s1)
+                                            for q in range(-128, 128)], "addtab")
+                t2 = self.table("int32_t", [fp.mbqm((q - zb) << 20, m2, s2)
+                                            for q in range(-128, 128)], "addtab")
             else:
                 mo, so_ = fp.quantize_multiplier(float(sa) * float(sb) / float(so))
                 p.update(out_mult=mo, out_shift=so_)
@@ -413,7 +418,9 @@ class Generator:
         else:
             suffix = "f32"
         prm = self.params("tinyeit_binary_params", p)
-        return Lowered([f"tinyeit_{kind}_{suffix}({ptr(a)}, {ptr(b)}, {ptr(out)}, &{prm});"])
+        tables = f"{t1}, {t2}, " if kind == "add" and suffix == "s8" else ""
+        return Lowered([f"tinyeit_{kind}_{suffix}({ptr(a)}, {ptr(b)}, {tables}{ptr(out)}, "
+                        f"&{prm});"])
 
     def op_add(self, op, ptr):
         return self._binary(op, ptr, "add")

@@ -46,17 +46,22 @@ static float clamp_f(float v, float lo, float hi)
 }
 
 /* The one inner loop of int8 conv and fully connected: sum a[i] * b[i] over n elements, both
- * operands raw int8 (zero-point terms are folded into the bias at generation time). Blocks of
- * 16 with a fixed trip count let gcc -O2 vectorize (SSE2/NEON) or fully unroll (Cortex-M) the
- * block. A DSP (SMLAD) implementation replaces this function only. */
+ * operands raw int8 (zero-point terms are folded into the bias at generation time). gcc -O2
+ * vectorizes it (SSE2/NEON) or unrolls it (Cortex-M); integer sums, so every target gives the
+ * same result. A DSP (SMLAD) implementation replaces this function only. */
+#if defined(__GNUC__)
+__attribute__((noinline))  /* inlined into its callers' loop nests, gcc stops vectorizing it */
+#endif
 static int32_t tinyeit_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
 {
-    int32_t acc = 0, i = 0, j;
-    for (; i + 16 <= n; i += 16) {
-        int32_t s = 0;
-        for (j = 0; j < 16; ++j) s += (int32_t)a[i + j] * (int32_t)b[i + j];
-        acc += s;
-    }
+    /* a trip count gcc knows is a multiple of 16: vectorized without an epilogue, or (no SIMD
+     * unit) unrolled 16 times into ldrsb/ldrsb/smlabb */
+    const int32_t n16 = n & ~15;
+    int32_t acc = 0, i = 0;
+#if defined(__ARM_ARCH) && !defined(__ARM_NEON)
+#pragma GCC unroll 16
+#endif
+    for (; i < n16; ++i) acc += (int32_t)a[i] * (int32_t)b[i];
     for (; i < n; ++i) acc += (int32_t)a[i] * (int32_t)b[i];
     return acc;
 }
@@ -112,12 +117,25 @@ static void tap_range(int32_t start, int32_t k, int32_t dil, int32_t size, int32
     *k1 = hi;
 }
 
+/* tinyeit_mbqm for multipliers from the generator (0 <= mult < 2^31, never INT32_MIN, so the
+ * saturating case of srdhm cannot occur) without branches: same result bit for bit. */
+static int32_t mbqm_fast(int32_t x, int32_t mult, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)mult;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    const int32_t h = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    return (h >> right) + ((h & mask) > threshold ? 1 : 0);
+}
+
 /* Requantize with a per-channel (multiplier, shift) and clamp: the int8 output of an
  * accumulator, exactly TFLite's MultiplyByQuantizedMultiplier. */
 static int8_t requant(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset,
                       int32_t lo, int32_t hi)
 {
-    return sat_s8(tinyeit_mbqm(acc, mult, shift) + out_offset, lo, hi);
+    return sat_s8(mbqm_fast(acc, mult, shift) + out_offset, lo, hi);
 }
 
 /* bias: the model's bias plus in_offset * sum of each output channel's weights (folded at
@@ -157,8 +175,14 @@ void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
                     const int32_t xr = base + (y0 + ky * P.dil_h) * P.in_w * P.in_c;
                     const int8_t *wr = wo + ky * P.k_w * P.in_c;
                     if (P.dil_w == 1) {
-                        acc += tinyeit_dot_s8(in + (xr + kx0 * P.in_c), wr + kx0 * P.in_c,
-                                              (kx1 - kx0) * P.in_c);
+                        const int32_t len = (kx1 - kx0) * P.in_c;
+                        const int8_t *xs = in + (xr + kx0 * P.in_c), *ws = wr + kx0 * P.in_c;
+                        if (len < 16) {  /* short rows (Conv1D on few channels): no call */
+                            int32_t k;
+                            for (k = 0; k < len; ++k) acc += (int32_t)xs[k] * (int32_t)ws[k];
+                        } else {
+                            acc += tinyeit_dot_s8(xs, ws, len);
+                        }
                     } else {
                         for (kx = kx0; kx < kx1; ++kx)
                             acc += tinyeit_dot_s8(in + (xr + kx * P.dil_w * P.in_c),
@@ -531,7 +555,7 @@ void tinyeit_mean_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduc
         for (i = 0; i < inner; ++i) {
             int32_t acc = 0;
             for (r = 0; r < reduce; ++r) acc += in[(o * reduce + r) * inner + i];
-            acc = tinyeit_mbqm(acc - in_zp * reduce, mult, shift) + out_zp;
+            acc = mbqm_fast(acc - in_zp * reduce, mult, shift) + out_zp;
             out[o * inner + i] = sat_s8(acc, -128, 127);
         }
 }
@@ -549,25 +573,26 @@ void tinyeit_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce
 
 #define BINARY_LOOP(BODY)                                                                     \
     int32_t i0, i1, i2, i3, k = 0;                                                            \
-    for (i0 = 0; i0 < P.dims[0]; ++i0)                                                       \
-    for (i1 = 0; i1 < P.dims[1]; ++i1)                                                       \
-    for (i2 = 0; i2 < P.dims[2]; ++i2)                                                       \
-    for (i3 = 0; i3 < P.dims[3]; ++i3, ++k) {                                                \
-        const int32_t ia = i0 * P.s1[0] + i1 * P.s1[1] + i2 * P.s1[2] + i3 * P.s1[3];     \
-        const int32_t ib = i0 * P.s2[0] + i1 * P.s2[1] + i2 * P.s2[2] + i3 * P.s2[3];     \
-        BODY                                                                                  \
+    for (i0 = 0; i0 < P.dims[0]; ++i0)                                                        \
+    for (i1 = 0; i1 < P.dims[1]; ++i1)                                                        \
+    for (i2 = 0; i2 < P.dims[2]; ++i2) {                                                      \
+        const int32_t ra = i0 * P.s1[0] + i1 * P.s1[1] + i2 * P.s1[2];                        \
+        const int32_t rb = i0 * P.s2[0] + i1 * P.s2[1] + i2 * P.s2[2];                        \
+        for (i3 = 0; i3 < P.dims[3]; ++i3, ++k) {                                             \
+            const int32_t ia = ra + i3 * P.s1[3], ib = rb + i3 * P.s2[3];                     \
+            BODY                                                                              \
+        }                                                                                     \
     }
 
-void tinyeit_add_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit_binary_params *p)
+/* t1, t2: each input's 256 possible values already shifted left and rescaled (generation
+ * time, TFLite's ADD math), indexed by value + 128; one requantization per element remains. */
+void tinyeit_add_s8(const int8_t *a, const int8_t *b, const int32_t *t1, const int32_t *t2,
+                    int8_t *out, const tinyeit_binary_params *p)
 {
     const tinyeit_binary_params P = *p;
     BINARY_LOOP({
-        const int32_t x = (int32_t)((uint32_t)((int32_t)a[ia] + P.in1_offset) << P.left_shift);
-        const int32_t y = (int32_t)((uint32_t)((int32_t)b[ib] + P.in2_offset) << P.left_shift);
-        const int32_t sx = tinyeit_mbqm(x, P.in1_mult, P.in1_shift);
-        const int32_t sy = tinyeit_mbqm(y, P.in2_mult, P.in2_shift);
-        const int32_t r = tinyeit_mbqm(sx + sy, P.out_mult, P.out_shift) + P.out_offset;
-        out[k] = sat_s8(r, P.act_min, P.act_max);
+        const int32_t r = mbqm_fast(t1[a[ia] + 128] + t2[b[ib] + 128], P.out_mult, P.out_shift);
+        out[k] = sat_s8(r + P.out_offset, P.act_min, P.act_max);
     })
 }
 
@@ -576,11 +601,10 @@ void tinyeit_mul_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit
     const tinyeit_binary_params P = *p;
     BINARY_LOOP({
         const int32_t prod = ((int32_t)a[ia] + P.in1_offset) * ((int32_t)b[ib] + P.in2_offset);
-        const int32_t r = tinyeit_mbqm(prod, P.out_mult, P.out_shift) + P.out_offset;
-        out[k] = sat_s8(r, P.act_min, P.act_max);
+        out[k] = sat_s8(mbqm_fast(prod, P.out_mult, P.out_shift) + P.out_offset, P.act_min,
+                        P.act_max);
     })
 }
-
 void tinyeit_add_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
 {
     const tinyeit_binary_params P = *p;
@@ -685,7 +709,7 @@ void tinyeit_requant_s8(const int8_t *in, int8_t *out, int32_t n, int32_t in_zp,
 {
     int32_t i;
     for (i = 0; i < n; ++i)
-        out[i] = sat_s8(tinyeit_mbqm((int32_t)in[i] - in_zp, mult, shift) + out_zp,
+        out[i] = sat_s8(mbqm_fast((int32_t)in[i] - in_zp, mult, shift) + out_zp,
                         act_min, act_max);
 }
 

@@ -80,7 +80,8 @@ void tinyeit_avgpool_f32(const float *in, float *out, const tinyeit_pool_params 
 void tinyeit_mean_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner,
                      int32_t in_zp, int32_t out_zp, int32_t mult, int32_t shift);
 void tinyeit_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner);
-void tinyeit_add_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit_binary_params *p);
+void tinyeit_add_s8(const int8_t *a, const int8_t *b, const int32_t *t1, const int32_t *t2,
+                    int8_t *out, const tinyeit_binary_params *p);
 void tinyeit_mul_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit_binary_params *p);
 void tinyeit_add_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p);
 void tinyeit_mul_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p);
