@@ -58,11 +58,32 @@ def _model_paths(tmp: str) -> dict[str, str]:
     return paths
 
 
+TFLM_ARENA_SCRIPT = """
+import sys
+from tflite_micro import runtime
+runtime.Interpreter.from_file(sys.argv[1]).print_allocations()
+"""
+
+
+def tflm_arena(path: str) -> tuple[int, int]:
+    """TFLite Micro's arena bytes (total, head = tensor data) for `path`.
+
+    The interpreter prints its allocation record to the C runtime's stdout, which Python's
+    sys.stdout redirection does not see: run it in a child process and read its fds 1 and 2.
+    """
+    proc = subprocess.run([sys.executable, "-c", TFLM_ARENA_SCRIPT, path],
+                          capture_output=True, text=True, check=True)
+    text = proc.stdout + proc.stderr
+    total = re.search(r"Arena allocation total (\d+) bytes", text)
+    head = re.search(r"Arena allocation head (\d+) bytes", text)
+    if not total or not head:
+        raise RuntimeError(f"{path}: TFLite Micro printed no arena record:\n{text}")
+    return int(total.group(1)), int(head.group(1))
+
+
 def measure(path: str) -> dict:
     from tinyeit.codegen.generator import build  # noqa: PLC0415
     from tinyeit.codegen.host import build_executable  # noqa: PLC0415
-    from tflite_micro import runtime  # noqa: PLC0415
-
     info = build(path)
     exe = build_executable(info["files"])
     shape = info["input_shape"]
@@ -79,17 +100,9 @@ def measure(path: str) -> dict:
             fh.write(TFLM_SCRIPT)
         t1 = _callgrind_ir([sys.executable, script, path, fnpy, "1"])
         tn = _callgrind_ir([sys.executable, script, path, fnpy, str(N)])
-    it = runtime.Interpreter.from_file(path)
-    import contextlib  # noqa: PLC0415
-    import io  # noqa: PLC0415
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        it.print_allocations()
-    m = re.search(r"Arena allocation total (\d+) bytes", buf.getvalue())
-    tflm_arena = int(m.group(1)) if m else -1
+    tflm_total, tflm_head = tflm_arena(path)
     return {"c_ir": (cn - c1) // (N - 1), "tflm_ir": (tn - t1) // (N - 1),
-            "arena": info["arena_bytes"], "tflm_arena": tflm_arena,
+            "arena": info["arena_bytes"], "tflm_arena": tflm_total, "tflm_head": tflm_head,
             "weights": info["weights_bytes"]}
 
 
@@ -101,10 +114,10 @@ def main() -> int:
             r = measure(real)
             rows.append(f"| {variant}{' (representative)' if ' ' in path else ''} | "
                         f"{r['c_ir']} | {r['tflm_ir']} | {r['c_ir'] / max(1, r['tflm_ir']):.2f} | "
-                        f"{r['arena']} | {r['tflm_arena']} | {r['weights']} |")
+                        f"{r['arena']} | {r['tflm_head']} | {r['tflm_arena']} | {r['weights']} |")
     print("| model | C instr/inference | TFLM instr/inference | ratio | C arena B | "
-          "TFLM arena B (total) | weights B |")
-    print("|---|---|---|---|---|---|---|")
+          "TFLM arena B (tensors) | TFLM arena B (total) | weights B |")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     return 0
 
