@@ -1,6 +1,8 @@
 """The synthetic forearm: deterministic bytes, the study's shape, and physics that carries
 gesture and subject information (gestures separable, subjects different)."""
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -53,6 +55,10 @@ def test_artifact_layout_and_provenance(small_build):
     assert saved["n_frames"] == 24 and saved["n_features"] == 40 and saved["n_classes"] == 3
     assert saved["parameters"]["seed"] == 42 and saved["parameters"]["noise"] == 0.01
     assert saved == prov
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("dataset.npz", "dataset.json"):  # a normal file mode, not mkstemp's 0600
+        assert stat.S_IMODE((out / "a" / name).stat().st_mode) == 0o666 & ~mask
 
 
 def test_npz_entries_have_fixed_dates(small_build):
