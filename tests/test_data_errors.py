@@ -100,6 +100,13 @@ def test_no_test_frames(tmp_path):
     assert_no_output(tmp_path)
 
 
+def test_trial_in_both_cv_and_test(tmp_path):
+    with pytest.raises(DatasetError, match=r"splits: trials \[3\] are in both cv_trials and test_trials"):
+        build_csv(tmp_path, ["label", "trial", "a", "b"], good_rows(),
+                  splits={"n_folds": 2, "cv_trials": [1, 2, 3], "test_trials": [3, 4]})
+    assert_no_output(tmp_path)
+
+
 def test_all_zero_frame_cannot_be_normalised(tmp_path):
     rows = good_rows()
     rows[3][2:] = [0, 0]

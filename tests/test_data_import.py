@@ -97,6 +97,12 @@ def test_npz_string_labels_sorted_and_given_trials_kept(tmp_path):
     assert ds.trial.tolist() == [7, 7, 8, 8, 1, 2] and ds.subject.tolist() == [2, 2, 2, 2, 5, 5]
 
 
+def test_npz_byte_string_labels(tmp_path):
+    np.savez(tmp_path / "in.npz", X=np.ones((4, 2)), y=np.array([b"up", b"down", b"up", b"down"]))
+    prov = data.import_file("npz", tmp_path / "in.npz", tmp_path / "out.npz")
+    assert prov["class_names"] == ["down", "up"]
+
+
 def write_csv(path, header, rows):
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)

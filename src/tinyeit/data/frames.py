@@ -47,6 +47,8 @@ def encode_labels(raw: list, where: list[str]) -> tuple[np.ndarray, list[str]]:
             value = int(value)
         if isinstance(value, (bool, np.bool_)):
             raise DatasetError(f"{place}: unknown label {value!r} (not an integer class or a name)")
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
         if isinstance(value, (np.integer,)):
             value = int(value)
         if isinstance(value, str):
