@@ -3,7 +3,7 @@
 `generate(tflite_path, out_dir)` writes model.h, model.c and the shared kernel sources
 (tinyeit_kernels.h/.c). int8 models are computed with TFLite's reference-kernel integer math
 (the same rounding, bit for bit: outputs equal LiteRT's BUILTIN_REF kernels; with
-flavor="tflm" they equal TFLite Micro's, which differ only in per-channel FULLY_CONNECTED
+flavor="tflm" they equal TFLite Micro's, which differ only in int8 FULLY_CONNECTED
 rounding). LiteRT's default (optimized, XNNPACK) kernels round differently in places: the
 study's reference outputs must come from OpResolverType.BUILTIN_REF. float16 models
 have their weights dequantized at generation time (stored as float32); dynamic-range models keep

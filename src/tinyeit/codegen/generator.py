@@ -289,7 +289,7 @@ class Generator:
             sx, zx = x.qparams()
             so, zo = out.qparams()
             p.update(in_offset=-zx, w_offset=-int(w.zero_point[0]), out_offset=zo,
-                     single_round=int(self.flavor == "litert" and len(w.scale) > 1),
+                     single_round=int(self.flavor == "litert"),
                      **self.act_range(op, out))
             self.require(op, len(set(w.zero_point.tolist())) == 1,
                          "per-channel filter zero points are not supported")
@@ -534,10 +534,11 @@ class Generator:
         bh, bw = (bs + [1])[:2]
         pt, pl = int(pz[0, 0]), (int(pz[1, 0]) if len(bs) > 1 else 0)
         arr = lambda v: "(const int32_t[]){" + ", ".join(map(str, v)) + "}"  # noqa: E731
+        pad = self._pad_value(out)
         return Lowered([f"tinyeit_space_to_batch({ptr(x)}, {ptr(out)}, {x.dtype.itemsize}, "
                         f"{arr(self._space_dims(op, x, len(bs)))}, "
                         f"{arr(self._space_dims(op, out, len(bs)))}, {bh}, {bw}, {pt}, {pl}, "
-                        f"{self._pad_value(out)});"])
+                        f"{pad});"])
 
     def op_batch_to_space_nd(self, op: Op, ptr) -> Lowered:
         x, block, crops, out = (self.in_t(op, 0), self.in_t(op, 1), self.in_t(op, 2),
@@ -617,8 +618,8 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict
     """Generate the C sources in memory: returns {"files": {name: text}, ...figures}.
 
     flavor "litert" equals LiteRT's BUILTIN_REF kernels bit for bit; "tflm" equals TFLite
-    Micro's kernels. They differ in one place: LiteRT's reference per-channel FULLY_CONNECTED
-    requantizes with single rounding, TFLite Micro (and LiteRT's optimized kernel) with gemmlowp
+    Micro's kernels. They differ in one place: LiteRT's reference int8 FULLY_CONNECTED
+    requantizes with single rounding (per-channel and per-tensor weights), TFLite Micro (and LiteRT's optimized kernel) with gemmlowp
     double rounding.
     """
     if flavor not in FLAVORS:
@@ -821,6 +822,7 @@ static union {{
 int tinyeit_invoke(const void *input, void *output)
 {{
     if (input == NULL || output == NULL) return 1;
+    (void)tinyeit_arena; /* a one-op model needs no intermediate storage */
 {body}
     return 0;
 }}

@@ -27,7 +27,7 @@ typedef struct {
     int32_t in_offset, w_offset, out_offset, act_min, act_max;
     float f_min, f_max;
     int32_t asymmetric;   /* hybrid: quantize inputs asymmetrically */
-    int32_t single_round; /* int8: single-rounding requantization (LiteRT's per-channel FC) */
+    int32_t single_round; /* int8: single-rounding requantization (LiteRT's FC) */
 } tinyeit_fc_params;
 
 typedef struct {
