@@ -218,7 +218,7 @@ def test_renders_what_the_summary_stage_writes(tmp_path):
 
     dataset = write(tmp_path / "dataset.json", {"source": "synthetic", "n_frames": 800,
                                                 "n_features": 40, "n_classes": 10,
-                                                "sha256": "ab" * 32})
+                                                "npz_sha256": "ab" * 32})
     dirs, deployments = {}, []
     for name, size, acc, instr in (("baseline", 280_000, 0.8, 900_000),
                                    (FINAL, 10_000, 0.7, 300_000)):
