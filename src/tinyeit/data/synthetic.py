@@ -26,8 +26,11 @@ Physics choices (why each one is there):
   Gaussian, std = `noise` x RMS of the frame, plus a common-mode gain drift of the same size.
 
 Calibration: the effect sizes and trial spreads are set so that the paper's baseline 1D CNN
-(trials 1-8, 5-fold stratified CV) scores about 80-90 % at `noise` 0.01 (the paper: 80.81 %),
-not 100 %: the study then shows what compression costs. `noise` is the knob for harder data.
+(trials 1-8, 5-fold stratified CV) scores about 80 % at `noise` 0.01 (the paper: 80.81 %;
+measured with this project's baseline step: 80.2 +- 7.3 % at seed 42, 77.3 +- 3.8 % at
+seed 7), not 100 %: the study then shows what compression costs. `noise` is the knob for
+harder data. The anatomy spreads (fat 0.06-0.10, muscle strength 0.85-1.15) are kept narrow
+enough that another seed does not draw a subject so weak that accuracy drops out of range.
 
 Determinism: every random draw comes from a `numpy.random.Generator` seeded from
 (seed, subject, gesture, trial), so one frame does not depend on the others' order; distmesh's
@@ -139,10 +142,10 @@ def draw_anatomy(rng: np.random.Generator, n_electrodes: int) -> Anatomy:
     muscles = {}
     for name, (x, y, r) in MUSCLES.items():
         dx, dy = rng.normal(0, SUBJECT_SHIFT, 2)
-        muscles[name] = (x + dx, y + dy, r * rng.uniform(0.85, 1.15), rng.uniform(0.7, 1.3))
+        muscles[name] = (x + dx, y + dy, r * rng.uniform(0.85, 1.15), rng.uniform(0.85, 1.15))
     bones = {name: (x + rng.normal(0, 0.02), y + rng.normal(0, 0.02), r * rng.uniform(0.85, 1.15))
              for name, (x, y, r) in BONES.items()}
-    return Anatomy(a=a, b=b, fat=float(rng.uniform(0.05, 0.11)),
+    return Anatomy(a=a, b=b, fat=float(rng.uniform(0.06, 0.10)),
                    rotation=float(np.deg2rad(rng.normal(0, SUBJECT_ROTATION_DEG))),
                    muscles=muscles, bones=bones,
                    electrode_gain=1.0 + rng.normal(0, SUBJECT_CONTACT_GAIN, n_electrodes))
