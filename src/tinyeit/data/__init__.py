@@ -65,17 +65,37 @@ def _synthetic(params: dict, seed: int) -> Frames:
                   source="synthetic", parameters=parameters)
 
 
-def normalize(frames: Frames, mode: str) -> np.ndarray:
-    """Frames scaled as the config asks: `l2` (each frame to unit norm, the lab's) or `none`."""
+NORMALIZE_MODES = ("l2", "l2_zscore", "none")
+
+
+def normalize(frames: Frames, mode: str, fit_rows: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """Frames scaled as the config asks; returns them and what a board must apply to match.
+
+    `l2`: each frame to unit norm (the lab's code). `l2_zscore`: then each feature standardised
+    with the mean and std of the `fit_rows` frames (the CV trials, never the test trials). L2
+    frames share a large common level and differ by small per-electrode changes, which an int8
+    activation scale set by that level wipes out; standardising keeps the differences.
+    """
     if mode in (None, "none"):
-        return frames.X
-    if mode != "l2":
-        raise DatasetError(f"dataset.normalize: unknown mode {mode!r} (l2 or none)")
+        return frames.X, {}
+    if mode not in NORMALIZE_MODES:
+        raise DatasetError(f"dataset.normalize: unknown mode {mode!r} ({', '.join(NORMALIZE_MODES)})")
     norms = np.linalg.norm(frames.X, axis=1)
     zero = np.flatnonzero(norms == 0)
     if len(zero):
         raise DatasetError(f"{frames.origin[zero[0]]}: frame is all zeros, cannot L2-normalise it")
-    return frames.X / norms[:, None]
+    X = frames.X / norms[:, None]
+    if mode == "l2":
+        return X, {}
+    fit = X if fit_rows is None else X[fit_rows]
+    mean = fit.mean(axis=0, dtype=np.float64)
+    std = fit.std(axis=0, dtype=np.float64)
+    flat = np.flatnonzero(std == 0)
+    if len(flat):
+        raise DatasetError(f"{frames.source}: feature {int(flat[0])} is constant over the CV frames, "
+                           "cannot standardise it (use dataset.normalize: l2)")
+    X = ((X - mean) / std).astype(np.float32)
+    return X, {"feature_mean": [float(m) for m in mean], "feature_std": [float(v) for v in std]}
 
 
 def check_splits(frames: Frames, splits_cfg: dict) -> None:
@@ -124,9 +144,11 @@ def build(dataset_cfg: dict, splits_cfg: dict, seed: int, out_npz: str | os.Path
     """Produce `results/dataset/dataset.npz` and its provenance JSON; returns the provenance."""
     frames = read_source(dataset_cfg, seed)
     mode = dataset_cfg.get("normalize", "l2")
-    X = normalize(frames, mode)
     check_splits(frames, splits_cfg)
+    from tinyeit.data.splits import cv_indices
+    X, scaling = normalize(frames, mode, cv_indices(frames.trial, list(splits_cfg["cv_trials"])))
     provenance = _provenance(frames, X, mode, {
+        "scaling": scaling,
         "source_kind": dataset_cfg.get("source", "synthetic"),
         "splits": {"n_folds": int(splits_cfg["n_folds"]), "cv_trials": list(splits_cfg["cv_trials"]),
                    "test_trials": list(splits_cfg["test_trials"])}})
@@ -148,7 +170,7 @@ def import_file(fmt: str, src: str | os.PathLike, out_npz: str | os.PathLike, *,
         raise DatasetError(f"{src}: unknown format {fmt!r} (one of chemnitz-xlsx, npz, csv)")
     source = FORMATS[fmt]
     frames = read_source({"source": source, "path": str(src), "label_column": label_column}, seed=0)
-    X = normalize(frames, normalize_mode)
+    X, scaling = normalize(frames, normalize_mode)
     out_json = Path(out_json) if out_json else Path(out_npz).with_suffix(".json")
-    provenance = _provenance(frames, X, normalize_mode, {"source_kind": source})
+    provenance = _provenance(frames, X, normalize_mode, {"source_kind": source, "scaling": scaling})
     return save(X, frames.y, frames.subject, frames.trial, provenance, out_npz, out_json)
