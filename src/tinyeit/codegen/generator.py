@@ -619,8 +619,8 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict
 
     flavor "litert" equals LiteRT's BUILTIN_REF kernels bit for bit; "tflm" equals TFLite
     Micro's kernels. They differ in one place: LiteRT's reference int8 FULLY_CONNECTED
-    requantizes with single rounding (per-channel and per-tensor weights), TFLite Micro (and LiteRT's optimized kernel) with gemmlowp
-    double rounding.
+    requantizes with single rounding (per-channel and per-tensor weights), TFLite Micro (and
+    LiteRT's optimized kernel) with gemmlowp double rounding.
     """
     if flavor not in FLAVORS:
         raise CodegenError(f"{tflite_path}: unknown flavor {flavor!r}; expected one of {FLAVORS}")

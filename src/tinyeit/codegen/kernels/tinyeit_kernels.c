@@ -667,6 +667,14 @@ void tinyeit_softmax_s8(const int8_t *in, int8_t *out, int32_t rows, int32_t dep
     }
 }
 
+/* exp and tanh through double: glibc's and newlib's double functions are accurate to within an
+ * ulp of double, so rounding to float gives the correctly rounded float on every target (bar
+ * ties closer than ~2^-29 ulp), where expf/tanhf differ between C libraries by 1-2 ulp. */
+static float exp_f(float x)
+{
+    return (float)exp((double)x);
+}
+
 void tinyeit_softmax_f32(const float *in, float *out, int32_t rows, int32_t depth, float beta)
 {
     int32_t r, c;
@@ -675,7 +683,7 @@ void tinyeit_softmax_f32(const float *in, float *out, int32_t rows, int32_t dept
         float *y = out + r * depth;
         float mx = x[0], sum = 0.0f;
         for (c = 1; c < depth; ++c) if (x[c] > mx) mx = x[c];
-        for (c = 0; c < depth; ++c) { y[c] = expf((x[c] - mx) * beta); sum += y[c]; }
+        for (c = 0; c < depth; ++c) { y[c] = exp_f((x[c] - mx) * beta); sum += y[c]; }
         for (c = 0; c < depth; ++c) y[c] = y[c] / sum;
     }
 }
@@ -689,13 +697,17 @@ void tinyeit_lut_s8(const int8_t *in, int8_t *out, int32_t n, const int8_t *tabl
 void tinyeit_logistic_f32(const float *in, float *out, int32_t n)
 {
     int32_t i;
-    for (i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + expf(-in[i]));
+    for (i = 0; i < n; ++i) {  /* TFLite's reference formula, cutoffs included */
+        const float v = in[i];
+        out[i] = v > 16.619047164916992188f ? 1.0f
+               : (v < -9.0f ? exp_f(v) : 1.0f / (1.0f + exp_f(-v)));
+    }
 }
 
 void tinyeit_tanh_f32(const float *in, float *out, int32_t n)
 {
     int32_t i;
-    for (i = 0; i < n; ++i) out[i] = tanhf(in[i]);
+    for (i = 0; i < n; ++i) out[i] = (float)tanh((double)in[i]);
 }
 
 void tinyeit_clamp_f32(const float *in, float *out, int32_t n, float lo, float hi)
