@@ -32,12 +32,15 @@ def _workdir(config: Path, into: Path) -> Path:
     return into
 
 
-def _snakemake(workdir: Path, cores: int, targets: list[str]) -> float:
+def _snakemake(workdir: Path, cores: int, targets: list[str], log: Path) -> float:
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONHASHSEED="0",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "rules",
-                    *targets], cwd=workdir, env=env, check=True)
+    with open(log, "w") as out:
+        proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), *targets],
+                              cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise SystemExit(f"snakemake failed (exit {proc.returncode}); its log: {log}")
     return time.perf_counter() - start
 
 
@@ -56,15 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=["ml", "deploy"])
     parser.add_argument("--config", type=Path, default=ROOT / "config.yaml")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep", type=Path, help="run in this new folder and keep its results")
     args = parser.parse_args(argv)
     config = yaml.safe_load(args.config.read_text())
+    log = Path(tempfile.gettempdir()) / "tinyeit-bench.log"
     with tempfile.TemporaryDirectory(prefix="tinyeit-bench-") as tmp:
-        workdir = _workdir(args.config, Path(tmp))
-        model_time = _snakemake(workdir, args.cores, model_targets(config))
+        if args.keep:
+            args.keep.mkdir(parents=True)
+        workdir = _workdir(args.config, args.keep or Path(tmp))
+        model_time = _snakemake(workdir, args.cores, model_targets(config), log)
         print(f"| model side ({args.config.name}: {len(config['variants'])} variants) "
               f"| {args.cores} cores | {model_time / 60:.1f} min |")
         if args.what == "deploy":
-            deploy_time = _snakemake(workdir, args.cores, deploy_targets(config))
+            deploy_time = _snakemake(workdir, args.cores, deploy_targets(config), log)
             n = len(config["variants"]) * len(config["boards"])
             print(f"| firmware + emulated profiling ({n} pairs) | {args.cores} cores "
                   f"| {deploy_time / 60:.1f} min |")
