@@ -6,7 +6,6 @@ QEMU) equal the host build's byte for byte, and on the study's float model LiteR
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np

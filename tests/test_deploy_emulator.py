@@ -5,7 +5,6 @@ the generated C API), so these tests cover the deploy stage's side of the contra
 """
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -13,9 +13,9 @@ does. `run_host(tflite_path, inputs)` compiles that C for the host and runs it o
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
+from tinyeit.atomic import write_text
 
 from tinyeit.codegen.model_reader import CodegenError
 
@@ -31,12 +31,8 @@ def generate(tflite_path: str, out_dir: str, flavor: str = "litert") -> dict:
     from tinyeit.codegen.generator import build  # noqa: PLC0415
 
     result = build(os.fspath(tflite_path), flavor)
-    os.makedirs(out_dir, exist_ok=True)
     for name, text in result["files"].items():
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, os.path.join(out_dir, name))
+        write_text(os.path.join(out_dir, name), text)
     info = {k: v for k, v in result.items() if k != "files"}
     info["sources"] = sorted(result["files"])
     return info

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 
 
 def _codegen(args: argparse.Namespace) -> int:
@@ -22,11 +20,10 @@ def _codegen_run(args: argparse.Namespace) -> int:
 
     inputs = np.load(args.inputs)
     out = run_host(args.model, inputs, flavor=args.flavor)
-    folder = os.path.dirname(os.path.abspath(args.outputs))
-    fd, tmp = tempfile.mkstemp(prefix=".codegen-run.", suffix=".npy", dir=folder)
-    with os.fdopen(fd, "wb") as fh:
+    from tinyeit.atomic import replacing  # noqa: PLC0415
+
+    with replacing(args.outputs, suffix=".npy") as tmp, open(tmp, "wb") as fh:
         np.save(fh, out)
-    os.replace(tmp, args.outputs)
     return 0
 
 

@@ -649,7 +649,7 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict
     for op in ops:
         if op.name in ALIAS_OPS:
             a, b = op.inputs[0], op.outputs[0]
-            ga, gb = uf.find(a), uf.find(b)
+            ga = uf.find(a)
             members_a = {x for x in list(uf.parent) if uf.find(x) == ga} | {a}
             if t[a].is_const or (in_idx in members_a and b == out_idx):
                 copies.add(op.index)

@@ -7,13 +7,11 @@ kept epochs. Everything runs in one process, since TensorFlow starts slowly.
 """
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from tinyeit.atomic import write_json
 from tinyeit.compress.baseline import baseline_step
 from tinyeit.compress.cluster import cluster_step
 from tinyeit.compress.common import FoldData
@@ -37,21 +35,6 @@ SEED_STRIDE = 1000
 
 def fold_names(n_folds: int) -> list[str]:
     return [f"fold{k}" for k in range(n_folds)] + ["full"]
-
-
-def write_json_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _require(config: dict, *keys):
@@ -126,7 +109,7 @@ def run_step(step: str, chain: str, config: dict, dataset_npz: str, prefix_dir: 
         fold_epochs.append(int(epochs))
         fold_acc.append(float(acc))
     full_epochs, _ = train_one("full", n_folds, pool, None, epochs=median_epochs(fold_epochs))
-    write_json_atomic(out / "cv.json", {
+    write_json(out / "cv.json", {
         "chain": chain,
         "step": step,
         "fold_accuracy": fold_acc,
@@ -134,4 +117,4 @@ def run_step(step: str, chain: str, config: dict, dataset_npz: str, prefix_dir: 
         "cv_std": float(np.std(fold_acc)),
         "epochs": fold_epochs,
         "full_epochs": int(full_epochs),
-    })
+    }, sort_keys=True)

@@ -7,7 +7,6 @@ pulled (no registry here), `bootstrap_base_image` makes it with debootstrap and 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tinyeit.atomic import write_json
 from tinyeit.containers.engine import EngineUnavailable, engine_available, HOW_TO_GET
 from tinyeit.errors import TinyEitError
 
@@ -181,11 +181,7 @@ def write_stamp(name: str, stamp: Path) -> dict:
         record.update(available=False, image_id=None, runner="local", reason=str(exc))
     except ImageUnavailable as exc:
         record.update(available=False, image_id=None, runner="docker", reason=str(exc))
-    stamp = Path(stamp)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    tmp = stamp.with_name(f".{stamp.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, stamp)
+    write_json(stamp, record, sort_keys=True)
     return record
 
 

@@ -10,13 +10,13 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from tinyeit.atomic import write_bytes
 from tinyeit.data.frames import DatasetError
 
 ARRAYS = ("X", "y", "subject", "trial")
@@ -38,27 +38,6 @@ class Dataset:
     def n_features(self) -> int:
         return int(self.X.shape[1])
 
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` through a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -87,8 +66,8 @@ def save(X: np.ndarray, y: np.ndarray, subject: np.ndarray, trial: np.ndarray,
                       "trial": np.asarray(trial, dtype=np.int64)})
     provenance = dict(provenance, npz_sha256=hashlib.sha256(data).hexdigest())
     document = json_bytes(provenance)
-    write_atomic(out_npz, data)
-    write_atomic(out_json, document)
+    write_bytes(out_npz, data)
+    write_bytes(out_json, document)
     return provenance
 
 

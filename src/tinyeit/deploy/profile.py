@@ -8,13 +8,12 @@ instruction per cycle on a Cortex-M4), and an energy from the datasheet's active
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from tinyeit.atomic import write_json
 from tinyeit.deploy.boards import Board
 from tinyeit.deploy.protocol import Run
 from tinyeit.errors import TinyEitError
@@ -168,13 +167,4 @@ def write_profile(record: dict, path: str | Path) -> None:
     path = Path(path)
     check(record, str(path))
     ordered = {k: record[k] for k in DEPLOYMENT_KEYS + EXTRA_KEYS if k in record}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(ordered, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_json(path, ordered)

@@ -9,13 +9,12 @@ first `steps.ptq_int8.representative_frames` CV frames.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from tinyeit.atomic import write_bytes
 from tinyeit.errors import TinyEitError
 
 TERMINAL = ("float", "ptq_dynamic", "ptq_float16", "ptq_int8")
@@ -25,20 +24,6 @@ LATENCY_INVOCATIONS = 300
 def conversion_of(variant: str) -> str:
     last = variant.split("+")[-1]
     return last if last in TERMINAL else "float"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _json_bytes(payload: dict) -> bytes:
@@ -149,7 +134,7 @@ def run_export(variant: str, config: dict, dataset_npz: str, model_dir: str, out
     }
     frames = _npz_bytes(input=fed.reshape(len(fed), -1), output=outputs,
                         label=y[deploy_idx].astype(np.int64))
-    _write_atomic(out / "frames.npz", frames)
-    _write_atomic(out / "accuracy.json", _json_bytes(accuracy))
-    _write_atomic(out / "metrics.json", _json_bytes(figures))
-    _write_atomic(out / "model.tflite", tflite)
+    write_bytes(out / "frames.npz", frames)
+    write_bytes(out / "accuracy.json", _json_bytes(accuracy))
+    write_bytes(out / "metrics.json", _json_bytes(figures))
+    write_bytes(out / "model.tflite", tflite)

@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+from tinyeit.atomic import write_json
 from tinyeit import containers
 from tinyeit.errors import TinyEitError
 from tinyeit.firmware import measure
@@ -80,12 +81,6 @@ def _memory_script(flash: int, ram: int, stack: int) -> str:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _write_json(path: Path, record: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 def _fresh(out_dir: Path) -> tuple[Path, Path]:
@@ -192,7 +187,7 @@ def build_cortex_m4f(board: str, board_cfg: dict, variant: str, codegen_dir: Pat
                       ram_link_bytes=sizes["ram_static_bytes"] + stack_bytes)
     record["arduino"] = arduino_sketch(board, board_cfg, src, out_dir, arduino_stamp)
     shutil.rmtree(build_dir)
-    _write_json(out_dir / "build.json", record)
+    write_json(out_dir / "build.json", record, sort_keys=True)
     return record
 
 
@@ -251,7 +246,7 @@ def build_aarch64_linux(board: str, board_cfg: dict, variant: str, codegen_dir: 
                   flash_available_bytes=None, ram_available_bytes=None, image="firmware", sha256=digest,
                   files={"firmware": digest}, toolchain=_toolchain("aarch64", stamp, build_dir))
     shutil.rmtree(build_dir)
-    _write_json(out_dir / "build.json", record)
+    write_json(out_dir / "build.json", record, sort_keys=True)
     return record
 
 
@@ -283,7 +278,7 @@ def build_esp32(board: str, board_cfg: dict, variant: str, codegen_dir: Path, fr
         record.update(status="toolchain_unavailable", reason=f"ESP-IDF toolchain image unavailable: {reason}",
                       flash_bytes=None, ram_bytes=None, image=None, sha256=None, files={}, toolchain=None)
         shutil.rmtree(build_dir)
-        _write_json(out_dir / "build.json", record)
+        write_json(out_dir / "build.json", record, sort_keys=True)
         return record
     script = ("set -eu\n"
               "idf-env idf.py -C project -B build/idf build\n"
@@ -308,7 +303,7 @@ def build_esp32(board: str, board_cfg: dict, variant: str, codegen_dir: Path, fr
                   flash_images=[{"offset": 0, "path": "firmware.bin"}],
                   toolchain=_toolchain("esp-idf", stamp, build_dir))
     shutil.rmtree(build_dir)
-    _write_json(out_dir / "build.json", record)
+    write_json(out_dir / "build.json", record, sort_keys=True)
     return record
 
 

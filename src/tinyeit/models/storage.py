@@ -6,30 +6,20 @@ with `include_optimizer=True`. Quantization-aware models need tfmot's scope to l
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
+from tinyeit.atomic import replacing
 from tinyeit.errors import TinyEitError
 from tinyeit.models.tf_env import keras, tfmot
 
 
 def save_model(model, path: str | os.PathLike) -> None:
     """Write `path` via a temporary file in the same folder, so a failure leaves no partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".h5", dir=path.parent)
-    os.close(fd)
-    try:
-        with tfmot().quantization.keras.quantize_scope(), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy")
-            model.save(tmp, include_optimizer=True, save_format="h5")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with replacing(path, suffix=".h5") as tmp, tfmot().quantization.keras.quantize_scope(), \
+            warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy")
+        model.save(str(tmp), include_optimizer=True, save_format="h5")
 
 
 def load_model(path: str | os.PathLike, compile: bool = False):

@@ -6,11 +6,10 @@ leaves either the previous file or the new one, never a partial one.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from tinyeit.atomic import write_bytes
 from tinyeit.report import plots, tables
 from tinyeit.report.html import render_html
 from tinyeit.report.recommend import recommend
@@ -25,18 +24,6 @@ def report_files(board_keys: list[str]) -> list[str]:
     return (["index.html"] + [f"{t}.csv" for t in CSV_TABLES]
             + ["accuracy_vs_size.png", "gains.png"]
             + [f"latency_{b}.png" for b in board_keys])
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def build_report(summary: Summary, summary_sha256: str) -> dict[str, bytes]:
@@ -68,6 +55,6 @@ def render_report(summary_path: str | Path, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     written = []
     for name in report_files(summary.board_keys):
-        write_atomic(out / name, files[name])
+        write_bytes(out / name, files[name])
         written.append(out / name)
     return written

@@ -7,10 +7,9 @@ computes a metric; it only collects, so every figure has one source.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from tinyeit.atomic import write_json
 from tinyeit.config import chains
 from tinyeit.errors import TinyEitError
 
@@ -76,24 +75,9 @@ def build(config: dict, dataset_json: str, variants: list[dict], deployment_path
     }
 
 
-def write_json(data: dict, out: str | Path) -> None:
-    """Write atomically, keys in a stable order, so equal content gives equal bytes."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False)
-            fh.write("\n")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write(config: dict, dataset_json: str, variant_dirs: dict[str, str],
           deployment_paths: list[str], out: str) -> None:
     """variant_dirs: variant name -> its results/tflite/<variant> folder."""
     variants = [{"name": name, "metrics": f"{d}/metrics.json", "accuracy": f"{d}/accuracy.json",
                  "tflite": f"{d}/model.tflite"} for name, d in variant_dirs.items()]
-    write_json(build(config, dataset_json, variants, deployment_paths), out)
+    write_json(out, build(config, dataset_json, variants, deployment_paths))
