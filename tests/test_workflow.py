@@ -6,41 +6,28 @@ tests below; they then ask Snakemake, in dry runs, what it would redo.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tinyeit.config import chains
+from tinyeit.workflow import ROOT, copy_workflow
+from tinyeit.workflow import snakemake as run_snakemake
 
-ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "configs" / "small.yaml"
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
 
 def make_workdir(path: Path) -> Path:
     """A copy of the workflow as a user has it, with the small study as its config.yaml."""
-    path.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "rules", "scripts", "report"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, path / name)
-        elif src.exists():
-            shutil.copy(src, path / name)
-    shutil.copy(SMALL, path / "config.yaml")
-    return path
+    return copy_workflow(path, SMALL)
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONHASHSEED="0",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args],
-                          cwd=workdir, env=env, capture_output=True, text=True)
+    proc = run_snakemake(workdir, *args, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,27 +17,13 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tinyeit.workflow import ROOT, copy_workflow, snakemake
 
 
-def _workdir(config: Path, into: Path) -> Path:
-    for name in ("Snakefile", "rules", "scripts", "report"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, into / name)
-        elif src.exists():
-            shutil.copy(src, into / name)
-    shutil.copy(config, into / "config.yaml")
-    return into
-
-
-def _snakemake(workdir: Path, cores: int, targets: list[str], log: Path) -> float:
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONHASHSEED="0",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+def _timed(workdir: Path, cores: int, targets: list[str], log: Path) -> float:
     start = time.perf_counter()
     with open(log, "w") as out:
-        proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), *targets],
-                              cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = snakemake(workdir, *targets, cores=cores, stdout=out, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         raise SystemExit(f"snakemake failed (exit {proc.returncode}); its log: {log}")
     return time.perf_counter() - start
@@ -64,14 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     config = yaml.safe_load(args.config.read_text())
     log = Path(tempfile.gettempdir()) / "tinyeit-bench.log"
     with tempfile.TemporaryDirectory(prefix="tinyeit-bench-") as tmp:
-        if args.keep:
-            args.keep.mkdir(parents=True)
-        workdir = _workdir(args.config, args.keep or Path(tmp))
-        model_time = _snakemake(workdir, args.cores, model_targets(config), log)
+        workdir = copy_workflow(args.keep or Path(tmp), args.config)
+        model_time = _timed(workdir, args.cores, model_targets(config), log)
         print(f"| model side ({args.config.name}: {len(config['variants'])} variants) "
               f"| {args.cores} cores | {model_time / 60:.1f} min |")
         if args.what == "deploy":
-            deploy_time = _snakemake(workdir, args.cores, deploy_targets(config), log)
+            deploy_time = _timed(workdir, args.cores, deploy_targets(config), log)
             n = len(config["variants"]) * len(config["boards"])
             print(f"| firmware + emulated profiling ({n} pairs) | {args.cores} cores "
                   f"| {deploy_time / 60:.1f} min |")
