@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,11 @@ DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ra
                    "latency_is_estimate", "energy_uj", "energy_is_estimate",
                    "outputs_match_host", "firmware_sha256")
 EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "frames",
-              "power_source", "error")
+              "outputs_exact", "outputs_max_abs_diff", "power_source", "error")
+# A float output equals LiteRT's when within this fraction of LiteRT's output range: the code
+# generator's own criterion for float models (libm and summation order may differ by an ulp).
+# Integer outputs must be equal to the bit.
+FLOAT_RELATIVE_TOLERANCE = 1e-5
 STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
 NOT_BUILT = ("does_not_fit", "toolchain_unavailable")
 
@@ -47,8 +52,25 @@ def load_build(path: str | Path) -> dict:
     return build
 
 
-def expected_outputs(frames_npz: str | Path) -> list[bytes]:
-    """LiteRT's raw outputs per frame as little-endian bytes: what each FRAME's out= must equal."""
+@dataclass(frozen=True)
+class HostOutputs:
+    """LiteRT's raw outputs, one little-endian row of bytes per frame: what each FRAME's out=
+    is compared with. Behaves as the sequence of rows."""
+    rows: tuple[bytes, ...]
+    dtype: np.dtype
+    tolerance: float  # absolute; 0 for integer outputs
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return self.rows[i]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+def expected_outputs(frames_npz: str | Path) -> HostOutputs:
     try:
         with np.load(frames_npz) as data:
             output = data["output"]
@@ -60,7 +82,11 @@ def expected_outputs(frames_npz: str | Path) -> list[bytes]:
         raise TinyEitError(f"{frames_npz}: 'output' holds no frames")
     output = output.reshape(output.shape[0], -1)
     little = output.astype(output.dtype.newbyteorder("<"), copy=False)
-    return [row.tobytes() for row in little]
+    tolerance = 0.0
+    if np.issubdtype(output.dtype, np.floating):
+        span = float(np.max(output) - np.min(output)) or float(np.max(np.abs(output))) or 1.0
+        tolerance = FLOAT_RELATIVE_TOLERANCE * span
+    return HostOutputs(tuple(row.tobytes() for row in little), little.dtype, tolerance)
 
 
 def model_macs(metrics_json: str | Path) -> int:
@@ -92,14 +118,20 @@ def failed(record: dict, reason: str) -> dict:
     return {**record, "status": "failed", "error": reason}
 
 
-def outputs_equal(run: Run, expected: list[bytes]) -> bool:
-    """Element by element, as bytes: the firmware's outputs equal LiteRT's for every frame run.
-
-    The firmware embeds the first frames of frames.npz; it may not run more than the file has.
-    """
+def compare_outputs(run: Run, expected: HostOutputs) -> dict:
+    """Element by element against LiteRT, for every frame run: bit-exact for integer outputs,
+    within the float tolerance for float ones. The firmware embeds the first frames of
+    frames.npz; it may not run more than the file has."""
     if not run.frames or len(run.frames) > len(expected):
-        return False
-    return all(frame.output == want for frame, want in zip(run.frames, expected))
+        return {"outputs_match_host": False, "outputs_exact": False, "outputs_max_abs_diff": None}
+    exact = all(frame.output == want for frame, want in zip(run.frames, expected))
+    if len(run.frames[0].output) != len(expected[0]):
+        return {"outputs_match_host": False, "outputs_exact": False, "outputs_max_abs_diff": None}
+    got = np.frombuffer(b"".join(f.output for f in run.frames), dtype=expected.dtype)
+    want = np.frombuffer(b"".join(expected[: len(run.frames)]), dtype=expected.dtype)
+    diff = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
+    return {"outputs_match_host": bool(exact or diff <= expected.tolerance),
+            "outputs_exact": exact, "outputs_max_abs_diff": _sig(diff)}
 
 
 def _sig(value: float) -> float:
@@ -111,7 +143,7 @@ def _stats(values: list[int]) -> tuple[int, int, int]:
     return min(values), int(statistics.median_low(values)), max(values)
 
 
-def measured(record: dict, board: Board, run: Run, expected: list[bytes], *,
+def measured(record: dict, board: Board, run: Run, expected: HostOutputs, *,
              instructions: list[int] | None = None, tick_hz: float | None = None,
              energy_uj: float | None = None, energy_source: str | None = None) -> dict:
     """Fill a record from a completed run.
@@ -143,7 +175,7 @@ def measured(record: dict, board: Board, run: Run, expected: list[bytes], *,
         # mW x ms = uJ
         out.update(energy_uj=_sig(board.active_power_mw * out["latency_ms"]),
                    energy_is_estimate=True, power_source=board.power_source)
-    out["outputs_match_host"] = outputs_equal(run, expected)
+    out.update(compare_outputs(run, expected))
     out["status"] = "ok"
     out["error"] = None
     return out

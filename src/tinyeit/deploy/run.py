@@ -54,7 +54,7 @@ def _tail(text: str, n: int = 400) -> str:
 
 
 def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
-              expected: list[bytes], macs: int, log) -> dict:
+              expected: profile.HostOutputs, macs: int, log) -> dict:
     from tinyeit.deploy import emulator
 
     where = f"board {board.key} (emulated), variant {variant}"
@@ -113,7 +113,7 @@ def _real_timeout(macs: int, n_frames: int) -> float:
 
 
 def _serial(board: Board, variant: str, build: dict, build_json, record: dict,
-            expected: list[bytes], macs: int) -> dict:
+            expected: profile.HostOutputs, macs: int) -> dict:
     from tinyeit.deploy import flashers, serial_link
 
     port = serial_link.find_port(board, variant)
@@ -133,7 +133,7 @@ def _serial(board: Board, variant: str, build: dict, build_json, record: dict,
     return _real(record, board, run, expected, run.clock_hz, energy)
 
 
-def _read_with_meter(board: Board, port: str, variant: str, expected: list[bytes], macs: int):
+def _read_with_meter(board: Board, port: str, variant: str, expected: profile.HostOutputs, macs: int):
     from tinyeit.deploy import serial_link
 
     timeout_s = _real_timeout(macs, len(expected))
@@ -154,7 +154,7 @@ def _read_with_meter(board: Board, port: str, variant: str, expected: list[bytes
         link.close()
 
 
-def _real(record: dict, board: Board, run: Run, expected: list[bytes], tick_hz: float,
+def _real(record: dict, board: Board, run: Run, expected: profile.HostOutputs, tick_hz: float,
           meter) -> dict:
     done = profile.measured(record, board, run, expected, tick_hz=tick_hz)
     if meter is not None and done["status"] == "ok":
@@ -169,7 +169,7 @@ def _real(record: dict, board: Board, run: Run, expected: list[bytes], tick_hz: 
 
 
 def _ssh(board: Board, variant: str, build: dict, build_json, record: dict,
-         expected: list[bytes], macs: int) -> dict:
+         expected: profile.HostOutputs, macs: int) -> dict:
     from tinyeit.deploy import flashers
 
     image = images.emulator_image(build, build_json, board.family)
