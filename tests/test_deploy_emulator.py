@@ -75,14 +75,27 @@ def test_more_work_counts_more_instructions(tmp_path, board):
     assert large["instructions_per_inference"] > 4 * small["instructions_per_inference"]
 
 
+def _shift_one_output(frames_npz, shift):
+    with np.load(frames_npz) as data:
+        arrays = dict(data)
+    arrays["output"][1, 2] = shift(arrays["output"][1, 2])
+    np.savez(frames_npz, **arrays)
+
+
+def test_one_ulp_is_reported_as_inexact_but_within_float_tolerance(tmp_path):
+    args = build(tmp_path, "rpi4")
+    _shift_one_output(args["frames_npz"], lambda v: np.nextafter(v, np.float32(1)))
+    record = profile_pair(**args)
+    assert record["status"] == "ok" and record["outputs_match_host"] is True
+    assert record["outputs_exact"] is False and 0 < record["outputs_max_abs_diff"] < 1e-6
+
+
 def test_outputs_that_differ_from_litert_are_reported(tmp_path):
     args = build(tmp_path, "rpi4")
-    with np.load(args["frames_npz"]) as data:
-        arrays = dict(data)
-    arrays["output"][1, 2] = np.nextafter(arrays["output"][1, 2], np.float32(1))  # one ulp off
-    np.savez(args["frames_npz"], **arrays)
+    _shift_one_output(args["frames_npz"], lambda v: v + np.float32(0.01))
     record = profile_pair(**args)
     assert record["status"] == "ok" and record["outputs_match_host"] is False
+    assert record["outputs_max_abs_diff"] > 0.009
 
 
 def test_hung_firmware_is_killed_and_reported(tmp_path, monkeypatch):
