@@ -28,8 +28,11 @@ Physics choices (why each one is there):
 Calibration: the effect sizes and trial spreads are set so that the paper's baseline 1D CNN
 (trials 1-8, 5-fold stratified CV) scores about 80 % at `noise` 0.01 (the paper: 80.81 %;
 measured with this project's baseline step: 80.2 +- 7.3 % at seed 42, 77.3 +- 3.8 % at
-seed 7), not 100 %: the study then shows what compression costs. `noise` is the knob for
-harder data. The anatomy spreads (fat 0.06-0.10, muscle strength 0.85-1.15) are kept narrow
+seed 7) with `normalize: l2`, not 100 %: the study then shows what compression costs.
+Standardising the features as well (`normalize: l2_zscore`, the default study, which keeps
+int8 models accurate) makes the same frames easier, so the default config raises `noise` to
+0.02: 88.0 % at seed 42, 85.3 % at seed 1, 77.8 % at seed 7. `noise` is the knob for harder
+data. The anatomy spreads (fat 0.06-0.10, muscle strength 0.85-1.15) are kept narrow
 enough that another seed does not draw a subject so weak that accuracy drops out of range.
 
 Determinism: every random draw comes from a `numpy.random.Generator` seeded from
@@ -53,7 +56,7 @@ CONDUCTIVITY_DROP_PER_ACTIVATION = 0.7
 # Mesh resolution (pyEIT distmesh h0, relative to the unit semi-major axis): ~1100 nodes.
 MESH_H0 = 0.07
 
-# Variability; calibrated so that the paper's 1D CNN reaches ~80 % CV accuracy at noise 0.01.
+# Variability; calibrated so that the paper's 1D CNN reaches ~80 % CV accuracy (see above).
 SUBJECT_ROTATION_DEG = 12.0      # band placement differs between subjects
 SUBJECT_SHIFT = 0.04             # muscle centre displacement between subjects
 SUBJECT_CONTACT_GAIN = 0.05      # per-electrode gain spread
