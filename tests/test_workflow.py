@@ -116,3 +116,15 @@ def test_invalid_config_stops_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "seed: -3 is less than the minimum of 0" in proc.stdout + proc.stderr
     assert not (workdir / "results").exists()
+
+
+def test_slurm_profile_plans_the_same_study_on_a_cluster(tmp_path):
+    """The cluster profile loads with the real SLURM executor plugin and plans every job,
+    board jobs holding their global board resource."""
+    workdir = make_workdir(tmp_path / "cluster")
+    proc = snakemake(workdir, "--profile", "profiles/slurm", "--dry-run", "all")
+    out = proc.stdout + proc.stderr
+    jobs = {rule for rule, _ in planned_jobs(workdir, "--profile", "profiles/slurm", "all")}
+    assert {"dataset", "baseline", "kd", "fp", "export", "codegen", "firmware", "profile",
+            "summary", "report"} <= jobs, out[-2000:]
+    assert re.search(r"board_nicla_sense=1", out), out[-2000:]
