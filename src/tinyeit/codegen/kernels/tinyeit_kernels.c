@@ -348,7 +348,7 @@ static float quantize_row(const float *v, int32_t n, int8_t *q, int32_t asymmetr
         else if (zp >= qmax) nudged = 127;
         else nudged = (int32_t)(int8_t)round(zp);
         scale_f = (float)scale;
-        inv = 1.0f / scale_f;
+        inv = (float)(1.0 / (double)scale_f); /* TFLite divides in double, then narrows */
         for (i = 0; i < n; ++i) {
             int32_t qv = (int32_t)roundf((float)nudged + v[i] * inv);
             q[i] = (int8_t)TINYEIT_MIN(127, TINYEIT_MAX(-128, qv));
