@@ -13,25 +13,12 @@ import pytest
 import yaml
 
 from tinyeit import containers
+from litert_reference import litert_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 BOARDS = yaml.safe_load((ROOT / "config.yaml").read_text())["boards"]
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-
-def _litert(path: str, x: np.ndarray) -> np.ndarray:
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    it = Interpreter(model_path=path, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    i, o = it.get_input_details()[0], it.get_output_details()[0]
-    out = []
-    for row in x:
-        it.set_tensor(i["index"], row.reshape(i["shape"]))
-        it.invoke()
-        out.append(it.get_tensor(o["index"]).reshape(-1).copy())
-    return np.array(out)
 
 
 def _frames(lines: str) -> list[bytes]:
@@ -61,7 +48,7 @@ def test_float_outputs_are_the_same_bytes_on_cortex_m_and_aarch64(tmp_path, kind
     host = run_host(str(tflite), x).reshape(len(x), -1)
     want = [row.tobytes() for row in host]
     if kind == "study":  # softmax only: equal to LiteRT too
-        assert [r.tobytes() for r in _litert(str(tflite), x)] == want
+        assert [r.tobytes() for r in litert_outputs(str(tflite), x)] == want
     for board, image in (("nano33ble", "arm"), ("rpi4", "aarch64")):
         out = tmp_path / board
         record = build_firmware(board, BOARDS[board], f"{kind}+float", tmp_path / "codegen",

@@ -23,6 +23,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from tinyeit.codegen import run_host  # noqa: E402
 from tinyeit.codegen.generator import build  # noqa: E402
+from litert_reference import litert_outputs
 
 EXAMPLES = int(os.environ.get("TINYEIT_PROPERTY_EXAMPLES", "12"))
 # TFLite Micro differs from LiteRT here, and flavor="tflm" does not follow it: LOGISTIC/TANH
@@ -52,20 +53,6 @@ def _convert(model, int8: bool, per_channel: bool, rep: np.ndarray) -> bytes:
         conv.inference_output_type = tf.int8
         conv._experimental_disable_per_channel = not per_channel
     return bytes(conv.convert())
-
-
-def _litert(path: str, x: np.ndarray) -> np.ndarray:
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    it = Interpreter(model_path=path, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    i, o = it.get_input_details()[0], it.get_output_details()[0]
-    out = []
-    for row in x:
-        it.set_tensor(i["index"], row.reshape(i["shape"]))
-        it.invoke()
-        out.append(it.get_tensor(o["index"]).reshape(-1).copy())
-    return np.array(out)
 
 
 def _tflm(path: str, x: np.ndarray) -> np.ndarray | None:
@@ -108,7 +95,7 @@ class Family:
             else:
                 x = rng.normal(0.0, 1.0, (12, *shape)).astype(np.float32)
             got = run_host(str(path), x).reshape(len(x), -1)
-            want = _litert(str(path), x)
+            want = litert_outputs(str(path), x)
             if int8:
                 bad = int((got != want).sum())
                 assert bad == 0, f"{path.name} ({info['ops']}): {bad} int8 elements differ"
