@@ -2,7 +2,7 @@
 # of each is an input of the firmware it builds, so an edited Dockerfile rebuilds exactly those.
 import json as _json
 from tinyeit.containers import TOOLCHAINS as _TOOLCHAINS, dockerfile_path as _dockerfile_path
-from tinyeit.firmware import FAMILY_IMAGE as _FAMILY_IMAGE
+from tinyeit.firmware import BUILD_KEYS as _BUILD_KEYS, FAMILY_IMAGE as _FAMILY_IMAGE
 
 
 def _firmware_image_stamp(wildcards):
@@ -37,7 +37,8 @@ rule firmware:
     output:
         "results/firmware/{board}/{variant}/build.json",
     params:
-        board=lambda w: _json.dumps(BOARDS[w.board], sort_keys=True),
+        board=lambda w: _json.dumps({k: BOARDS[w.board][k] for k in _BUILD_KEYS if k in BOARDS[w.board]},
+                                    sort_keys=True),
         arduino=lambda w, input: f"--arduino-stamp {input.arduino}" if input.arduino else "",
         n_frames=config["deploy"]["n_frames"],
     shell:

@@ -101,6 +101,22 @@ def test_changing_kd_temperature_reruns_exactly_the_kd_chains(study, tmp_path):
     assert rerun_codegen == {f"variant={v}" for v in kd_variants}
 
 
+def test_changing_a_boards_power_figure_reprofiles_only_that_board(study):
+    """The datasheet power feeds the energy estimate: profiles change, firmware does not."""
+    config_path = study / "config.yaml"
+    original = config_path.read_text()
+    changed = yaml.safe_load(original)
+    changed["boards"]["nicla_sense"]["active_power_mw"] *= 2
+    config_path.write_text(yaml.safe_dump(changed, sort_keys=False))
+    try:
+        jobs = planned_jobs(study, "all")
+    finally:
+        config_path.write_text(original)
+    assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "all"}
+    profiled = {w for rule, w in jobs if rule == "profile"}
+    assert profiled == {f"board=nicla_sense, variant={v}" for v in changed["variants"]}
+
+
 def test_clean_rebuild_gives_identical_bytes(study, tmp_path):
     again = make_workdir(tmp_path / "again")
     config = yaml.safe_load(SMALL.read_text())

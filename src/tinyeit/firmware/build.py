@@ -21,6 +21,9 @@ from tinyeit.firmware import measure
 from tinyeit.firmware.stage import board_sources_dir, stage_sources
 
 FAMILY_IMAGE = {"cortex_m4f": "arm", "aarch64_linux": "aarch64", "esp32": "esp-idf"}
+# The board settings a firmware image depends on; the rest (transport, port, power) only
+# changes how it is flashed and profiled, and must not rebuild it.
+BUILD_KEYS = ("family", "clock_hz", "flash_bytes", "ram_bytes", "fqbn")
 CORTEX_M4F_FLAGS = "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
 # Same C semantics on every compiler: no fused multiply-add, no recorded paths or switches.
 COMMON_CFLAGS = ("-O2 -std=gnu11 -Wall -ffunction-sections -fdata-sections -ffp-contract=off -g "
