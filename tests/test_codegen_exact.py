@@ -66,7 +66,7 @@ def _assert_matches(path: str, got: np.ndarray, want: np.ndarray) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["study", "zoo"])
 @pytest.mark.parametrize("mode", MODES)
-def test_generated_c_equalslitert_outputs(models, kind, mode):
+def test_generated_c_equals_litert(models, kind, mode):
     path = models[kind, mode]
     x = _inputs(path)
     got = run_host(path, x).reshape(len(x), -1)

@@ -9,11 +9,10 @@ TensorFlow is imported lazily: only callers that build models pay for it.
 from __future__ import annotations
 
 import os
-from typing import Callable
 
 import numpy as np
 
-MODES = ("float", "ptq_dynamic", "ptq_float16", "ptq_int8")
+from tinyeit.export.convert import CONVERSIONS as MODES
 
 
 def _keras():
@@ -28,9 +27,8 @@ def study_like_model(seed: int = 0, filters: int = 25, kernel: int = 3,
                      n_features: int = 40):
     """The study's baseline 1D CNN as Conv2D (1, k) on (1, n_features, 1), random weights."""
     keras = _keras()
-    import tensorflow as tf  # noqa: PLC0415
 
-    tf.random.set_seed(seed)
+    keras.utils.set_random_seed(seed)  # Keras 2 seeds unseeded initializers from all three RNGs
     layers = keras.layers
     inputs = keras.Input((1, n_features, 1))
     x = layers.Conv2D(filters, (1, kernel), activation="relu")(inputs)
@@ -60,34 +58,11 @@ def randomize_batchnorm(model, seed: int) -> None:
             ])
 
 
-def convert(model, mode: str, representative: np.ndarray | None = None,
-            int8_io: bool = True) -> bytes:
-    """Convert a Keras model to .tflite bytes the way the export stage does for `mode`."""
-    import tensorflow as tf  # noqa: PLC0415
+def convert(model, mode: str, representative: np.ndarray | None = None) -> bytes:
+    """Convert a Keras model to .tflite bytes: the export stage's own conversion."""
+    from tinyeit.export.convert import convert as export_convert  # noqa: PLC0415
 
-    if mode not in MODES:
-        raise ValueError(f"unknown conversion mode {mode!r}; expected one of {MODES}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if mode == "ptq_dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif mode == "ptq_float16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif mode == "ptq_int8":
-        if representative is None:
-            raise ValueError("ptq_int8 needs representative data")
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-
-        def gen() -> Callable:
-            for row in representative:
-                yield [row[None].astype(np.float32)]
-
-        converter.representative_dataset = gen
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        if int8_io:
-            converter.inference_input_type = tf.int8
-            converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    return export_convert(model, mode, representative)
 
 
 def representative_inputs(shape: tuple[int, ...], n: int, seed: int = 0) -> np.ndarray:
@@ -114,9 +89,8 @@ def op_zoo_model(seed: int = 0, n_features: int = 40, channels: int = 1):
     DepthwiseConv, ZeroPadding (PAD), ReLU6 / sigmoid / tanh, BatchNorm after activation
     (MUL + ADD), Add, Multiply, Concatenate, AveragePooling, GlobalAveragePooling (MEAN)."""
     keras = _keras()
-    import tensorflow as tf  # noqa: PLC0415
 
-    tf.random.set_seed(seed)
+    keras.utils.set_random_seed(seed)  # Keras 2 seeds unseeded initializers from all three RNGs
     L = keras.layers
     inputs = keras.Input((n_features, channels))
     a = L.Conv1D(8, 3, dilation_rate=2, padding="same", activation="relu")(inputs)

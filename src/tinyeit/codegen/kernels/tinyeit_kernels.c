@@ -331,9 +331,8 @@ static float quantize_row(const float *v, int32_t n, int8_t *q, int32_t asymmetr
         const double qmin = -128.0, qmax = 127.0;
         const double rmin = (double)(mn < 0.0f ? mn : 0.0f);
         const double rmax = (double)(mx > 0.0f ? mx : 0.0f);
-        double scale, zp_min, zp_max, zp;
+        double scale, zp_min, zp_max, zp, inv;
         int32_t nudged;
-        float inv;
         if (rmin == rmax) {
             memset(q, 0, (size_t)n);
             *offset = 0;
@@ -348,9 +347,11 @@ static float quantize_row(const float *v, int32_t n, int8_t *q, int32_t asymmetr
         else if (zp >= qmax) nudged = 127;
         else nudged = (int32_t)(int8_t)round(zp);
         scale_f = (float)scale;
-        inv = (float)(1.0 / (double)scale_f); /* TFLite divides in double, then narrows */
+        /* LiteRT scales in double here: with a float product, a value landing exactly on a
+         * .5 step rounds the other way (seen on ReLU outputs). */
+        inv = 1.0 / scale;
         for (i = 0; i < n; ++i) {
-            int32_t qv = (int32_t)roundf((float)nudged + v[i] * inv);
+            int32_t qv = (int32_t)round((double)nudged + (double)v[i] * inv);
             q[i] = (int8_t)TINYEIT_MIN(127, TINYEIT_MAX(-128, qv));
         }
         *offset = nudged;
