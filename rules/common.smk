@@ -25,3 +25,4 @@ def model_files(chain):
 def training_params():
     """What every retraining step depends on besides its own parameters."""
     return {"seed": config["seed"], "training": config["training"], "splits": config["splits"]}
+

@@ -1,4 +1,8 @@
+from tinyeit.workflow import stage_code
+
 rule dataset:
+    input:
+        code=stage_code("data"),
     output:
         npz=DATASET,
         json="results/dataset/dataset.json",

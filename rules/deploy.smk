@@ -5,6 +5,7 @@
 # per board (set below unless `--resources board_<key>=N` was given on the command line). The
 # resources are global-scoped, so under a cluster executor (e.g. --executor slurm) the main
 # Snakemake process still never submits two jobs holding the same board at once.
+from tinyeit.workflow import stage_code
 import json
 
 for _board in BOARDS:
@@ -24,6 +25,7 @@ rule profile:
         build="results/firmware/{board}/{variant}/build.json",
         frames=FRAMES,
         metrics="results/tflite/{variant}/metrics.json",
+        code=stage_code("deploy"),
     output:
         "results/deploy/{board}/{variant}/profile.json",
     params:

@@ -1,10 +1,12 @@
 # A variant becomes one .tflite file, its accuracy (CV and test, through LiteRT), its metrics
 # and the test frames that the firmware embeds.
+from tinyeit.workflow import stage_code
 
 rule export:
     input:
         dataset=DATASET,
         models=lambda w: model_files(chains.model_chain(w.variant)),
+        code=stage_code("export"),
     output:
         tflite=TFLITE,
         accuracy="results/tflite/{variant}/accuracy.json",

@@ -1,5 +1,6 @@
 # Toolchain images and per-board firmware. Images are tagged by their Dockerfile's hash; the stamp
 # of each is an input of the firmware it builds, so an edited Dockerfile rebuilds exactly those.
+from tinyeit.workflow import stage_code
 import json as _json
 from tinyeit.containers import TOOLCHAINS as _TOOLCHAINS, dockerfile_path as _dockerfile_path
 from tinyeit.firmware import BUILD_KEYS as _BUILD_KEYS, FAMILY_IMAGE as _FAMILY_IMAGE
@@ -32,6 +33,7 @@ rule firmware:
         header="results/codegen/{variant}/model.h",
         source="results/codegen/{variant}/model.c",
         frames=FRAMES,
+        code=stage_code("firmware"),
         image=_firmware_image_stamp,
         arduino=_firmware_arduino_stamp,
     output:

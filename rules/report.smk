@@ -1,9 +1,11 @@
 # The report: every table, plot and recommendation, from results/summary.json alone.
 # Registered with Snakemake's report machinery too: `snakemake --report report.zip`.
+from tinyeit.workflow import stage_code
 
 rule report:
     input:
         summary="results/summary.json",
+        code=stage_code("report"),
     output:
         html=report("results/report/index.html", caption="../report/index.rst",
                     category="Report", labels={"item": "report page"}),

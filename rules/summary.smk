@@ -1,8 +1,10 @@
 # Everything measured, in one file: the report's only input.
+from tinyeit.workflow import stage_code
 
 rule summary:
     input:
         dataset="results/dataset/dataset.json",
+        code=stage_code("summary"),
         variants=expand("results/tflite/{variant}/{name}", variant=VARIANTS,
                         name=["metrics.json", "accuracy.json", "model.tflite"]),
         deployments=expand("results/deploy/{board}/{variant}/profile.json",

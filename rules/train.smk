@@ -1,9 +1,11 @@
 # One rule per step. A step's input is the models of its chain's prefix; its params are only
 # what it depends on, so changing one step's parameter reruns exactly the chains holding it.
+from tinyeit.workflow import stage_code
 
 rule baseline:
     input:
         dataset=DATASET,
+        code=stage_code("models", "compress"),
     output:
         models=model_files("baseline"),
         cv="results/models/baseline/cv.json",
@@ -29,6 +31,7 @@ for _step in chains.TRAINING_STEPS:
         input:
             dataset=DATASET,
             prefix=lambda w: model_files(chains.prefix(w.chain)),
+            code=stage_code("models", "compress"),
         output:
             models=model_files(rf"{{chain,[a-z0-9_+]+\+{_step}}}"),
             cv="results/models/{chain}/cv.json",

@@ -6,15 +6,17 @@ tests below; they then ask Snakemake, in dry runs, what it would redo.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tinyeit.config import chains
-from tinyeit.workflow import ROOT, copy_workflow
+from tinyeit.workflow import ROOT, copy_package, copy_workflow
 from tinyeit.workflow import snakemake as run_snakemake
 
 SMALL = ROOT / "tests" / "configs" / "small.yaml"
@@ -22,12 +24,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
 
 def make_workdir(path: Path) -> Path:
-    """A copy of the workflow as a user has it, with the small study as its config.yaml."""
+    """A copy of the workflow as a user has it, with the small study as its config.yaml, and
+    its own copy of the package (in pkg/) that the jobs run and the tests may change."""
+    copy_package(path / "pkg")
     return copy_workflow(path, SMALL)
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = run_snakemake(workdir, *args, capture_output=True, text=True)
+    proc = run_snakemake(workdir, *args, pythonpath=workdir / "pkg", capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
@@ -115,6 +119,21 @@ def test_changing_a_boards_power_figure_reprofiles_only_that_board(study):
     assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "all"}
     profiled = {w for rule, w in jobs if rule == "profile"}
     assert profiled == {f"board=nicla_sense, variant={v}" for v in changed["variants"]}
+
+
+def test_changing_the_code_generator_reruns_from_codegen_on(study):
+    """Generated C depends on the generator's code: an edited kernel source replans codegen and
+    what follows it, and no training or export."""
+    kernel = study / "pkg" / "tinyeit" / "codegen" / "kernels" / "tinyeit_kernels.c"
+    original = kernel.read_text()
+    kernel.write_text(original + "/* edited */\n")
+    try:
+        jobs = planned_jobs(study, "all")
+    finally:
+        kernel.write_text(original)
+    assert {rule for rule, _ in jobs} == {"codegen", "firmware", "profile", "summary", "report", "all"}
+    config = yaml.safe_load(SMALL.read_text())
+    assert {w for rule, w in jobs if rule == "codegen"} == {f"variant={v}" for v in config["variants"]}
 
 
 def test_clean_rebuild_gives_identical_bytes(study, tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "report", "profiles")
+WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "report", "profiles", "docker")
 
 
 def copy_workflow(into: str | os.PathLike, config: str | os.PathLike | dict) -> Path:
@@ -35,12 +35,36 @@ def copy_workflow(into: str | os.PathLike, config: str | os.PathLike | dict) -> 
     return into
 
 
-def snakemake_env() -> dict[str, str]:
-    return dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONHASHSEED="0",
-                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+CODE_SUFFIXES = {".py", ".c", ".h", ".ld", ".S", ".ino", ".txt", ".cmake", ".yaml", ".json"}
 
 
-def snakemake(workdir: str | os.PathLike, *args: str, cores: int = 2, **run) -> subprocess.CompletedProcess:
+def stage_code(*stages: str) -> list[str]:
+    """The package sources of these stages: an input of their rules, so that a change to the
+    code (a kernel, a training loop) reruns what it produced, as a change of data does."""
+    root = Path(__file__).parent
+    return sorted(str(p) for stage in stages for p in (root / stage).rglob("*")
+                  if p.is_file() and p.suffix in CODE_SUFFIXES and "__pycache__" not in p.parts)
+
+
+def copy_package(into: str | os.PathLike) -> Path:
+    """A copy of the tinyeit package under `into`; put `into` on PYTHONPATH to run with it
+    (the workflow then tracks the copy's sources, which a test may change freely)."""
+    into = Path(into)
+    shutil.copytree(Path(__file__).parent, into / "tinyeit",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return into
+
+
+def snakemake_env(pythonpath: str | os.PathLike | None = None) -> dict[str, str]:
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONHASHSEED="0",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return env
+
+
+def snakemake(workdir: str | os.PathLike, *args: str, cores: int = 2,
+              pythonpath: str | os.PathLike | None = None, **run) -> subprocess.CompletedProcess:
     """`snakemake --cores N ARGS...` in `workdir`; `run` goes to subprocess.run."""
     return subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), *args],
-                          cwd=workdir, env=snakemake_env(), **run)
+                          cwd=workdir, env=snakemake_env(pythonpath), **run)
