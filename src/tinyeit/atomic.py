@@ -1,4 +1,4 @@
-"""Every artifact is written whole or not at all.
+"""Every artifact is written whole or not at all, and read back with an error that names it.
 
 A failed or interrupted job must leave no half-written file that a later run could take for a
 finished one, so each stage writes through a temporary file in the same folder and renames it
@@ -12,6 +12,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from tinyeit.errors import TinyEitError
 
 
 def _umask() -> int:
@@ -48,3 +50,13 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 def write_json(path: str | os.PathLike, record, *, sort_keys: bool = False) -> None:
     """Indented, newline-terminated: equal records give equal bytes."""
     write_text(path, json.dumps(record, indent=2, sort_keys=sort_keys) + "\n")
+
+
+def read_json(path: str | os.PathLike, what: str) -> dict:
+    """A stage's JSON record; `what` says which, for the message when it is absent or broken."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise TinyEitError(f"{path}: missing ({what})") from None
+    except json.JSONDecodeError as exc:
+        raise TinyEitError(f"{path}: not valid JSON ({what}): {exc}") from None

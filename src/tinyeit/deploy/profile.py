@@ -7,14 +7,13 @@ instruction per cycle on a Cortex-M4), and an energy from the datasheet's active
 """
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from tinyeit.atomic import write_json
+from tinyeit.atomic import read_json, write_json
 from tinyeit.deploy.boards import Board
 from tinyeit.deploy.protocol import Run
 from tinyeit.errors import TinyEitError
@@ -31,15 +30,6 @@ EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "fr
 FLOAT_RELATIVE_TOLERANCE = 1e-5
 STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
 NOT_BUILT = ("does_not_fit", "toolchain_unavailable")
-
-
-def read_json(path: str | Path, what: str) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise TinyEitError(f"{path}: missing ({what})") from None
-    except json.JSONDecodeError as exc:
-        raise TinyEitError(f"{path}: not valid JSON ({what}): {exc}") from None
 
 
 def load_build(path: str | Path) -> dict:

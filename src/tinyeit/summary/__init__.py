@@ -6,9 +6,9 @@ computes a metric; it only collects, so every figure has one source.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from tinyeit import atomic
 from tinyeit.atomic import write_json
 from tinyeit.config import chains
 from tinyeit.errors import TinyEitError
@@ -26,12 +26,7 @@ BOARD_KEYS = ("alias", "family", "clock_hz", "flash_bytes", "ram_bytes", "active
 
 
 def read_json(path: str | Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise TinyEitError(f"{path}: missing (the stage that writes it has not run)") from None
-    except json.JSONDecodeError as exc:
-        raise TinyEitError(f"{path}: not valid JSON: {exc}") from None
+    return atomic.read_json(path, "the stage that writes it has not run")
 
 
 def _require(record: dict, keys: tuple[str, ...], where: str) -> None:
