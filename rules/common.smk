@@ -5,6 +5,7 @@ from tinyeit.config import chains
 VARIANTS = list(config["variants"])
 BOARDS = dict(config["boards"])
 DEPLOY_VARIANTS = study_config.deploy_variants(config)
+ENGINES = study_config.engines(config)
 MODEL_CHAINS = chains.model_chains(VARIANTS)
 FOLDS = [f"fold{k}" for k in range(config["splits"]["n_folds"])]
 DATASET = "results/dataset/dataset.npz"

@@ -22,24 +22,27 @@ def _board_resource(key):
 
 rule profile:
     input:
-        build="results/firmware/{board}/{variant}/build.json",
+        build="results/firmware/{board}/{engine}/{variant}/build.json",
         frames=FRAMES,
         metrics="results/tflite/{variant}/metrics.json",
+        tflite=TFLITE,
         code=stage_code("deploy"),
     output:
-        "results/deploy/{board}/{variant}/profile.json",
+        "results/deploy/{board}/{engine}/{variant}/profile.json",
+    wildcard_constraints:
+        engine="aot|tflm",
     params:
         board=lambda w: json.dumps(BOARDS[w.board], sort_keys=True),
     resources:
         **{f"board_{key}": _board_resource(key) for key in BOARDS},
     shell:
-        "tinyeit profile --board {wildcards.board} --variant {wildcards.variant} --board-config {params.board:q} --build {input.build} --frames {input.frames} --metrics {input.metrics} --out {output}"
+        "tinyeit profile --board {wildcards.board} --engine {wildcards.engine} --variant {wildcards.variant} --board-config {params.board:q} --build {input.build} --frames {input.frames} --metrics {input.metrics} --tflite {input.tflite} --out {output}"
 
 
-# flash_<alias>: every deploy variant on one board (`snakemake flash_nicla`).
+# flash_<alias>: every deploy variant on one board with every engine (`snakemake flash_nicla`).
 for _key, _settings in BOARDS.items():
     rule:
         name: f"flash_{_settings.get('alias', _key)}"
         input:
-            expand("results/deploy/{board}/{variant}/profile.json", board=_key,
-                   variant=DEPLOY_VARIANTS),
+            expand("results/deploy/{board}/{engine}/{variant}/profile.json", board=_key,
+                   engine=ENGINES, variant=DEPLOY_VARIANTS),

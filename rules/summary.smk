@@ -7,8 +7,8 @@ rule summary:
         code=stage_code("summary"),
         variants=expand("results/tflite/{variant}/{name}", variant=VARIANTS,
                         name=["metrics.json", "accuracy.json", "model.tflite"]),
-        deployments=expand("results/deploy/{board}/{variant}/profile.json",
-                           board=sorted(BOARDS), variant=DEPLOY_VARIANTS),
+        deployments=expand("results/deploy/{board}/{engine}/{variant}/profile.json",
+                           board=sorted(BOARDS), engine=ENGINES, variant=DEPLOY_VARIANTS),
     output:
         "results/summary.json",
     params:

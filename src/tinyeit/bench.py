@@ -2,7 +2,8 @@
 
 `python -m tinyeit.bench ml [--config FILE]`: wall time of the model side (dataset to every
 variant's .tflite, accuracy and metrics). `python -m tinyeit.bench deploy`: wall time of
-firmware and emulated profiling once the model side exists. Times are for the README, never
+firmware and emulated profiling (every engine) once the model side exists, then the engine
+comparison per board (`tinyeit engines`). Times are for the README, never
 asserted in tests: the machines are shared and noisy.
 """
 from __future__ import annotations
@@ -35,8 +36,10 @@ def model_targets(config: dict) -> list[str]:
 
 
 def deploy_targets(config: dict) -> list[str]:
-    return [f"results/deploy/{b}/{v}/profile.json" for b in sorted(config["boards"])
-            for v in config["variants"]]
+    from tinyeit.config import engines
+
+    return [f"results/deploy/{b}/{e}/{v}/profile.json" for b in sorted(config["boards"])
+            for e in engines(config) for v in config["variants"]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,10 +57,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| model side ({args.config.name}: {len(config['variants'])} variants) "
               f"| {args.cores} cores | {model_time / 60:.1f} min |")
         if args.what == "deploy":
+            from tinyeit.config import engines
+            from tinyeit.report.summary import load_summary
+            from tinyeit.report.tables import engines_markdown
+
             deploy_time = _timed(workdir, args.cores, deploy_targets(config), log)
-            n = len(config["variants"]) * len(config["boards"])
-            print(f"| firmware + emulated profiling ({n} pairs) | {args.cores} cores "
+            n = len(config["variants"]) * len(config["boards"]) * len(engines(config))
+            print(f"| firmware + emulated profiling ({n} board/engine/variant triples) | {args.cores} cores "
                   f"| {deploy_time / 60:.1f} min |")
+            _timed(workdir, args.cores, ["results/summary.json"], log)
+            print()
+            print(engines_markdown(load_summary(workdir / "results/summary.json")), end="")
     return 0
 
 

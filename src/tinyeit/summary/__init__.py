@@ -16,7 +16,7 @@ from tinyeit.errors import TinyEitError
 VARIANT_KEYS = ("params", "nonzero_params", "macs", "keras_bytes", "tflite_bytes",
                 "tflite_gzip_bytes", "accuracy_cv_mean", "accuracy_cv_std", "accuracy_test",
                 "host_latency_ms_mean", "host_latency_ms_std")
-DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ram_bytes",
+DEPLOYMENT_KEYS = ("variant", "board", "engine", "transport", "status", "flash_bytes", "ram_bytes",
                    "arena_bytes", "instructions_per_inference", "latency_ms",
                    "latency_is_estimate", "energy_uj", "energy_is_estimate",
                    "outputs_match_host", "firmware_sha256")
@@ -58,7 +58,7 @@ def build(config: dict, dataset_json: str, variants: list[dict], deployment_path
     provenance = read_json(dataset_json)
     _require(provenance, ("source", "n_frames", "n_features", "n_classes", "npz_sha256"), dataset_json)
     deployments = [deployment_record(p) for p in deployment_paths]
-    deployments.sort(key=lambda d: (d["board"], d["variant"]))
+    deployments.sort(key=lambda d: (d["board"], d["variant"], d["engine"]))
     return {
         "dataset": {**{k: provenance[k] for k in ("source", "n_frames", "n_features", "n_classes")},
                     "sha256": provenance["npz_sha256"]},
