@@ -132,3 +132,17 @@ def test_esp32_has_no_tflm_build_and_says_so(tmp_path, int8_model):
     record = build_firmware("esp32", BOARDS["esp32"], "v", None, frames, tmp_path / "fw", engine="tflm",
                             tflite=tflite)
     assert record["status"] == "toolchain_unavailable" and "ESP-IDF" in record["reason"]
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_model_tflm_cannot_run_is_recorded_failed_with_its_message(tmp_path):
+    """Dynamic-range (hybrid) FULLY_CONNECTED has no TFLite Micro kernel."""
+    tflite, frames = write_model_and_frames(tmp_path, "ptq_dynamic")
+    stamp = tmp_path / "tflm-arm.json"
+    containers.write_stamp("tflm-arm", stamp)
+    record = build_firmware("nicla_sense", BOARDS["nicla_sense"], "v", None, frames, tmp_path / "fw", n_frames=2,
+                            image_stamp=stamp, engine="tflm", tflite=tflite)
+    assert record["status"] == "failed" and record["engine"] == "tflm"
+    assert "Hybrid models are not supported" in record["reason"], record["reason"]
+    assert "TINYEIT END status=error code=4" in record["reason"]

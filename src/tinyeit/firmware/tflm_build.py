@@ -192,7 +192,8 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
         if (build_dir / "measure" / "run.txt").exists() else ""
     found = _ARENA_LINE.search(run_text)
     if proc.returncode == 12 or not found:
-        said = [ln for ln in run_text.splitlines() if ln.startswith(("tflm", "TINYEIT END"))]
+        said = [ln.strip() for ln in run_text.splitlines() if ln.strip() and not ln.startswith(
+            ("TINYEIT BEGIN", "TINYEIT FRAME"))]
         record.update(status="failed", reason="TFLite Micro cannot run this model: "
                       + ("; ".join(said) or _tail(proc, build_dir)),
                       arena_bytes=None, arena_used_bytes=None, flash_bytes=None, ram_bytes=None,

@@ -47,10 +47,7 @@ void write_line(const char *key, uint32_t value) {
 }
 
 #ifdef TINYEIT_TFLM_LOG_CALLBACK
-void log_to_console(const char *text) {
-    tinyeit_platform_write("tflm: ");
-    tinyeit_platform_write(text);
-}
+void log_to_console(const char *text) { tinyeit_platform_write(text); }
 #endif
 
 }  // namespace
