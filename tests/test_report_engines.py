@@ -59,6 +59,7 @@ def test_engine_table_has_the_ratio_per_board_and_variant(summary):
 def test_markdown_table_per_board_shows_ratio_and_exactness(summary):
     text = engines_markdown(summary)
     assert text.count("| variant | aot instructions | tflm instructions | aot/tflm |") == 3
+    assert "static RAM (arena)" in text
     row = next(ln for ln in text.splitlines() if ln.startswith("| baseline+kd+fp+ptq_int8 | 128,000 | 256,000 |"))
     assert "| 0.50 |" in row and "LiteRT ±1, = TFLM interp." in row
 

@@ -218,7 +218,9 @@ def engines_table(summary: Summary) -> Table:
         "One row per board and variant. Cost is cycles per inference where the profile has a cycle "
         "model, else emulated instructions; a ratio below 1 means the generated C needs less than "
         "TFLite Micro (CMSIS-NN kernels on the Cortex-M4F boards, its portable kernels on rpi4). "
-        "RAM is static RAM plus the stack; the arena is part of static RAM. '= LiteRT' is bit "
+        "RAM is static RAM plus the stack: for aot the call-graph estimate, for tflm on the Cortex-M4F "
+        "boards the 8 KiB it reserves (the library's frames are outside the estimate), so compare "
+        "static RAM and arena first; the arena is part of static RAM. '= LiteRT' is bit "
         "equality with LiteRT's reference kernels on every frame; TFLite Micro's int8 "
         "FULLY_CONNECTED rounds twice where LiteRT rounds once, so its distance to LiteRT is "
         "recorded, and 'tflm = TFLM interpreter' compares it with the tflite-micro Python "
@@ -432,9 +434,10 @@ def engines_markdown(summary: Summary) -> str:
             continue
         kinds = {r["cost_kind"] for r in rows if r.get("cost_kind")}
         unit = "cycles" if kinds == {"cycles_per_inference"} else "instructions"
-        out.append(f"**{summary.board_title(board)}** ({unit} per inference; flash, RAM, arena in kB)\n")
-        out.append(f"| variant | aot {unit} | tflm {unit} | aot/tflm | aot flash | tflm flash | aot RAM "
-                   "(arena + static) | tflm RAM (arena + static) | aot exact | tflm exact |")
+        out.append(f"**{summary.board_title(board)}** ({unit} per inference; flash, static RAM (.data + .bss, "
+                   "the arena included) and arena in kB)\n")
+        out.append(f"| variant | aot {unit} | tflm {unit} | aot/tflm | aot flash | tflm flash | aot static RAM "
+                   "(arena) | tflm static RAM (arena) | aot exact | tflm exact |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
         for r in rows:
             aot = summary.deployment(r["variant"], board, "aot")
@@ -449,11 +452,9 @@ def engines_markdown(summary: Summary) -> str:
                 return fmt_int(value)
 
             def ram(dep):
-                if not dep or dep.get("ram_bytes") is None:
+                if not dep or dep.get("ram_static_bytes") is None:
                     return ""
-                arena = fmt_kb(dep.get("arena_bytes")) or "?"
-                static = fmt_kb(dep.get("ram_static_bytes")) or "?"
-                return f"{fmt_kb(dep['ram_bytes'])} ({arena} + {static})"
+                return f"{fmt_kb(dep['ram_static_bytes'])} ({fmt_kb(dep.get('arena_bytes')) or '?'})"
 
             ratio_text = "" if r["cost_ratio"] is None else f"{r['cost_ratio']:.2f}"
             out.append(f"| {r['variant']} | {cost(aot)} | {cost(tfl)} | {ratio_text} | "
