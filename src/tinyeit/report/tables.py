@@ -408,7 +408,7 @@ def _exact_text(dep: dict | None) -> str:
     if dep.get("outputs_exact"):
         return "= LiteRT"
     diff = dep.get("outputs_max_abs_diff")
-    text = f"LiteRT ±{diff:g}" if diff is not None else "differs"
+    text = f"LiteRT ±{diff:.2g}" if diff is not None else "differs"
     if dep.get("outputs_exact_tflm_interpreter") is True:
         text += ", = TFLM interp."
     elif dep.get("outputs_exact_tflm_interpreter") is False:
