@@ -78,12 +78,6 @@ def test_ops_of_the_study_model_and_the_staged_sources(tmp_path, int8_model):
     assert all((again / p.name).read_bytes() == p.read_bytes() for p in first if p.is_file())
 
 
-def test_arena_margin_is_aligned_and_never_below_what_tflm_used():
-    for used in (0, 1, 15, 16, 17, 2000):
-        arena = tflm.arena_with_margin(used)
-        assert arena % 16 == 0 and arena >= used + 16
-
-
 @pytest.mark.docker
 @pytest.mark.slow
 @pytest.mark.parametrize("board", ["nicla_sense", "rpi4"])
@@ -98,7 +92,8 @@ def test_tflm_firmware_runs_in_qemu_and_matches_the_tflm_interpreter(tmp_path, i
                             engine="tflm", tflite=tflite)
     assert record["status"] == "ok", record
     assert record["engine"] == "tflm" and record["tflm_ops"] == tflm.model_ops(tflm.read_graph(tflite))
-    assert record["arena_bytes"] == tflm.arena_with_margin(record["arena_used_bytes"]) > 0
+    # The smallest arena TFLM accepts, in 16-byte steps: never below what it reports using.
+    assert record["arena_bytes"] % 16 == 0 and record["arena_bytes"] >= record["arena_used_bytes"] > 0
     assert json.loads((out / "build.json").read_text()) == record
     config = {"boards": {board: {**BOARDS[board], "transport": "emulator"}}}
     metrics = tmp_path / "metrics.json"

@@ -121,9 +121,3 @@ def model_header(graph, tflite_bytes: bytes, arena_bytes: int, where: str) -> tu
             + "".join(f"#define {k} {v}\n" for k, v in values.items())
             + "int tinyeit_invoke(const void *input, void *output);\n#endif\n")
     return text, values
-
-
-def arena_with_margin(used: int) -> int:
-    """TFLM's arena_used_bytes() rounded up to its 16-byte alignment, plus 16 (its own advice
-    for an arena whose start may not be aligned)."""
-    return (int(used) + 15) // 16 * 16 + 16

@@ -2,8 +2,10 @@
 around the variant's .tflite, with the same harness, frames and board sources as the aot engine.
 
 Two builds in the image: the first with a large arena, run once in the image's emulator to read
-TFLM's own arena_used_bytes(); the second with that figure plus alignment, linked at the board's
-flash and RAM (does_not_fit with figures, as for the generated C). A model TFLM cannot set up
+TFLM's own arena_used_bytes() and the smallest arena (16-byte steps) with which TFLM's
+AllocateTensors succeeds, found by trying sizes on the target (planning needs temporary room, so
+it can exceed arena_used_bytes); the second with that arena, linked at the board's flash and RAM
+(does_not_fit with figures, as for the generated C). A model TFLM cannot set up
 (an op or type without a kernel) is recorded as status "failed" with TFLM's own message.
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ MEASURE_ARENA_BYTES = 1 << 20
 # graph the stack estimate reads: reserve more.
 TFLM_STACK_BYTES = 8192
 _ARENA_LINE = re.compile(r"^tflm arena_used_bytes=(\d+)$", re.M)
+_SMALLEST_LINE = re.compile(r"^tflm arena_smallest_bytes=(\d+)$", re.M)
 
 FAMILY = {
     "cortex_m4f": {
@@ -79,7 +82,7 @@ def _script(fam: dict, fit_check: bool) -> str:
         "done",
         "for f in $(ls *.cc | LC_ALL=C sort); do",
         "  reuse \"$f\" && continue",
-        f"  {cxx} $XFLAGS -DTINYEIT_TFLM_ARENA_BYTES=$ARENA -I. -c \"$f\" -o \"$B/${{f%.cc}}.o\" || exit 10",
+        f"  {cxx} $XFLAGS -DTINYEIT_TFLM_ARENA_BYTES=$ARENA ${{TFLM_DEFINES:-}} -I. -c \"$f\" -o \"$B/${{f%.cc}}.o\" || exit 10",
         "done",
         "OBJS=$(ls $B/*.o | LC_ALL=C sort)",
         f"LIBS=\"$T/lib/libtflm.a -lm\"",
@@ -185,15 +188,16 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
               "n_frames": model["n_frames"], "tflm_ops": ops, "flash_available_bytes": flash,
               "ram_available_bytes": ram, "stack_reserved_bytes": stack_bytes if cortex else None}
     # 1: a large arena, unbounded memory, one run to read TFLM's arena_used_bytes().
-    proc = _run(image, src, out_dir, fam, [str(MEASURE_ARENA_BYTES), "measure", "run"], env={"MEM": "unbounded"})
+    proc = _run(image, src, out_dir, fam, [str(MEASURE_ARENA_BYTES), "measure", "run"],
+                env={"MEM": "unbounded", "TFLM_DEFINES": "-DTINYEIT_TFLM_MEASURE"})
     if proc.returncode not in (0, 12):
         raise _fail(board, variant, proc, "building")
     run_text = (build_dir / "measure" / "run.txt").read_text(errors="replace") \
         if (build_dir / "measure" / "run.txt").exists() else ""
-    found = _ARENA_LINE.search(run_text)
-    if proc.returncode == 12 or not found:
+    found, smallest = _ARENA_LINE.search(run_text), _SMALLEST_LINE.search(run_text)
+    if proc.returncode == 12 or not found or not smallest:
         said = [ln.strip() for ln in run_text.splitlines() if ln.strip() and not ln.startswith(
-            ("TINYEIT BEGIN", "TINYEIT FRAME"))]
+            ("TINYEIT BEGIN", "TINYEIT FRAME", "tflm arena_"))]
         record.update(status="failed", reason="TFLite Micro cannot run this model: "
                       + ("; ".join(said) or _tail(proc, build_dir)),
                       arena_bytes=None, arena_used_bytes=None, flash_bytes=None, ram_bytes=None,
@@ -202,8 +206,7 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
         shutil.rmtree(build_dir)
         write_json(out_dir / "build.json", record, sort_keys=True)
         return record
-    used = int(found.group(1))
-    arena = tflm.arena_with_margin(used)
+    used, arena = int(found.group(1)), int(smallest.group(1))
     # 2: that arena, linked at the board's memory.
     proc = _run(image, src, out_dir, fam, [str(arena), "final", "", "measure"])
     if proc.returncode not in (0, 3):
