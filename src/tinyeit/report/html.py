@@ -124,6 +124,8 @@ def _matrix_html(summary: Summary) -> str:
                     text = f"{d['latency_ms']:.4g} ms"
                     if d.get("latency_is_estimate"):
                         text += " (est.)"
+                    if d.get("cycles_per_inference") is not None:
+                        text += f", {d['cycles_per_inference']:,.0f} cycles"
                 elif d.get("instructions_per_inference") is not None:
                     text = f"{d['instructions_per_inference']:,.0f} instr."
                 else:

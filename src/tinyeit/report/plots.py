@@ -135,7 +135,10 @@ def board_x_label(summary: Summary, board: str, kind: str | None) -> str:
     clock = summary.boards.get(board, {}).get("clock_hz")
     if estimated:
         at = f" at {clock / 1e6:g} MHz" if clock else ""
-        return f"latency per inference (ms, estimated from instructions{at}, log scale)"
+        basis = "cycle model" if any(
+            d.get("cycles_per_inference") is not None for d in summary.deployments
+            if d["board"] == board and d.get("status") == "ok") else "instructions"
+        return f"latency per inference (ms, estimated from the {basis}{at}, log scale)"
     return "latency per inference (ms, measured, log scale)"
 
 

@@ -134,8 +134,9 @@ def variants_table(summary: Summary) -> Table:
 
 
 DEPLOY_FIELDS = ("transport", "status", "flash_bytes", "ram_bytes", "arena_bytes",
-                 "instructions_per_inference", "latency_ms", "latency_is_estimate", "energy_uj",
-                 "energy_is_estimate", "outputs_match_host", "firmware_sha256")
+                 "instructions_per_inference", "cycles_per_inference", "latency_ms",
+                 "latency_is_estimate", "latency_method", "energy_uj", "energy_is_estimate",
+                 "outputs_match_host", "firmware_sha256")
 
 
 def deployments_table(summary: Summary) -> Table:
@@ -156,8 +157,10 @@ def deployments_table(summary: Summary) -> Table:
             Column("flash_bytes", "flash (kB)", fmt_kb), Column("ram_bytes", "RAM (kB)", fmt_kb),
             Column("arena_bytes", "arena (kB)", fmt_kb),
             Column("instructions_per_inference", "instructions / inference", fmt_int),
+            Column("cycles_per_inference", "cycles / inference", fmt_int),
             Column("latency_ms", "latency (ms)", fmt_float),
             Column("latency_is_estimate", "latency estimated", fmt_bool),
+            Column("latency_method", "latency method"),
             Column("energy_uj", "energy (uJ)", fmt_float),
             Column("energy_is_estimate", "energy estimated", fmt_bool),
             Column("outputs_match_host", "outputs match LiteRT", fmt_bool),
@@ -167,8 +170,11 @@ def deployments_table(summary: Summary) -> Table:
                    text=True)]
     return Table("deployments", "Deployments", cols, rows, notes=[
         "Latency gain compares latency (or instructions when no latency) per inference with "
-        "the baseline on the same board. Estimated latencies are emulated instruction counts "
-        "at the board's clock; estimated energies are datasheet active power times latency."])
+        "the baseline on the same board. Estimated latencies come from emulation: on the "
+        "Cortex-M4F boards, cycles from a model of the Cortex-M4 TRM's instruction timings at "
+        "the board's clock; on the rpi4 (out of order, no cycle model), instructions at an "
+        "assumed IPC (the latency method column names it); estimated energies are datasheet "
+        "active power times latency."])
 
 
 def gains_table(summary: Summary) -> Table:

@@ -17,9 +17,9 @@ VARIANT_KEYS = ("params", "nonzero_params", "macs", "keras_bytes", "tflite_bytes
                 "tflite_gzip_bytes", "accuracy_cv_mean", "accuracy_cv_std", "accuracy_test",
                 "host_latency_ms_mean", "host_latency_ms_std")
 DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ram_bytes",
-                   "arena_bytes", "instructions_per_inference", "latency_ms",
-                   "latency_is_estimate", "energy_uj", "energy_is_estimate",
-                   "outputs_match_host", "firmware_sha256")
+                   "arena_bytes", "instructions_per_inference", "cycles_per_inference",
+                   "latency_ms", "latency_is_estimate", "latency_method", "energy_uj",
+                   "energy_is_estimate", "outputs_match_host", "firmware_sha256")
 DEPLOYMENT_STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
 BOARD_KEYS = ("alias", "family", "clock_hz", "flash_bytes", "ram_bytes", "active_power_mw",
               "power_source", "transport")
