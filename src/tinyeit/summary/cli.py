@@ -12,7 +12,7 @@ def _show(args) -> int:
               f"{v['accuracy_cv_mean']:6.3f}±{v['accuracy_cv_std']:.3f} {v['accuracy_test']:6.3f}")
     for d in summary["deployments"]:
         print(f"{d['board']:12} {d['variant']:34} {d['status']:22} "
-              f"{d.get('instructions_per_inference')}")
+              f"{d.get('instructions_per_inference')} {d.get('cycles_per_inference') or ''}")
     return 0
 
 
