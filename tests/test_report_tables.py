@@ -75,6 +75,8 @@ def test_deployments_csv_marks_absent_pairs(rendered):
     assert float(nano[FINAL]["latency_ms"]) == 2.0
     assert float(nano[FINAL]["energy_uj"]) == pytest.approx(2.0 * 9.9)
     assert float(nano[FINAL]["latency_gain_pct"]) == pytest.approx(-90)
+    assert int(nano[FINAL]["cycles_per_inference"]) == 2.0 * 64_000
+    assert nano[FINAL]["latency_method"].startswith("cortex-m4 cycle model")
 
 
 def test_paper_table(rendered):
@@ -90,7 +92,7 @@ def test_paper_table(rendered):
     assert "not comparable" in acc["agreement"] and "synthetic" in acc["agreement"]
     nano = rows["Nano 33 BLE Sense inference time"]
     assert float(nano["run_gain"]) == pytest.approx(-90)
-    assert nano["basis"].startswith("estimated")
+    assert nano["basis"].startswith("estimated: cortex-m4 cycle model")
     assert "differs" in nano["agreement"]
     assert rows["Nano 33 BLE Sense average power"]["basis"].startswith("estimated")
     assert rows["Raspberry Pi 4 inference time"]["run_text"] == "not profiled"

@@ -316,7 +316,9 @@ def _board_row(summary: Summary, fig: paper.PaperFigure, row: dict[str, Any]) ->
         if kb == "latency_ms" and kf == "latency_ms":
             row.update(unit="ms", run_baseline=cb, run_final=cf, run_gain=gain_pct(cf, cb))
             est = dep_b.get("latency_is_estimate") or dep_f.get("latency_is_estimate")
-            row["basis"] = ("estimated: emulated instruction count at the board's clock"
+            method = dep_b.get("latency_method") or dep_f.get("latency_method")
+            row["basis"] = ((f"estimated: {method}" if method else
+                             "estimated: emulated instruction count at the board's clock")
                             if est else "measured on the board")
         elif kb == kf and kb is not None:
             row.update(unit="instructions", run_baseline=cb, run_final=cf,
