@@ -54,6 +54,13 @@ CASES = {
     # Return through POP {PC} instead of BX LR: PUSH {r4,lr} (1 + 2) + POP {r4,pc} (1 + 2 + P=3)
     # = 9, against the frame's BX LR (1 + P = 3): +6, and one more instruction.
     "pop_pc_return": ("push {r4, lr}\npop {r4, pc}\n", 6, 1),
+    # Table branch: TBB (2 for the load + 1 for the add, + P = 3 for a target loaded from
+    # memory) = 6, then the target NOP 1 = 7. The one-entry table (offset 1 halfword) skips
+    # its own two bytes.
+    "table_branch": ("tbb [pc, r6]\n.byte 1, 0\nnop\n", 7, 2),
+    # IT block: CMP 1, ITE 1 (never folded), both conditional MOVs charged, the failing one
+    # too: 4.
+    "it_block": ("cmp r0, r0\nite ne\nmovne r4, #1\nmoveq r4, #2\n", 4, 4),
     # Multiply, MAC and DSP SIMD are single cycle on the M4: 7 instructions, 7 cycles.
     "multiply_mac_dsp": ("mul r4, r2, r3\nmla r4, r2, r3, r4\numull r4, r5, r2, r3\n"
                          "smlal r4, r5, r2, r3\nsmlad r4, r2, r3, r4\nsadd16 r4, r2, r3\n"
