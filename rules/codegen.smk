@@ -1,4 +1,5 @@
 # The project's own inference engine: the .tflite as plain C, the same for every board.
+from tinyeit.workflow import stage_code
 
 
 rule codegen:

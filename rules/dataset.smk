@@ -1,3 +1,6 @@
+from tinyeit.workflow import stage_code
+
+
 rule dataset:
     input:
         code=stage_code("data"),

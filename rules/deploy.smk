@@ -5,6 +5,8 @@
 # per board (set below unless `--resources board_<key>=N` was given on the command line). The
 # resources are global-scoped, so under a cluster executor (e.g. --executor slurm) the main
 # Snakemake process still never submits two jobs holding the same board at once.
+from tinyeit.workflow import stage_code
+import json
 
 for _board in BOARDS:
     if f"board_{_board}" not in workflow.global_resources:

@@ -1,5 +1,6 @@
 # A variant becomes one .tflite file, its accuracy (CV and test, through LiteRT), its metrics
 # and the test frames that the firmware embeds.
+from tinyeit.workflow import stage_code
 
 
 rule export:

@@ -1,5 +1,6 @@
 # Toolchain images and per-board firmware. Images are tagged by their Dockerfile's hash; the stamp
 # of each is an input of the firmware it builds, so an edited Dockerfile rebuilds exactly those.
+from tinyeit.workflow import stage_code
 
 
 rule toolchain_image:

@@ -1,5 +1,6 @@
 # The report: every table, plot and recommendation, from results/summary.json alone.
 # Registered with Snakemake's report machinery too: `snakemake --report report.zip`.
+from tinyeit.workflow import stage_code
 
 
 rule report:

@@ -1,4 +1,5 @@
 # Everything measured, in one file: the report's only input.
+from tinyeit.workflow import stage_code
 
 
 rule summary:

@@ -1,5 +1,6 @@
 # One rule per step. A step's input is the models of its chain's prefix; its params are only
 # what it depends on, so changing one step's parameter reruns exactly the chains holding it.
+from tinyeit.workflow import stage_code
 
 
 rule baseline:

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "report", "profiles", "docker")
+WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "report", "profiles", "docker", "envs")
 
 
 def copy_workflow(into: str | os.PathLike, config: str | os.PathLike | dict) -> Path:
