@@ -8,7 +8,6 @@ CORES  ?= 4
 STAMP  := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
-export PYTHONHASHSEED := 0
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -56,4 +55,4 @@ bench-deploy: venv host-deps
 	$(BIN)/python -m tinyeit.bench deploy
 
 clean:
-	rm -rf results .snakemake
+	rm -rf results .snakemake logs benchmarks
