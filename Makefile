@@ -11,13 +11,18 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test venv host-deps host-stop bench-ml bench-codegen bench-deploy clean
+.PHONY: all test lint venv host-deps host-stop bench-ml bench-codegen bench-deploy clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
 
 test: venv host-deps
 	$(BIN)/python -m pytest -q tests
+
+# Snakemake's own checks of the workflow (the test suite runs them too).
+lint: venv
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile rules/
 
 venv: $(STAMP)
 
