@@ -119,7 +119,7 @@ def test_changing_a_boards_power_figure_reprofiles_only_that_board(study):
         jobs = planned_jobs(study, "all")
     finally:
         config_path.write_text(original)
-    assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "all"}
+    assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "manifest", "all"}
     profiled = {w for rule, w in jobs if rule == "profile"}
     assert profiled == {f"board=nicla_sense, variant={v}" for v in changed["variants"]}
 
@@ -134,7 +134,8 @@ def test_changing_the_code_generator_reruns_from_codegen_on(study):
         jobs = planned_jobs(study, "all")
     finally:
         kernel.write_text(original)
-    assert {rule for rule, _ in jobs} == {"codegen", "firmware", "profile", "summary", "report", "all"}
+    assert {rule for rule, _ in jobs} == {"codegen", "firmware", "profile", "summary", "report",
+                                          "manifest", "all"}
     config = yaml.safe_load(SMALL.read_text())
     assert {w for rule, w in jobs if rule == "codegen"} == {f"variant={v}" for v in config["variants"]}
 
