@@ -23,3 +23,31 @@ rule export:
         mem_mb=3000,
     script:
         "../scripts/export.py"
+
+
+# Host cost of a variant through LiteRT, apart from the export so that a re-measure
+# (`snakemake --forcerun host_latency`) reruns nothing upstream. Wall-clock figures exist only
+# in host_latency.json; the instruction count (callgrind) is deterministic.
+rule host_latency:
+    input:
+        tflite=TFLITE,
+        frames=FRAMES,
+        code=stage_code("export"),
+    output:
+        "results/tflite/{variant}/host_latency.json",
+    threads: workflow.cores  # no other job of this workflow runs beside the timing
+    shell:
+        "tinyeit host-latency --variant {wildcards.variant} {input.tflite} {input.frames} {output}"
+
+
+rule host_instructions:
+    input:
+        tflite=TFLITE,
+        frames=FRAMES,
+        code=stage_code("export"),
+    output:
+        "results/tflite/{variant}/host_instructions.json",
+    resources:
+        mem_mb=1000,
+    shell:
+        "tinyeit host-instructions --variant {wildcards.variant} {input.tflite} {input.frames} {output}"

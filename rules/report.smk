@@ -5,6 +5,7 @@ from tinyeit.workflow import stage_code
 rule report:
     input:
         summary="results/summary.json",
+        host_latency="results/host_latency.json",
         code=stage_code("report"),
     output:
         html=report("results/report/index.html", caption="../report/index.rst",
@@ -28,4 +29,4 @@ rule report:
                             labels={"item": f"accuracy against latency: {board}"})
                      for board in sorted(BOARDS)],
     shell:
-        "tinyeit report {input.summary} results/report"
+        "tinyeit report {input.summary} results/report --host-latency {input.host_latency}"

@@ -1,4 +1,5 @@
-# Everything measured, in one file: the report's only input.
+# Everything the study produced, in two files: summary.json (deterministic) and, apart, the
+# measured host latencies (wall-clock, load-dependent). Together they are the report's inputs.
 from tinyeit.workflow import stage_code
 
 rule summary:
@@ -6,7 +7,8 @@ rule summary:
         dataset="results/dataset/dataset.json",
         code=stage_code("summary"),
         variants=expand("results/tflite/{variant}/{name}", variant=VARIANTS,
-                        name=["metrics.json", "accuracy.json", "model.tflite"]),
+                        name=["metrics.json", "accuracy.json", "model.tflite",
+                              "host_instructions.json"]),
         deployments=expand("results/deploy/{board}/{variant}/profile.json",
                            board=sorted(BOARDS), variant=DEPLOY_VARIANTS),
     output:
@@ -17,3 +19,15 @@ rule summary:
         report=config.get("report"),
     script:
         "../scripts/summary.py"
+
+
+rule host_latency_summary:
+    input:
+        code=stage_code("summary"),
+        variants=expand("results/tflite/{variant}/host_latency.json", variant=VARIANTS),
+    output:
+        "results/host_latency.json",
+    params:
+        variant_dirs={v: f"results/tflite/{v}" for v in VARIANTS},
+    script:
+        "../scripts/host_latency.py"

@@ -106,9 +106,10 @@ def measure(call: Callable[[], object], *, wall: Clock = time.perf_counter_ns,
         cpus.append(c / number)
     cpu_stats, wall_stats = summarize(cpus), summarize(walls)
     return {
-        "method": (f"median over {repeats} blocks of {number} back-to-back calls "
-                   f"(block >= {min_block_s * 1e3:g} ms), after {warmup_s * 1e3:g} ms warm-up; "
-                   "thread CPU time, wall time beside it"),
+        "method": (f"median and IQR over {repeats} blocks of back-to-back calls, each block "
+                   f">= {min_block_s * 1e3:g} ms, after {warmup_s * 1e3:g} ms of warm-up; "
+                   "per-call thread CPU time (wall time beside it); "
+                   f"IQR/median > {SPREAD_LIMIT:g} flagged noisy"),
         "block_invocations": number,
         "repeats": repeats,
         "min_block_ms": min_block_s * 1e3,
