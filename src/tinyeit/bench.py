@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--keep", type=Path, help="run in this new folder and keep its results")
     parser.add_argument("--runs", type=int, default=2, help="latency: clean runs (default 2)")
+    parser.add_argument("--reuse", type=Path,
+                        help="latency: a workflow folder whose model side exists; measure its "
+                        ".tflite files --runs times (forced reruns) instead of clean runs")
     args = parser.parse_args(argv)
     if args.what == "latency":
         return _latency(args)
@@ -145,12 +148,19 @@ def _latency(args) -> int:
     with tempfile.TemporaryDirectory(prefix="tinyeit-bench-") as tmp:
         base = args.keep or Path(tmp)
         for i in range(1, args.runs + 1):
-            workdir = copy_workflow(base / f"run{i}", args.config)
-            model_time = _timed(workdir, args.cores, model_targets(config), log)
-            lat_time = _timed(workdir, args.cores,
-                              [t for t in host_targets(config) if "latency" in t], log)
-            ins_time = _timed(workdir, args.cores,
-                              [t for t in host_targets(config) if "instructions" in t], log)
+            if args.reuse:   # options after the targets: --forcerun takes every word after it
+                workdir, model_time = args.reuse, 0.0
+                force = {"latency": ["--forcerun", "host_latency"],
+                         "instructions": ["--forcerun", "host_instructions"]}
+            else:
+                workdir = copy_workflow(base / f"run{i}", args.config)
+                model_time = _timed(workdir, args.cores, model_targets(config), log)
+                force = {"latency": [], "instructions": []}
+            lat_time = _timed(workdir, args.cores, [t for t in host_targets(config)
+                                                    if "latency" in t] + force["latency"], log)
+            ins_time = _timed(workdir, args.cores, [t for t in host_targets(config)
+                                                    if "instructions" in t]
+                              + force["instructions"], log)
             print(f"| run {i}: model side ({len(variants)} variants) | {model_time / 60:.1f} min "
                   f"| host latency rules {lat_time:.0f} s | host instruction rules "
                   f"{ins_time:.0f} s |", flush=True)
