@@ -120,7 +120,7 @@ def variants_table(summary: Summary) -> Table:
         Column("accuracy_cv_std", "CV std (%)", fmt_pct_of_fraction),
         Column("accuracy_test", "test accuracy (%)", fmt_pct_of_fraction),
         Column("host_instructions_per_invoke", "host instructions / invoke", fmt_int),
-        Column("host_latency_ms", "host latency (ms, median)", fmt_float),
+        Column("host_latency_ms", "host latency (ms, median CPU time)", fmt_float),
         Column("host_latency_iqr_ms", "host latency IQR (ms)", fmt_float),
         Column("host_latency_noisy", "host latency noisy", fmt_bool),
         Column("size_gain_pct", ".tflite size gain (%)", fmt_gain),
