@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test lint venv host-deps doctor host-stop bench-ml bench-codegen bench-deploy clean
+.PHONY: all test lint venv host-deps doctor host-stop bench-ml bench-codegen bench-deploy bench-latency clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
@@ -62,6 +62,10 @@ bench-ml: venv
 
 bench-codegen: venv
 	$(BIN)/python -m tinyeit.codegen.bench
+
+# Two clean runs of the model side and the host cost rules; their host figures compared.
+bench-latency: venv host-deps
+	$(BIN)/python -m tinyeit.bench latency --runs 2
 
 bench-deploy: venv host-deps
 	$(BIN)/python -m tinyeit.bench deploy

@@ -30,3 +30,41 @@ rule export:
         common=training_params(),
     script:
         "../scripts/export.py"
+
+
+# Host cost of a variant through LiteRT, apart from the export so that a re-measure
+# (`snakemake --forcerun host_latency`) reruns nothing upstream. Wall-clock figures exist only
+# in host_latency.json; the instruction count (callgrind) is deterministic.
+rule host_latency:
+    input:
+        tflite=TFLITE,
+        frames=FRAMES,
+        code=stage_code("export"),
+    output:
+        "results/tflite/{variant}/host_latency.json",
+    log:
+        "logs/host_latency/{variant}.log",
+    conda:
+        ENV
+    threads: workflow.cores  # no other job of this workflow runs beside the timing
+    shell:
+        "tinyeit host-latency --variant {wildcards.variant} {input.tflite} {input.frames} {output} > {log} 2>&1"
+
+
+rule host_instructions:
+    input:
+        tflite=TFLITE,
+        frames=FRAMES,
+        code=stage_code("export"),
+    output:
+        "results/tflite/{variant}/host_instructions.json",
+    log:
+        "logs/host_instructions/{variant}.log",
+    benchmark:
+        "benchmarks/host_instructions/{variant}.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=1000,
+    shell:
+        "tinyeit host-instructions --variant {wildcards.variant} {input.tflite} {input.frames} {output} > {log} 2>&1"

@@ -6,6 +6,7 @@ from tinyeit.workflow import stage_code
 rule report:
     input:
         summary="results/summary.json",
+        host_latency="results/host_latency.json",
         code=stage_code("report"),
     output:
         html=report(
@@ -64,4 +65,4 @@ rule report:
     conda:
         ENV
     shell:
-        "tinyeit report {input.summary} results/report > {log} 2>&1"
+        "tinyeit report {input.summary} results/report --host-latency {input.host_latency} > {log} 2>&1"

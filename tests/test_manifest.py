@@ -17,10 +17,10 @@ def _results(root):
     files = {
         "dataset/dataset.npz": b"frames",
         "tflite/baseline/model.tflite": b"TFL3 model",
-        "tflite/baseline/metrics.json": b'{"host_latency_ms_mean": 0.01}\n',
+        "tflite/baseline/host_latency.json": b'{"host_latency_ms": 0.01}\n',
         "tflite/baseline+kd/accuracy.json": b'{"accuracy_test": 0.5}\n',
         "firmware/rpi4/baseline/build.json": b"{}\n",
-        "summary.json": b'{"host_latency_ms_mean": 0.01}\n',
+        "host_latency.json": b'{"variants": [{"host_latency_ms": 0.01}]}\n',
     }
     for rel, data in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -37,8 +37,11 @@ def test_collect_hashes_every_artifact_but_the_measured_ones(tmp_path):
 
 
 def test_measured_patterns_match_paths_relative_to_results():
-    assert manifest.is_measured("tflite/baseline+kd+fp+ptq_int8/metrics.json")
-    assert manifest.is_measured("report/index.html")
+    assert manifest.is_measured("tflite/baseline+kd+fp+ptq_int8/host_latency.json")
+    assert manifest.is_measured("host_latency.json") and manifest.is_measured("report/index.html")
+    assert not manifest.is_measured("tflite/baseline+kd+fp+ptq_int8/metrics.json")
+    assert not manifest.is_measured("tflite/baseline/host_instructions.json")
+    assert not manifest.is_measured("summary.json")
     assert not manifest.is_measured("tflite/baseline/accuracy.json")
     assert not manifest.is_measured("deploy/rpi4/baseline/profile.json")
 
@@ -63,7 +66,7 @@ def test_compare_lists_changed_missing_and_extra(tmp_path):
     (results / "tflite/baseline/model.tflite").unlink()
     (results / "deploy").mkdir()
     (results / "deploy/new.json").write_bytes(b"{}")
-    (results / "tflite/baseline/metrics.json").write_bytes(b'{"host_latency_ms_mean": 9}\n')
+    (results / "tflite/baseline/host_latency.json").write_bytes(b'{"host_latency_ms": 9}\n')
     diffs = manifest.compare(path, results)
     assert [(d.kind, d.path) for d in diffs] == [("changed", "dataset/dataset.npz"),
                                                  ("extra", "deploy/new.json"),

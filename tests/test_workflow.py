@@ -78,6 +78,29 @@ def test_summary_holds_every_variant_and_deployment(study):
     assert (study / "results" / "report" / "index.html").is_file()
 
 
+def test_host_cost_files_and_where_measured_figures_live(study):
+    """Instructions per invoke in summary.json (deterministic); wall-clock latencies only in
+    host_latency.json files, collected into results/host_latency.json for the report."""
+    config = yaml.safe_load(SMALL.read_text())
+    summary = json.loads((study / "results" / "summary.json").read_text())
+    assert "latency" not in json.dumps(summary["variants"])
+    latency = json.loads((study / "results" / "host_latency.json").read_text())
+    assert [v["name"] for v in latency["variants"]] == config["variants"]
+    for v, lat in zip(summary["variants"], latency["variants"]):
+        ins = json.loads((study / "results" / "tflite" / v["name"] / "host_instructions.json")
+                         .read_text())
+        assert v["host_instructions_per_invoke"] == ins["host_instructions_per_invoke"] > 0
+        assert lat["host_latency_ms"] > 0 and lat["block_invocations"] >= 1
+        metrics = (study / "results" / "tflite" / v["name"] / "metrics.json").read_text()
+        assert "latency" not in metrics
+    assert "host instructions" in (study / "results" / "report" / "index.html").read_text()
+
+
+def test_remeasuring_host_latency_reruns_nothing_upstream(study):
+    jobs = {rule for rule, _ in planned_jobs(study, "all", "--forcerun", "host_latency")}
+    assert jobs == {"host_latency", "host_latency_summary", "report", "manifest", "all"}
+
+
 def test_second_run_has_nothing_to_do(study):
     proc = snakemake(study, "--dry-run", "all")
     out = proc.stdout + proc.stderr
@@ -150,7 +173,10 @@ def test_clean_rebuild_with_another_hash_seed_verifies_equal(study, tmp_path):
     for variant in config["variants"]:
         assert {f"tflite/{variant}/model.tflite", f"codegen/{variant}/model.c",
                 f"firmware/nicla_sense/{variant}/build.json", f"deploy/rpi4/{variant}/profile.json"} <= listed
-    assert not any(path.endswith("metrics.json") for path in listed)  # host latency: measured
+    for variant in config["variants"]:  # deterministic: listed; measured host latency: not
+        assert {f"tflite/{variant}/metrics.json", f"tflite/{variant}/host_instructions.json"} <= listed
+        assert f"tflite/{variant}/host_latency.json" not in listed
+    assert "summary.json" in listed and "host_latency.json" not in listed
     again = make_workdir(tmp_path / "again")
     snakemake(again, "all", environ={"PYTHONHASHSEED": "4242"})
     proc = subprocess.run([sys.executable, "-m", "tinyeit.cli", "verify", str(manifest),

@@ -23,8 +23,8 @@ MANIFEST_NAME = "MANIFEST.sha256"
 # Paths (relative to the results folder, `*` also crosses `/`) of files that carry a measured
 # host wall-clock figure. This tuple is the one place to edit when such a figure moves.
 MEASURED = (
-    "tflite/*/metrics.json",       # host latency (LiteRT) of each variant
-    "summary.json",                # copies every variant's host latency
+    "tflite/*/host_latency.json",  # host latency (LiteRT) of each variant
+    "host_latency.json",           # every variant's host latency, collected for the report
     "report/index.html",           # host latency columns and gains
     "report/variants.csv",         # host latency columns
     "report/gains.csv",            # host latency gain
