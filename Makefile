@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test venv host-deps host-stop bench-ml bench-codegen bench-deploy clean
+.PHONY: all test venv host-deps host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
@@ -44,6 +44,15 @@ host-deps: venv
 # Stop a Docker engine that host-deps started (one that was already running is left alone).
 host-stop:
 	-@$(BIN)/python -m tinyeit.containers.host stop
+
+# A real single-node SLURM cluster on this machine (root, Debian): packages from
+# envs/cluster-debian-packages.txt, files under .cluster/. Then: eval "$$(python -m tinyeit.cluster env)".
+cluster-up: venv
+	$(BIN)/python -m tinyeit.cluster up
+
+# Stop the daemons cluster-up started, and nothing else.
+cluster-down:
+	$(BIN)/python -m tinyeit.cluster down
 
 bench-ml: venv
 	$(BIN)/python -m tinyeit.bench ml --config tests/configs/small.yaml
