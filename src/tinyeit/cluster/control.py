@@ -283,13 +283,14 @@ def _stop(layout: Layout, daemon: str, timeout: float = 30) -> bool:
     return True
 
 
-def down(layout: Layout | None = None) -> list[str]:
-    """Stop the daemons `up` started (those named by the pid files), in reverse order; return them."""
+def down(layout: Layout | None = None, only: list[str] | None = None) -> list[str]:
+    """Stop the daemons `up` started (those named by the pid files), in reverse order, or only
+    the daemons in `only` (what one `up` call returned); return those stopped."""
     layout = layout or Layout(lay.default_root())
-    alive = running(layout)
+    alive = {d: pid for d, pid in running(layout).items() if only is None or d in only}
     if not alive:
         return []
     if not (hasattr(os, "geteuid") and os.geteuid() == 0):
         raise ClusterError(f"stopping the local SLURM cluster ({', '.join(alive)}) needs root: "
                            "run `sudo make cluster-down`")
-    return [d for d in reversed(DAEMONS) if _stop(layout, d)]
+    return [d for d in reversed(DAEMONS) if d in alive and _stop(layout, d)]
