@@ -105,9 +105,9 @@ def install_packages() -> list[str]:
     return missing
 
 
-def _run(cmd: list[str], env: dict, what: str, timeout: float = 60) -> str:
+def _run(cmd: list[str], env: dict, what: str, timeout: float = 60, stdin: str | None = None) -> str:
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, input=stdin)
     except FileNotFoundError:
         raise ClusterError(f"{what}: `{cmd[0]}` is not installed (Debian package "
                            f"{COMMANDS.get(cmd[0], '?')}); run `make cluster-up` as root") from None
@@ -168,8 +168,10 @@ def _start_munged(layout: Layout, env: dict) -> None:
 
 
 def _db_client(layout: Layout, sql: str, env: dict) -> None:
-    _run(["mariadb", "--no-defaults", f"--socket={layout.db_socket}", "-u", "root", "-e", sql],
-         env, "setting up the accounting database")
+    """Run SQL as the database's root (socket authentication); on stdin, so that the password
+    it may hold is not on a command line."""
+    _run(["mariadb", "--no-defaults", f"--socket={layout.db_socket}", "-u", "root"],
+         env, "setting up the accounting database", stdin=sql)
 
 
 def _start_mariadbd(layout: Layout, env: dict) -> None:
@@ -179,20 +181,26 @@ def _start_mariadbd(layout: Layout, env: dict) -> None:
              "creating the accounting database", timeout=180)
     log = layout.logfile("mariadbd")
     with open(log, "ab") as out:
-        subprocess.Popen([
+        proc = subprocess.Popen([
             "mariadbd", "--no-defaults", f"--datadir={layout.db_data}", "--user=root",
             f"--socket={layout.db_socket}", f"--pid-file={layout.pidfile('mariadbd')}",
             "--bind-address=127.0.0.1", f"--port={lay.DB_PORT}", f"--log-error={log}"],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True)
-    _wait(lambda: _pid(layout, "mariadbd") is not None and _quiet(
-        ["mariadb-admin", "--no-defaults", f"--socket={layout.db_socket}", "-u", "root", "ping"], env),
-        "no answer to mariadb-admin ping", layout, "mariadbd", timeout=90)
+    ping = ["mariadb-admin", "--no-defaults", f"--socket={layout.db_socket}", "-u", "root", "ping"]
+    deadline = time.monotonic() + 90
+    while not (_pid(layout, "mariadbd") is not None and _quiet(ping, env)):
+        if proc.poll() is not None:
+            raise ClusterError(f"mariadbd exited with code {proc.returncode} while starting; see {log}:\n"
+                               + log.read_text(errors="replace")[-1500:])
+        if time.monotonic() > deadline:
+            raise ClusterError(f"mariadbd did not answer mariadb-admin ping within 90 s; see {log}")
+        time.sleep(0.25)
 
 
 def _grant_slurmdbd(layout: Layout, env: dict) -> None:
     password = lay.db_password(layout)
-    statements = []
+    statements = ["CREATE DATABASE IF NOT EXISTS slurm_acct_db"]
     for host in ("localhost", "127.0.0.1"):
         user = f"'slurm'@'{host}'"
         statements += [f"CREATE USER IF NOT EXISTS {user} IDENTIFIED BY '{password}'",
