@@ -8,17 +8,21 @@ CORES  ?= 4
 STAMP  := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
-export PYTHONHASHSEED := 0
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test venv host-deps doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy clean
+.PHONY: all test lint venv host-deps doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
 
 test: venv host-deps
 	$(BIN)/python -m pytest -q tests
+
+# Snakemake's own checks of the workflow (the test suite runs them too).
+lint: venv
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile rules/
 
 venv: $(STAMP)
 
@@ -72,4 +76,4 @@ bench-deploy: venv host-deps
 	$(BIN)/python -m tinyeit.bench deploy
 
 clean:
-	rm -rf results .snakemake
+	rm -rf results .snakemake logs benchmarks

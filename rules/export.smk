@@ -2,6 +2,7 @@
 # and the test frames that the firmware embeds.
 from tinyeit.workflow import stage_code
 
+
 rule export:
     input:
         dataset=DATASET,
@@ -12,14 +13,20 @@ rule export:
         accuracy="results/tflite/{variant}/accuracy.json",
         metrics="results/tflite/{variant}/metrics.json",
         frames=FRAMES,
+    log:
+        "logs/export/{variant}.log",
+    benchmark:
+        "benchmarks/export/{variant}.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=3000,
     params:
         conversion=lambda w: chains.conversion(w.variant),
         ptq=lambda w: config["steps"].get(chains.conversion(w.variant)),
         n_frames=config["deploy"]["n_frames"],
         model_dir=lambda w: f"results/models/{chains.model_chain(w.variant)}",
-        out_dir="results/tflite/{variant}",
+        out_dir=output_dir,
         common=training_params(),
-    resources:
-        mem_mb=3000,
     script:
         "../scripts/export.py"

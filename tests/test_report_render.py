@@ -158,10 +158,12 @@ def test_snakemake_rule_and_report_zip(tmp_path):
     (tmp_path / "rules").mkdir()
     shutil.copy(ROOT / "rules" / "report.smk", tmp_path / "rules" / "report.smk")
     shutil.copytree(ROOT / "report", tmp_path / "report")
+    shutil.copytree(ROOT / "envs", tmp_path / "envs")  # the rule names its conda env
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "summary.json").write_text(json.dumps(data))
     (tmp_path / "Snakefile").write_text(
         f"BOARDS = {json.dumps(data['boards'])}\n"
+        "ENV = '../envs/tinyeit.yaml'\n"
         "include: 'rules/report.smk'\n"
         "rule all:\n    default_target: True\n    input: rules.report.output\n")
     snakemake(tmp_path)

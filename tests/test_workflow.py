@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,8 +31,10 @@ def make_workdir(path: Path) -> Path:
     return copy_workflow(path, SMALL)
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = run_snakemake(workdir, *args, pythonpath=workdir / "pkg", capture_output=True, text=True)
+def snakemake(workdir: Path, *args: str, check: bool = True,
+              environ: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
+    proc = run_snakemake(workdir, *args, pythonpath=workdir / "pkg", environ=environ,
+                         capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
@@ -52,7 +55,7 @@ def planned_jobs(workdir: Path, *args: str) -> set[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def study(tmp_path_factory) -> Path:
     workdir = make_workdir(tmp_path_factory.mktemp("study"))
-    snakemake(workdir, "all")
+    snakemake(workdir, "all", environ={"PYTHONHASHSEED": None})  # as a user's plain run
     return workdir
 
 
@@ -116,7 +119,7 @@ def test_changing_a_boards_power_figure_reprofiles_only_that_board(study):
         jobs = planned_jobs(study, "all")
     finally:
         config_path.write_text(original)
-    assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "all"}
+    assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "manifest", "all"}
     profiled = {w for rule, w in jobs if rule == "profile"}
     assert profiled == {f"board=nicla_sense, variant={v}" for v in changed["variants"]}
 
@@ -131,18 +134,29 @@ def test_changing_the_code_generator_reruns_from_codegen_on(study):
         jobs = planned_jobs(study, "all")
     finally:
         kernel.write_text(original)
-    assert {rule for rule, _ in jobs} == {"codegen", "firmware", "profile", "summary", "report", "all"}
+    assert {rule for rule, _ in jobs} == {"codegen", "firmware", "profile", "summary", "report",
+                                          "manifest", "all"}
     config = yaml.safe_load(SMALL.read_text())
     assert {w for rule, w in jobs if rule == "codegen"} == {f"variant={v}" for v in config["variants"]}
 
 
-def test_clean_rebuild_gives_identical_bytes(study, tmp_path):
-    again = make_workdir(tmp_path / "again")
+def test_clean_rebuild_with_another_hash_seed_verifies_equal(study, tmp_path):
+    """A second clean run (another PYTHONHASHSEED than the study's unset one) gives the same
+    bytes for every artifact but the measured timings: `tinyeit verify` finds no difference."""
+    manifest = study / "results" / "MANIFEST.sha256"
+    listed = {line.split("  ", 1)[1] for line in manifest.read_text().splitlines()}
     config = yaml.safe_load(SMALL.read_text())
-    targets = ["results/dataset/dataset.npz"] + [f"results/tflite/{v}/model.tflite" for v in config["variants"]]
-    snakemake(again, *targets)
-    for target in targets:
-        assert (again / target).read_bytes() == (study / target).read_bytes(), target
+    assert {"dataset/dataset.npz", "report/deployments.csv"} <= listed
+    for variant in config["variants"]:
+        assert {f"tflite/{variant}/model.tflite", f"codegen/{variant}/model.c",
+                f"firmware/nicla_sense/{variant}/build.json", f"deploy/rpi4/{variant}/profile.json"} <= listed
+    assert not any(path.endswith("metrics.json") for path in listed)  # host latency: measured
+    again = make_workdir(tmp_path / "again")
+    snakemake(again, "all", environ={"PYTHONHASHSEED": "4242"})
+    proc = subprocess.run([sys.executable, "-m", "tinyeit.cli", "verify", str(manifest),
+                           "--results", str(again / "results")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert (again / "results" / "MANIFEST.sha256").read_bytes() == manifest.read_bytes()
 
 
 def test_invalid_config_stops_before_any_job(tmp_path):
