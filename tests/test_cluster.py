@@ -126,6 +126,9 @@ def test_small_study_on_slurm_matches_a_local_run(cluster, tmp_path, monkeypatch
         for (_, end), (start, _) in zip(spans, spans[1:]):
             assert end <= start, f"two profile jobs of {board} overlapped: {spans}"
 
-    reference = manifest.write(local / "results", tmp_path / "local.sha256")
+    # The workflow's own manifest of the local run against the SLURM run's results, and the
+    # two runs' manifests (written by the `manifest` rule, there a SLURM job) against each other.
+    reference = local / "results" / manifest.MANIFEST_NAME
     differences = manifest.compare(reference, workdir / "results")
     assert differences == [], "\n".join(map(str, differences))
+    assert (workdir / "results" / manifest.MANIFEST_NAME).read_bytes() == reference.read_bytes()
