@@ -12,12 +12,9 @@ for _board in BOARDS:
     if f"board_{_board}" not in workflow.global_resources:
         workflow.register_resource(f"board_{_board}", 1)
 
+
 resource_scopes:
     **{f"board_{key}": "global" for key in BOARDS},
-
-
-def _board_resource(key):
-    return lambda wildcards: int(wildcards.board == key)
 
 
 rule profile:
@@ -31,18 +28,30 @@ rule profile:
         "results/deploy/{board}/{engine}/{variant}/profile.json",
     wildcard_constraints:
         engine="aot|tflm",
+    log:
+        "logs/profile/{board}/{engine}/{variant}.log",
+    benchmark:
+        "benchmarks/profile/{board}/{engine}/{variant}.tsv"
+    conda:
+        ENV
+    resources:
+        **{f"board_{key}": board_resource(key) for key in BOARDS},
     params:
         board=lambda w: json.dumps(BOARDS[w.board], sort_keys=True),
-    resources:
-        **{f"board_{key}": _board_resource(key) for key in BOARDS},
     shell:
-        "tinyeit profile --board {wildcards.board} --engine {wildcards.engine} --variant {wildcards.variant} --board-config {params.board:q} --build {input.build} --frames {input.frames} --metrics {input.metrics} --tflite {input.tflite} --out {output}"
+        "tinyeit profile --board {wildcards.board} --engine {wildcards.engine} --variant {wildcards.variant} --board-config {params.board:q} --build {input.build} --frames {input.frames} --metrics {input.metrics} --tflite {input.tflite} --out {output} > {log} 2>&1"
 
 
 # flash_<alias>: every deploy variant on one board with every engine (`snakemake flash_nicla`).
 for _key, _settings in BOARDS.items():
+
     rule:
-        name: f"flash_{_settings.get('alias', _key)}"
+        name:
+            f"flash_{_settings.get('alias', _key)}"
         input:
-            expand("results/deploy/{board}/{engine}/{variant}/profile.json", board=_key,
-                   engine=ENGINES, variant=DEPLOY_VARIANTS),
+            expand(
+                "results/deploy/{board}/{engine}/{variant}/profile.json",
+                board=_key,
+                engine=ENGINES,
+                variant=DEPLOY_VARIANTS,
+            ),
