@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test lint venv host-deps doctor host-stop bench-ml bench-codegen bench-deploy bench-latency clean
+.PHONY: all test lint venv host-deps doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy bench-latency clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
@@ -55,6 +55,15 @@ doctor: venv
 # Stop a Docker engine that host-deps started (one that was already running is left alone).
 host-stop:
 	-@$(BIN)/python -m tinyeit.containers.host stop
+
+# A real single-node SLURM cluster on this machine (root, Debian): packages from
+# envs/cluster-debian-packages.txt, files under .cluster/. Then: eval "$$(python -m tinyeit.cluster env)".
+cluster-up: venv
+	$(BIN)/python -m tinyeit.cluster up
+
+# Stop the daemons cluster-up started, and nothing else.
+cluster-down:
+	$(BIN)/python -m tinyeit.cluster down
 
 bench-ml: venv
 	$(BIN)/python -m tinyeit.bench ml --config tests/configs/small.yaml

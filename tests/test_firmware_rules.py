@@ -27,7 +27,7 @@ def test_firmware_rules_build_every_board_family(tmp_path):
                                         'include: "rules/firmware.smk"\n')
     write_fixture_model(tmp_path / "results/codegen/baseline")
     write_fixture_frames(tmp_path / "results/tflite/baseline/frames.npz")
-    targets = [f"results/firmware/{b}/baseline/build.json" for b in ("nicla_sense", "rpi4", "esp32")]
+    targets = [f"results/firmware/{b}/aot/baseline/build.json" for b in ("nicla_sense", "rpi4", "esp32")]
     snakemake = Path(sys.executable).with_name("snakemake")
     env = dict(os.environ, PATH=f"{snakemake.parent}{os.pathsep}{os.environ['PATH']}")
     proc = subprocess.run([str(snakemake), "--cores", "2", *targets], cwd=tmp_path, capture_output=True, text=True,
@@ -35,6 +35,7 @@ def test_firmware_rules_build_every_board_family(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     records = {b: json.loads((tmp_path / t).read_text()) for b, t in zip(("nicla_sense", "rpi4", "esp32"), targets)}
     assert records["nicla_sense"]["status"] == "ok" and records["rpi4"]["status"] == "ok"
+    assert {r["engine"] for r in records.values()} == {"aot"}
     assert records["esp32"]["status"] == "toolchain_unavailable"
     assert records["nicla_sense"]["arduino"]["status"] == "toolchain_unavailable"
     stamps = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "results/images").glob("*.json")}

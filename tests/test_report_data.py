@@ -24,8 +24,11 @@ def _deployment(variant, board, status, latency_ms=None, mw=None, flash=None, ra
     return {
         "variant": variant, "board": board, "transport": "emulator", "status": status,
         "flash_bytes": flash, "ram_bytes": ram, "arena_bytes": 4000 if ok else None,
-        "instructions_per_inference": int(latency_ms * 64_000) if ok else None,
+        "instructions_per_inference": int(latency_ms * 64_000 / 1.4) if ok else None,
+        "cycles_per_inference": int(latency_ms * 64_000) if ok else None,
         "latency_ms": latency_ms, "latency_is_estimate": True if ok else None,
+        "latency_method": ("cortex-m4 cycle model (TRM timings, zero wait states), 64 MHz"
+                           if ok else None),
         "energy_uj": latency_ms * mw if ok else None, "energy_is_estimate": True if ok else None,
         "outputs_match_host": True if ok else None,
         "firmware_sha256": ("ab" * 32) if ok else None,

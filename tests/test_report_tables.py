@@ -79,6 +79,8 @@ def test_deployments_csv_marks_absent_pairs(rendered):
     assert float(nano[FINAL]["latency_ms"]) == 2.0
     assert float(nano[FINAL]["energy_uj"]) == pytest.approx(2.0 * 9.9)
     assert float(nano[FINAL]["latency_gain_pct"]) == pytest.approx(-90)
+    assert int(nano[FINAL]["cycles_per_inference"]) == 2.0 * 64_000
+    assert nano[FINAL]["latency_method"].startswith("cortex-m4 cycle model")
 
 
 def test_paper_table(rendered):
@@ -94,7 +96,7 @@ def test_paper_table(rendered):
     assert "not comparable" in acc["agreement"] and "synthetic" in acc["agreement"]
     nano = rows["Nano 33 BLE Sense inference time"]
     assert float(nano["run_gain"]) == pytest.approx(-90)
-    assert nano["basis"].startswith("estimated")
+    assert nano["basis"].startswith("estimated: cortex-m4 cycle model")
     assert "differs" in nano["agreement"]
     assert rows["Nano 33 BLE Sense average power"]["basis"].startswith("estimated")
     assert rows["Raspberry Pi 4 inference time"]["run_text"] == "not profiled"
@@ -189,9 +191,9 @@ def test_without_deployments_renders_not_profiled(tmp_path):
     (lambda d: d["variants"][1].pop("accuracy_cv_mean"),
      "variant 'baseline+prune': key 'accuracy_cv_mean' is missing"),
     (lambda d: d["deployments"][0].update(status="great"),
-     "deployment of 'baseline' on board 'nano33ble': status 'great'"),
+     "deployment of 'baseline' on board 'nano33ble' (engine aot): status 'great'"),
     (lambda d: d["deployments"][0].update(variant="nope"),
-     "deployment of 'nope' on board 'nano33ble': variant is not in 'variants'"),
+     "deployment of 'nope' on board 'nano33ble' (engine aot): variant is not in 'variants'"),
     (lambda d: d.pop("variants"), "key 'variants' is missing"),
 ])
 def test_bad_summary_names_what_is_wrong(tmp_path, mutate, message):

@@ -67,15 +67,30 @@ def test_summary_holds_every_variant_and_deployment(study):
         assert 0.0 <= v["accuracy_cv_mean"] <= 1.0 and 0.0 <= v["accuracy_test"] <= 1.0
         assert (study / v["tflite"]).is_file()
         assert v["tflite_bytes"] == (study / v["tflite"]).stat().st_size
-    pairs = {(d["board"], d["variant"]) for d in summary["deployments"]}
-    assert pairs == {(b, v) for b in config["boards"] for v in config["variants"]}
+    triples = {(d["board"], d["engine"], d["variant"]) for d in summary["deployments"]}
+    assert config["engines"] == ["aot", "tflm"]
+    assert triples == {(b, e, v) for b in config["boards"] for e in config["engines"] for v in config["variants"]}
     esp32 = [d for d in summary["deployments"] if d["board"] == "esp32"]
     assert {d["status"] for d in esp32} == {"toolchain_unavailable"}
     for d in summary["deployments"]:
-        if d["board"] != "esp32" and d["status"] == "ok":
+        if d["board"] == "esp32":
+            continue
+        assert d["status"] == "ok", d
+        assert d["instructions_per_inference"] > 0
+        if d["engine"] == "aot":
             assert d["outputs_match_host"] is True, d
-            assert d["instructions_per_inference"] > 0
+        elif chains.conversion(d["variant"]) == "ptq_int8":
+            # TFLite Micro equals its own interpreter to the bit; LiteRT rounds int8
+            # FULLY_CONNECTED once where TFLM rounds twice, so a few LSB may differ there.
+            assert d["outputs_exact_tflm_interpreter"] is True, d
+            assert d["outputs_match_host"] is True or d["outputs_max_abs_diff"] <= 3, d
+        else:  # float: within the float tolerance of LiteRT, as the generated C
+            assert d["outputs_match_host"] is True, d
+        if d["engine"] == "tflm":
+            assert d["arena_bytes"] > 0 and d["ram_static_bytes"] >= d["arena_bytes"], d
     assert (study / "results" / "report" / "index.html").is_file()
+    engines = (study / "results" / "report" / "engines.csv").read_text().splitlines()
+    assert len(engines) == 1 + len(config["boards"]) * len(config["variants"])
 
 
 def test_host_cost_files_and_where_measured_figures_live(study):
@@ -144,7 +159,8 @@ def test_changing_a_boards_power_figure_reprofiles_only_that_board(study):
         config_path.write_text(original)
     assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "manifest", "all"}
     profiled = {w for rule, w in jobs if rule == "profile"}
-    assert profiled == {f"board=nicla_sense, variant={v}" for v in changed["variants"]}
+    assert profiled == {f"board=nicla_sense, engine={e}, variant={v}" for e in ("aot", "tflm")
+                        for v in changed["variants"]}
 
 
 def test_changing_the_code_generator_reruns_from_codegen_on(study):

@@ -28,15 +28,27 @@ def sha256_file(path: str | Path) -> str:
 
 def profile_pair(config: dict, board_key: str, variant: str, build_json: str | Path,
                  frames_npz: str | Path, metrics_json: str | Path, out: str | Path,
-                 log=sys.stderr) -> dict:
-    """Run the pair and write `out`; return the record written."""
+                 log=sys.stderr, engine: str = "aot", tflite: str | Path | None = None) -> dict:
+    """Run the pair (with `engine`'s firmware) and write `out`; return the record written."""
     board = board_from_config(config, board_key)
     build = profile.load_build(build_json)
-    record = profile.base_profile(board, variant, build)
+    if build.get("engine", "aot") != engine:
+        raise TinyEitError(f"{build_json}: is a build of engine {build.get('engine', 'aot')!r}, "
+                           f"profiling asked for {engine!r}")
+    record = profile.base_profile(board, variant, build, engine=engine)
     if build["status"] != "ok":
         profile.write_profile(record, out)
         return record
     expected = profile.expected_outputs(frames_npz)
+    if engine == "tflm" and tflite is not None:
+        from dataclasses import replace
+
+        from tinyeit.deploy.tflm_reference import interpreter_outputs
+
+        try:
+            expected = replace(expected, tflm_reference=interpreter_outputs(tflite, frames_npz))
+        except TinyEitError as exc:  # the firmware's own run still says what TFLM does
+            print(f"tinyeit: board {board_key}, variant {variant}: {exc}", file=log)
     macs = profile.model_macs(metrics_json)
     if board.transport == "emulator":
         record = _emulated(board, variant, build, build_json, record, expected, macs, log)
@@ -85,19 +97,16 @@ def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
         return profile.failed(record, f"{exc}{crash}")
     if run.status != "ok":
         return profile.measured(record, board, run, expected, instructions=[])
-    if board.family == "cortex_m4f":
-        instructions = [f.ticks for f in run.frames]
-    else:
-        instructions = result.instructions
-        if instructions is None or len(instructions) != len(run.frames):
-            reason = (f"the instruction counter saw {len(result.instructions or [])} inference(s) "
-                      f"for {len(run.frames)} frames (the firmware must read the clock exactly "
-                      "twice per frame)")
-            return profile.failed(record, reason)
+    instructions, cycles = result.instructions, result.cycles
+    if instructions is None or len(instructions) != len(run.frames):
+        reason = (f"the instruction counter saw {len(instructions or [])} inference(s) "
+                  f"for {len(run.frames)} frames (the firmware must read the clock exactly "
+                  "twice per frame)")
+        return profile.failed(record, reason)
     if result.returncode != 0:
         return profile.failed(record, f"the firmware exited with code {result.returncode} after "
                                       f"END: {_tail(result.stderr)}")
-    done = profile.measured(record, board, run, expected, instructions=instructions)
+    done = profile.measured(record, board, run, expected, instructions=instructions, cycles=cycles)
     if done["status"] == "ok" and not done["outputs_match_host"]:
         differ = [f.index for f, want in zip(run.frames, expected) if f.output != want]
         print(f"tinyeit: {where}: outputs differ from LiteRT's (bytes) in frame(s) "

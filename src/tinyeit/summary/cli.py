@@ -13,7 +13,7 @@ def _show(args) -> int:
               f"{v.get('host_instructions_per_invoke') or '':>10}")
     for d in summary["deployments"]:
         print(f"{d['board']:12} {d['variant']:34} {d['status']:22} "
-              f"{d.get('instructions_per_inference')}")
+              f"{d.get('instructions_per_inference')} {d.get('cycles_per_inference') or ''}")
     return 0
 
 
