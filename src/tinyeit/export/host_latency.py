@@ -35,8 +35,9 @@ def first_frame(frames_path: str | Path) -> np.ndarray:
     return frames[0]
 
 
-def prepared_invoke(tflite: bytes, frame: np.ndarray, reference: bool = False):
-    """An interpreter's bound invoke() with `frame` set as its input."""
+def prepared_invoke(tflite: bytes, frame: np.ndarray, reference: bool = False,
+                    warm: bool = True):
+    """An interpreter's bound invoke() with `frame` set as its input (invoked once if `warm`)."""
     from tinyeit.export.litert import interpreter
 
     it = interpreter(tflite, reference=reference)
@@ -45,7 +46,8 @@ def prepared_invoke(tflite: bytes, frame: np.ndarray, reference: bool = False):
         raise TinyEitError(f"frame of {frame.size} values does not fit the model's input "
                            f"{list(inp['shape'])}")
     it.set_tensor(inp["index"], np.asarray(frame, dtype=inp["dtype"]).reshape(inp["shape"]))
-    it.invoke()
+    if warm:
+        it.invoke()
     return it.invoke
 
 
