@@ -26,12 +26,12 @@ rule profile:
         code=stage_code("deploy"),
     output:
         "results/deploy/{board}/{engine}/{variant}/profile.json",
-    wildcard_constraints:
-        engine="aot|tflm",
     log:
         "logs/profile/{board}/{engine}/{variant}.log",
     benchmark:
         "benchmarks/profile/{board}/{engine}/{variant}.tsv"
+    wildcard_constraints:
+        engine="aot|tflm",
     conda:
         ENV
     resources:

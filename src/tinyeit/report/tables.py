@@ -467,8 +467,8 @@ def engines_markdown(summary: Summary) -> str:
         rows = [r for r in table.rows if r["board"] == board]
         if not rows:
             continue
-        kinds = {r["cost_kind"] for r in rows if r.get("cost_kind")}
-        unit = "cycles" if kinds == {"cycles_per_inference"} else "instructions"
+        deps = [d for d in summary.deployments if d["board"] == board and d.get("status") == "ok"]
+        unit = "cycles" if deps and all(d.get("cycles_per_inference") is not None for d in deps) else "instructions"
         out.append(f"**{summary.board_title(board)}** ({unit} per inference; flash, static RAM (.data + .bss, "
                    "the arena included) and arena in kB)\n")
         out.append(f"| variant | aot {unit} | tflm {unit} | aot/tflm | aot flash | tflm flash | aot static RAM "
