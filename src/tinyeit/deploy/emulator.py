@@ -42,6 +42,7 @@ class EmulatorRun:
     timed_out: bool
     timeout_s: float
     instructions: list[int] | None = None   # per inference, when counted by the plugin
+    runner: str | None = None               # containers.runner_kind() that ran QEMU
 
 
 class EmulatorUnavailable(TinyEitError):
@@ -79,6 +80,12 @@ def _run(image: str, argv: list[str], mounts: list[Path], work: Path, timeout_s:
     except subprocess.TimeoutExpired:
         # the in-container timeout did not fire: report it the same way
         return subprocess.CompletedProcess(argv, TIMEOUT_EXIT, "", "killed by the host-side timeout")
+
+
+def _runner() -> str:
+    from tinyeit import containers
+
+    return containers.runner_kind()
 
 
 def build_plugin(out_dir: str | Path) -> Path:
@@ -123,7 +130,7 @@ def run_cortex_m(elf: str | Path, timeout_s: float) -> EmulatorRun:
         proc = _run("arm", cortex_m_argv(elf), [elf.parent], Path(work), timeout_s)
     console = (proc.stdout or "") + (proc.stderr or "")
     return EmulatorRun(console, proc.stderr, proc.returncode,
-                       proc.returncode == TIMEOUT_EXIT, timeout_s)
+                       proc.returncode == TIMEOUT_EXIT, timeout_s, runner=_runner())
 
 
 def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:
@@ -135,7 +142,7 @@ def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:
     counts = [int(v) for v in _INSN_LINE.findall(proc.stderr or "")]
     return EmulatorRun(proc.stdout, proc.stderr, proc.returncode,
                        proc.returncode == TIMEOUT_EXIT, timeout_s,
-                       instructions=per_inference(counts))
+                       instructions=per_inference(counts), runner=_runner())
 
 
 def per_inference(counts: list[int]) -> list[int] | None:

@@ -4,6 +4,8 @@ What was measured and what was estimated is kept apart in the record itself
 (`latency_is_estimate`, `energy_is_estimate`), because an emulator counts instructions,
 not time: a latency from an instruction count at the board's clock is an estimate (about one
 instruction per cycle on a Cortex-M4), and an energy from the datasheet's active power is one too.
+`runner` says where an emulated run ran (`docker` or `local`, see tinyeit.containers); it is
+null when nothing ran here (a real board, or a firmware that was not built).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ra
                    "latency_is_estimate", "energy_uj", "energy_is_estimate",
                    "outputs_match_host", "firmware_sha256")
 EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "frames",
-              "outputs_exact", "outputs_max_abs_diff", "power_source", "error")
+              "outputs_exact", "outputs_max_abs_diff", "power_source", "runner", "error")
 # A float output equals LiteRT's when within this fraction of LiteRT's output range: the code
 # generator's own criterion for float models (libm and summation order may differ by an ulp).
 # Integer outputs must be equal to the bit.
