@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyeit.atomic import read_json, write_json
+from tinyeit.atomic import read_json, read_npz, write_json
 from tinyeit.deploy.boards import Board
 from tinyeit.deploy.protocol import Run
 from tinyeit.errors import TinyEitError
@@ -63,13 +63,10 @@ class HostOutputs:
 
 
 def expected_outputs(frames_npz: str | Path) -> HostOutputs:
-    try:
-        with np.load(frames_npz) as data:
-            output = data["output"]
-    except FileNotFoundError:
-        raise TinyEitError(f"{frames_npz}: missing (the export stage's deployment frames)") from None
-    except KeyError:
-        raise TinyEitError(f"{frames_npz}: has no 'output' array") from None
+    arrays = read_npz(frames_npz, "the export stage's deployment frames")
+    if "output" not in arrays:
+        raise TinyEitError(f"{frames_npz}: has no 'output' array")
+    output = np.asarray(arrays["output"])
     if output.ndim == 0 or output.shape[0] == 0:
         raise TinyEitError(f"{frames_npz}: 'output' holds no frames")
     output = output.reshape(output.shape[0], -1)

@@ -174,6 +174,9 @@ def load_summary(path: str | Path) -> Summary:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SummaryError(f"{path}: cannot read the summary ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise SummaryError(f"{path}: not valid JSON (not UTF-8 text: {exc.reason} at byte "
+                           f"{exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
