@@ -30,7 +30,9 @@ def pytest_runtest_setup(item):
         assert runner.runner_kind() == "docker"
 
 
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
+    yield   # after the test's own fixtures (monkeypatch) have undone their changes
     if hasattr(item, "_tinyeit_runner_env"):
         if item._tinyeit_runner_env is None:
             os.environ.pop("TINYEIT_RUNNER", None)

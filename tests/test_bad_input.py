@@ -291,7 +291,7 @@ def test_bad_tinyeit_runner(tmp_path, monkeypatch):
 
     monkeypatch.setenv("TINYEIT_RUNNER", "podman")
     with pytest.raises(TinyEitError, match="TINYEIT_RUNNER='podman': expected docker, local or auto"):
-        containers.run("arm", ["true"], mounts_ro=[], out_dir=tmp_path / "out")
+        containers.run("arm", ["true"], mounts_ro=[], out_dir=tmp_path / "out", timeout=60)
     assert not (tmp_path / "out" / "true").exists()
 
 

@@ -1,0 +1,43 @@
+"""Rules the test suite keeps, checked on its own source: a hung tool fails its test instead of
+stopping the suite, and no test waits on the clock for another thread or process."""
+import ast
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+BOUNDED_CALLS = {("subprocess", "run"), ("subprocess", "check_output"), ("subprocess", "check_call"),
+                 ("subprocess", "call"), ("containers", "run")}
+
+
+def calls(source: str):
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name):
+            yield node, (node.func.value.id, node.func.attr)
+
+
+def unbounded(source: str) -> list[int]:
+    """Lines of subprocess/containers calls without a `timeout=`."""
+    return [node.lineno for node, name in calls(source)
+            if name in BOUNDED_CALLS and not any(k.arg == "timeout" for k in node.keywords)]
+
+
+def sleeps(source: str) -> list[int]:
+    return [node.lineno for node, name in calls(source) if name == ("time", "sleep")]
+
+
+@pytest.mark.parametrize("path", sorted(TESTS.glob("*.py")), ids=lambda p: p.name)
+def test_every_subprocess_has_a_timeout_and_nothing_sleeps(path):
+    source = path.read_text()
+    assert unbounded(source) == [], f"{path.name}: subprocess without timeout= at lines {unbounded(source)}"
+    assert sleeps(source) == [], f"{path.name}: time.sleep at lines {sleeps(source)}; use a handshake"
+
+
+def test_the_checks_find_what_they_look_for():
+    source = ("import subprocess, time\n"
+              "subprocess.run(['x'])\n"
+              "subprocess.run(['x'], timeout=5)\n"
+              "containers.run('arm', ['x'], [], 'out')\n"
+              "time.sleep(0.1)\n")
+    assert unbounded(source) == [2, 4] and sleeps(source) == [5]
