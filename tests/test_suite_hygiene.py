@@ -17,10 +17,20 @@ def calls(source: str):
             yield node, (node.func.value.id, node.func.attr)
 
 
+def workflow_runners(tree: ast.AST) -> set[str]:
+    """Local names of tinyeit.workflow.snakemake (it passes its keywords to subprocess.run)."""
+    return {alias.asname or alias.name for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "tinyeit.workflow"
+            for alias in node.names if alias.name == "snakemake"}
+
+
 def unbounded(source: str) -> list[int]:
-    """Lines of subprocess/containers calls without a `timeout=`."""
-    return [node.lineno for node, name in calls(source)
-            if name in BOUNDED_CALLS and not any(k.arg == "timeout" for k in node.keywords)]
+    """Lines of subprocess/containers/workflow-snakemake calls without a `timeout=`."""
+    runners = workflow_runners(ast.parse(source))
+    found = [node for node, name in calls(source) if name in BOUNDED_CALLS]
+    found += [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Name) and node.func.id in runners]
+    return sorted(node.lineno for node in found if not any(k.arg == "timeout" for k in node.keywords))
 
 
 def sleeps(source: str) -> list[int]:
@@ -39,5 +49,7 @@ def test_the_checks_find_what_they_look_for():
               "subprocess.run(['x'])\n"
               "subprocess.run(['x'], timeout=5)\n"
               "containers.run('arm', ['x'], [], 'out')\n"
-              "time.sleep(0.1)\n")
-    assert unbounded(source) == [2, 4] and sleeps(source) == [5]
+              "time.sleep(0.1)\n"
+              "from tinyeit.workflow import snakemake as run_snakemake\n"
+              "run_snakemake('w', 'all')\n")
+    assert unbounded(source) == [2, 4, 7] and sleeps(source) == [5]
