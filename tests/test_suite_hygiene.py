@@ -53,3 +53,21 @@ def test_the_checks_find_what_they_look_for():
               "from tinyeit.workflow import snakemake as run_snakemake\n"
               "run_snakemake('w', 'all')\n")
     assert unbounded(source) == [2, 4, 7] and sleeps(source) == [5]
+
+
+def test_docker_marker_fails_when_no_engine_answers(tmp_path):
+    """A `docker` test on a machine without an engine fails (no skip, no host-tool fall-back)."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(TESTS / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_needs_docker.py").write_text(
+        "import pytest\n\n@pytest.mark.docker\ndef test_builds():\n    pass\n")
+    no_docker = tmp_path / "bin"
+    no_docker.mkdir()
+    env = {"PATH": str(no_docker), "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "1 error" in proc.stdout and "marked `docker` but no Docker engine answers" in proc.stdout
