@@ -9,7 +9,6 @@ input, not a result of the study.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from pathlib import Path
