@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test venv host-deps host-stop bench-ml bench-codegen bench-deploy clean
+.PHONY: all test venv host-deps doctor host-stop bench-ml bench-codegen bench-deploy clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
@@ -29,7 +29,8 @@ $(STAMP): envs/requirements.lock pyproject.toml
 	touch $@
 
 # Host tools: the Debian packages of envs/debian-packages.txt (installed only when missing,
-# and only as root on Debian), then a running Docker engine (started here if none runs).
+# and only as root on Debian), then a running Docker engine (started here if none runs), then
+# `doctor`: every tool is tried, so a package that is installed but unusable stops here.
 host-deps: venv
 	@missing=$$(for p in $$(grep -v '^#' envs/debian-packages.txt); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -40,6 +41,12 @@ host-deps: venv
 	    else echo "missing Debian packages: $$missing (install them, e.g. sudo apt-get install $$missing)"; fi; \
 	fi
 	@$(BIN)/python -m tinyeit.containers.host ensure
+	@$(BIN)/python -m tinyeit.doctor
+
+# Does every host tool the study and the tests call work (compilers compile and link with
+# <stdint.h> and <math.h>)? Names the Debian package for each one that does not.
+doctor: venv
+	@$(BIN)/python -m tinyeit.doctor
 
 # Stop a Docker engine that host-deps started (one that was already running is left alone).
 host-stop:
