@@ -8,17 +8,21 @@ CORES  ?= 4
 STAMP  := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
-export PYTHONHASHSEED := 0
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test venv host-deps doctor host-stop bench-ml bench-codegen bench-deploy clean
+.PHONY: all test lint venv host-deps doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy bench-latency clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
 
 test: venv host-deps
 	$(BIN)/python -m pytest -q tests
+
+# Snakemake's own checks of the workflow (the test suite runs them too).
+lint: venv
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile rules/
 
 venv: $(STAMP)
 
@@ -52,6 +56,15 @@ doctor: venv
 host-stop:
 	-@$(BIN)/python -m tinyeit.containers.host stop
 
+# A real single-node SLURM cluster on this machine (root, Debian): packages from
+# envs/cluster-debian-packages.txt, files under .cluster/. Then: eval "$$(python -m tinyeit.cluster env)".
+cluster-up: venv
+	$(BIN)/python -m tinyeit.cluster up
+
+# Stop the daemons cluster-up started, and nothing else.
+cluster-down:
+	$(BIN)/python -m tinyeit.cluster down
+
 bench-ml: venv
 	$(BIN)/python -m tinyeit.bench ml --config tests/configs/small.yaml
 	$(BIN)/python -m tinyeit.bench ml
@@ -59,8 +72,12 @@ bench-ml: venv
 bench-codegen: venv
 	$(BIN)/python -m tinyeit.codegen.bench
 
+# Two clean runs of the model side and the host cost rules; their host figures compared.
+bench-latency: venv host-deps
+	$(BIN)/python -m tinyeit.bench latency --runs 2
+
 bench-deploy: venv host-deps
 	$(BIN)/python -m tinyeit.bench deploy
 
 clean:
-	rm -rf results .snakemake
+	rm -rf results .snakemake logs benchmarks

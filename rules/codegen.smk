@@ -1,6 +1,7 @@
 # The project's own inference engine: the .tflite as plain C, the same for every board.
 from tinyeit.workflow import stage_code
 
+
 rule codegen:
     input:
         tflite=TFLITE,
@@ -10,5 +11,9 @@ rule codegen:
         source="results/codegen/{variant}/model.c",
         kernels_header="results/codegen/{variant}/tinyeit_kernels.h",
         kernels_source="results/codegen/{variant}/tinyeit_kernels.c",
+    log:
+        "logs/codegen/{variant}.log",
+    conda:
+        ENV
     shell:
-        "tinyeit codegen {input.tflite} results/codegen/{wildcards.variant}"
+        "tinyeit codegen {input.tflite} results/codegen/{wildcards.variant} > {log} 2>&1"

@@ -1,6 +1,12 @@
-# Names shared by every stage's rules.
+# Names shared by every stage's rules, and the input functions they use: the stage files hold
+# rules only.
+import json
+import os
 from tinyeit import config as study_config
 from tinyeit.config import chains
+from tinyeit.containers import TOOLCHAINS, dockerfile_path
+from tinyeit.firmware import BUILD_KEYS, FAMILY_IMAGE
+from tinyeit.workflow import stage_code
 
 VARIANTS = list(config["variants"])
 BOARDS = dict(config["boards"])
@@ -10,6 +16,9 @@ FOLDS = [f"fold{k}" for k in range(config["splits"]["n_folds"])]
 DATASET = "results/dataset/dataset.npz"
 TFLITE = "results/tflite/{variant}/model.tflite"
 FRAMES = "results/tflite/{variant}/frames.npz"
+# Every Python rule (the `tinyeit` command or a script) runs in the project's pinned stack.
+ENV = "../envs/tinyeit.yaml"
+
 
 wildcard_constraints:
     variant=chains.CHAIN_PATTERN,
@@ -24,5 +33,37 @@ def model_files(chain):
 
 def training_params():
     """What every retraining step depends on besides its own parameters."""
-    return {"seed": config["seed"], "training": config["training"], "splits": config["splits"]}
+    return {
+        "seed": config["seed"],
+        "training": config["training"],
+        "splits": config["splits"],
+    }
 
+
+def output_dir(wildcards, output):
+    """The folder of a rule's outputs (its `cv` or first output), for a param that names it."""
+    return os.path.dirname(output.get("cv", output[0]))
+
+
+def firmware_image_stamp(wildcards):
+    """The toolchain image a board's firmware is built in."""
+    return f"results/images/{FAMILY_IMAGE[BOARDS[wildcards.board]['family']]}.json"
+
+
+def firmware_arduino_stamp(wildcards):
+    """The Arduino image, for a Cortex-M board that names its Arduino board (fqbn)."""
+    board = BOARDS[wildcards.board]
+    if board["family"] == "cortex_m4f" and board.get("fqbn"):
+        return ["results/images/arduino.json"]
+    return []
+
+
+def board_build_settings(wildcards):
+    """The board settings that shape the firmware image, as JSON (a power figure is not one)."""
+    board = BOARDS[wildcards.board]
+    return json.dumps({k: board[k] for k in BUILD_KEYS if k in board}, sort_keys=True)
+
+
+def board_resource(key):
+    """A profile job holds one unit of its own board's resource, none of the others'."""
+    return lambda wildcards: int(wildcards.board == key)

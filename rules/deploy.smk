@@ -12,12 +12,9 @@ for _board in BOARDS:
     if f"board_{_board}" not in workflow.global_resources:
         workflow.register_resource(f"board_{_board}", 1)
 
+
 resource_scopes:
     **{f"board_{key}": "global" for key in BOARDS},
-
-
-def _board_resource(key):
-    return lambda wildcards: int(wildcards.board == key)
 
 
 rule profile:
@@ -28,18 +25,29 @@ rule profile:
         code=stage_code("deploy"),
     output:
         "results/deploy/{board}/{variant}/profile.json",
+    log:
+        "logs/profile/{board}/{variant}.log",
+    benchmark:
+        "benchmarks/profile/{board}/{variant}.tsv"
+    conda:
+        ENV
+    resources:
+        **{f"board_{key}": board_resource(key) for key in BOARDS},
     params:
         board=lambda w: json.dumps(BOARDS[w.board], sort_keys=True),
-    resources:
-        **{f"board_{key}": _board_resource(key) for key in BOARDS},
     shell:
-        "tinyeit profile --board {wildcards.board} --variant {wildcards.variant} --board-config {params.board:q} --build {input.build} --frames {input.frames} --metrics {input.metrics} --out {output}"
+        "tinyeit profile --board {wildcards.board} --variant {wildcards.variant} --board-config {params.board:q} --build {input.build} --frames {input.frames} --metrics {input.metrics} --out {output} > {log} 2>&1"
 
 
 # flash_<alias>: every deploy variant on one board (`snakemake flash_nicla`).
 for _key, _settings in BOARDS.items():
+
     rule:
-        name: f"flash_{_settings.get('alias', _key)}"
+        name:
+            f"flash_{_settings.get('alias', _key)}"
         input:
-            expand("results/deploy/{board}/{variant}/profile.json", board=_key,
-                   variant=DEPLOY_VARIANTS),
+            expand(
+                "results/deploy/{board}/{variant}/profile.json",
+                board=_key,
+                variant=DEPLOY_VARIANTS,
+            ),

@@ -2,6 +2,7 @@
 # what it depends on, so changing one step's parameter reruns exactly the chains holding it.
 from tinyeit.workflow import stage_code
 
+
 rule baseline:
     input:
         dataset=DATASET,
@@ -9,15 +10,21 @@ rule baseline:
     output:
         models=model_files("baseline"),
         cv="results/models/baseline/cv.json",
+    log:
+        "logs/train/baseline.log",
+    benchmark:
+        "benchmarks/train/baseline.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=3000,
     params:
         step="baseline",
         chain="baseline",
         prefix_dir=None,
-        out_dir="results/models/baseline",
+        out_dir=output_dir,
         step_config=config["steps"]["baseline"],
         common=training_params(),
-    resources:
-        mem_mb=3000,
     script:
         "../scripts/step.py"
 
@@ -35,13 +42,19 @@ for _step in chains.TRAINING_STEPS:
         output:
             models=model_files(rf"{{chain,[a-z0-9_+]+\+{_step}}}"),
             cv="results/models/{chain}/cv.json",
+        log:
+            "logs/train/{chain}.log",
+        benchmark:
+            "benchmarks/train/{chain}.tsv"
+        conda:
+            ENV
+        resources:
+            mem_mb=3000,
         params:
             step=_step,
             prefix_dir=lambda w: f"results/models/{chains.prefix(w.chain)}",
-            out_dir="results/models/{chain}",
+            out_dir=output_dir,
             step_config=config["steps"].get(_step),
             common=training_params(),
-        resources:
-            mem_mb=3000,
         script:
             "../scripts/step.py"

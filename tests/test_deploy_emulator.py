@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from tinyeit.deploy import emulator
+from tinyeit.deploy import emulator, profile
 from tinyeit.deploy.run import profile_pair
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -59,8 +59,20 @@ def test_emulated_profile_matches_host_and_is_deterministic(tmp_path, board):
     assert record["outputs_match_host"] is True and record["frames"] == 3
     assert record["instructions_per_inference"] > 50
     assert record["latency_is_estimate"] is True and record["energy_is_estimate"] is True
-    assert record["latency_ms"] == pytest.approx(
-        record["instructions_per_inference"] / BOARDS[board]["clock_hz"] * 1e3)
+    clock = BOARDS[board]["clock_hz"]
+    if board == "nicla_sense":
+        # every instruction costs at least a cycle; the latency is the cycles at the clock
+        assert record["cycles_per_inference"] > record["instructions_per_inference"]
+        assert record["latency_ms"] == pytest.approx(record["cycles_per_inference"] / clock * 1e3)
+        assert record["latency_method"] == ("cortex-m4 cycle model (TRM timings, zero wait "
+                                            "states), 64 MHz")
+    else:
+        # out of order: no cycle model, the instructions at the documented IPC
+        assert record["cycles_per_inference"] is None
+        assert record["latency_ms"] == pytest.approx(
+            record["instructions_per_inference"] / profile.ESTIMATED_IPC["aarch64_linux"]
+            / clock * 1e3)
+        assert "assumed IPC of 1.2" in record["latency_method"]
     assert record["energy_uj"] == pytest.approx(record["latency_ms"] * BOARDS[board]["active_power_mw"])
     assert record["firmware_sha256"] == json.loads(args["build_json"].read_text())["sha256"]
     first = args["out"].read_bytes()
@@ -156,3 +168,22 @@ def test_timeout_grows_with_macs_and_plugin_pairs():
     assert emulator.timeout_for(10**7, 8) == 860.0
     assert emulator.per_inference([10, 15, 20, 40]) == [5, 20]
     assert emulator.per_inference([10, 15, 20]) is None
+
+
+def test_cycle_model_marks_agree_with_the_firmware_ticks(tmp_path):
+    """The plugin's instructions between the tick function's entries and the firmware's own
+    SysTick ticks (one per 40 instructions under -icount) measure the same span: two
+    independent counts of one inference."""
+    from tinyeit.deploy.protocol import parse
+
+    args = build(tmp_path, "nicla_sense", input_size=64)
+    build_record = json.loads(args["build_json"].read_text())
+    from tinyeit.deploy import images
+
+    elf = images.emulator_image(build_record, args["build_json"], "cortex_m4f")
+    result = emulator.run_cortex_m(elf, 120)
+    run = parse(result.stdout, where="test", boards=("nicla_sense", "nicla"))
+    assert len(result.instructions) == len(result.cycles) == len(run.frames) == 3
+    for frame, insns in zip(run.frames, result.instructions):
+        assert abs(frame.ticks - insns) <= 2 * 40 + 20, (frame.ticks, insns)
+    assert emulator.run_cortex_m(elf, 120).cycles == result.cycles  # deterministic

@@ -18,6 +18,7 @@ VARIANTS = ["baseline", "baseline+kd+fp+ptq_int8"]
 @pytest.fixture
 def workdir(tmp_path):
     shutil.copytree(REPO / "rules", tmp_path / "rules")
+    shutil.copytree(REPO / "envs", tmp_path / "envs")  # the rules name their conda env
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["variants"] = VARIANTS
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))

@@ -31,3 +31,16 @@ def test_lock_pins_the_studys_stack():
     assert lock["tensorflow-model-optimization"] == "0.8.1"
     assert lock["ai-edge-litert"] == "2.3.0" and lock["pyeit"] == "1.2.4"
     assert lock["snakemake"].startswith("9.")
+
+
+def test_pyproject_pins_what_the_lock_pins():
+    """A direct dependency (runtime or test, snakefmt included) pinned in pyproject.toml at
+    another version than the lock would install two different stacks."""
+    import tomllib
+
+    project = tomllib.loads((ENVS.parent / "pyproject.toml").read_text())["project"]
+    lock = _pins((ENVS / "requirements.lock").read_text().splitlines())
+    direct = project["dependencies"] + [d for group in project["optional-dependencies"].values() for d in group]
+    pinned = _pins(direct)
+    assert "snakefmt" in pinned
+    assert {name: lock.get(name) for name in pinned} == pinned

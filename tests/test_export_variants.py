@@ -144,8 +144,7 @@ def test_accuracy_and_metrics_files(exported, variant):
     assert 0 < m["nonzero_params"] <= m["params"]
     assert 0 < m["tflite_gzip_bytes"] < m["tflite_bytes"]
     assert m["keras_bytes"] == (exported / variant.split("+ptq")[0] / "full.h5").stat().st_size
-    assert m["host_latency_ms_mean"] > 0 and m["host_latency_ms_std"] >= 0
-    assert m["host_latency_invocations"] >= 200
+    assert not [k for k in m if "latency" in k]      # measured figures live elsewhere
 
 
 @pytest.mark.slow
@@ -160,7 +159,7 @@ def test_export_from_clean_twice_gives_the_same_bytes(exported, tmp_path):
     for variant in ("baseline", "baseline+ptq_int8", "baseline+qat+ptq_int8"):
         again = export(exported, variant, tmp_path / variant)
         first = exported / "tflite" / variant
-        for name in ("model.tflite", "frames.npz", "accuracy.json"):
+        for name in ("model.tflite", "frames.npz", "accuracy.json", "metrics.json"):
             assert (again / name).read_bytes() == (first / name).read_bytes(), (variant, name)
 
 

@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 def test_firmware_rules_build_every_board_family(tmp_path):
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "envs", tmp_path / "envs")  # the rules name their conda env
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     config["variants"] = ["baseline"]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))

@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 from PIL import Image, ImageStat
-from test_report_data import small_summary
+from test_report_data import small_host_latency, small_summary
 
 from tinyeit.report import plots, render_report
 from tinyeit.report.summary import parse_summary
@@ -54,7 +54,8 @@ def open_in_chromium(page: Path, tmp: Path) -> tuple[Path, list[str]]:
 def report_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("render")
     (root / "summary.json").write_text(json.dumps(small_summary()))
-    render_report(root / "summary.json", root / "out")
+    (root / "host_latency.json").write_text(json.dumps(small_host_latency(noisy=("baseline+kd+fp",))))
+    render_report(root / "summary.json", root / "out", root / "host_latency.json")
     return root / "out"
 
 
@@ -90,7 +91,8 @@ def test_html_is_self_contained(report_dir):
 
 def test_same_summary_same_bytes(report_dir, tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps(small_summary()))
-    render_report(tmp_path / "summary.json", tmp_path / "again")
+    (tmp_path / "h.json").write_text(json.dumps(small_host_latency(noisy=("baseline+kd+fp",))))
+    render_report(tmp_path / "summary.json", tmp_path / "again", tmp_path / "h.json")
     for path in sorted(report_dir.iterdir()):
         assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name
 
@@ -114,7 +116,10 @@ def test_plots_have_no_overlapping_labels_with_the_full_study_names():
          "instructions_per_inference": 1_280_000 // (1 + i), "flash_bytes": 100_000,
          "ram_bytes": 20_000}
         for i, n in enumerate(CONFIG_VARIANTS) for b in data["boards"]]
-    summary = parse_summary(data)
+    latency = {"variants": [dict(small_host_latency()["variants"][0], name=n,
+                                 host_latency_ms=0.4 / (1 + i), host_latency_noisy=i == 3)
+                            for i, n in enumerate(CONFIG_VARIANTS)]}
+    summary = parse_summary(data, host_latency=latency)
     with matplotlib.rc_context():
         matplotlib.rcdefaults()
         figures = {"accuracy_vs_size": plots.accuracy_vs_size_figure(summary),
@@ -158,10 +163,13 @@ def test_snakemake_rule_and_report_zip(tmp_path):
     (tmp_path / "rules").mkdir()
     shutil.copy(ROOT / "rules" / "report.smk", tmp_path / "rules" / "report.smk")
     shutil.copytree(ROOT / "report", tmp_path / "report")
+    shutil.copytree(ROOT / "envs", tmp_path / "envs")  # the rule names its conda env
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "summary.json").write_text(json.dumps(data))
+    (tmp_path / "results" / "host_latency.json").write_text(json.dumps(small_host_latency()))
     (tmp_path / "Snakefile").write_text(
         f"BOARDS = {json.dumps(data['boards'])}\n"
+        "ENV = '../envs/tinyeit.yaml'\n"
         "include: 'rules/report.smk'\n"
         "rule all:\n    default_target: True\n    input: rules.report.output\n")
     snakemake(tmp_path)

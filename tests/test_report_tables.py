@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from test_report_data import small_summary
+from test_report_data import small_host_latency, small_summary
 
 from tinyeit import cli
 from tinyeit.report import render_report
@@ -22,7 +22,8 @@ FINAL = "baseline+kd+fp+ptq_int8"
 def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     (root / "summary.json").write_text(json.dumps(small_summary()))
-    render_report(root / "summary.json", root / "out")
+    (root / "host_latency.json").write_text(json.dumps(small_host_latency()))
+    render_report(root / "summary.json", root / "out", root / "host_latency.json")
     return root / "out"
 
 
@@ -51,6 +52,9 @@ def test_variants_csv_gains_by_hand(rendered):
     assert float(final["size_gain_pct"]) == pytest.approx(100 * (10_000 - 280_000) / 280_000)
     assert float(final["accuracy_drop_points"]) == pytest.approx(8.0)
     assert float(final["host_latency_gain_pct"]) == pytest.approx(-95.0)
+    assert float(final["host_instructions_gain_pct"]) == pytest.approx(-95.0)
+    assert float(final["host_instructions_per_invoke"]) == 20_000
+    assert float(final["host_latency_ms"]) == 0.02 and final["host_latency_noisy"] == "false"
     assert final["steps"] == "baseline+kd+fp+ptq_int8"
     assert float(rows["baseline"]["size_gain_pct"]) == 0.0
     assert rows["baseline+prune"]["pareto_size_accuracy"] == "false"
@@ -78,6 +82,8 @@ def test_deployments_csv_marks_absent_pairs(rendered):
     assert float(nano[FINAL]["latency_ms"]) == 2.0
     assert float(nano[FINAL]["energy_uj"]) == pytest.approx(2.0 * 9.9)
     assert float(nano[FINAL]["latency_gain_pct"]) == pytest.approx(-90)
+    assert int(nano[FINAL]["cycles_per_inference"]) == 2.0 * 64_000
+    assert nano[FINAL]["latency_method"].startswith("cortex-m4 cycle model")
 
 
 def test_paper_table(rendered):
@@ -93,11 +99,13 @@ def test_paper_table(rendered):
     assert "not comparable" in acc["agreement"] and "synthetic" in acc["agreement"]
     nano = rows["Nano 33 BLE Sense inference time"]
     assert float(nano["run_gain"]) == pytest.approx(-90)
-    assert nano["basis"].startswith("estimated")
+    assert nano["basis"].startswith("estimated: cortex-m4 cycle model")
     assert "differs" in nano["agreement"]
     assert rows["Nano 33 BLE Sense average power"]["basis"].startswith("estimated")
     assert rows["Raspberry Pi 4 inference time"]["run_text"] == "not profiled"
-    assert rows["PC inference time"]["basis"].startswith("measured")
+    pc = rows["PC inference time"]
+    assert pc["basis"].startswith("measured") and float(pc["run_gain"]) == pytest.approx(-95)
+    assert "instructions per invoke (callgrind): 400,000 -> 20,000, -95.0 %" in pc["agreement"]
     html = (rendered / "index.html").read_text()
     assert "data source differs" in html.lower() or "Data source differs" in html
 
@@ -228,8 +236,15 @@ def test_renders_what_the_summary_stage_writes(tmp_path):
         d = tmp_path / "tflite" / name
         write(d / "metrics.json", {"params": 1, "nonzero_params": 1, "macs": 1,
                                    "keras_bytes": 3 * size, "tflite_bytes": size,
-                                   "tflite_gzip_bytes": size, "host_latency_ms_mean": 0.1,
-                                   "host_latency_ms_std": 0.01})
+                                   "tflite_gzip_bytes": size})
+        write(d / "host_instructions.json", {"host_instructions_per_invoke": instr // 10})
+        write(d / "host_latency.json", {
+            "host_latency_ms": instr / 1e8, "host_latency_iqr_ms": 1e-4,
+            "host_latency_spread": 0.01, "host_latency_noisy": False,
+            "host_latency_wall_ms": instr / 1e8, "host_latency_wall_iqr_ms": 1e-4,
+            "attempts": 1, "interpreter": "LiteRT default",
+            "timing": {"block_invocations": 200, "repeats": 41, "min_block_ms": 2.0,
+                       "spread_limit": 0.2, "method": "median and IQR over 41 blocks"}})
         write(d / "accuracy.json", {"accuracy_cv_mean": acc, "accuracy_cv_std": 0.01,
                                     "accuracy_test": acc})
         dirs[name] = str(d)
@@ -241,8 +256,11 @@ def test_renders_what_the_summary_stage_writes(tmp_path):
                                          "flash_bytes": 524_288, "ram_bytes": 65_536}},
               "report": {"max_accuracy_drop": 0.2, "max_latency_ms": None}}
     summary_stage.write(config, dataset, dirs, deployments, tmp_path / "summary.json")
-    render_report(tmp_path / "summary.json", tmp_path / "out")
+    summary_stage.write_host_latency(dirs, tmp_path / "host_latency.json")
+    render_report(tmp_path / "summary.json", tmp_path / "out", tmp_path / "host_latency.json")
     gains = by(read_csv(tmp_path / "out" / "gains.csv"), "variant")
+    assert float(gains[FINAL]["host_instructions_gain_pct"]) == pytest.approx(-200 / 3)
+    assert float(gains[FINAL]["host_latency_gain_pct"]) == pytest.approx(-200 / 3)
     # No latency in these deployments: the board gain is on instructions.
     assert float(gains[FINAL]["nicla_sense_latency_gain_pct"]) == pytest.approx(-200 / 3)
     rec = recommend(load_summary(tmp_path / "summary.json"), "nicla")
@@ -259,3 +277,55 @@ def test_study_without_the_papers_final_chain(tmp_path):
     rows = read_csv(tmp_path / "out" / "paper.csv")
     assert all(r["basis"] == f"variant {FINAL} not in this study" for r in rows)
     assert all(r["agreement"] == "cannot compare" for r in rows)
+
+
+def test_noisy_host_latency_is_flagged_not_plotted(tmp_path):
+    """A measurement over the spread limit gives no gain anywhere; the plot leaves it out."""
+    from tinyeit.report.plots import gains_figure
+
+    (tmp_path / "s.json").write_text(json.dumps(small_summary()))
+    (tmp_path / "h.json").write_text(json.dumps(small_host_latency(noisy=(FINAL,))))
+    render_report(tmp_path / "s.json", tmp_path / "out", tmp_path / "h.json")
+    gains = by(read_csv(tmp_path / "out" / "gains.csv"), "variant")
+    assert gains[FINAL]["host_latency_gain_pct"] == "" and gains[FINAL]["host_latency_noisy"] == "true"
+    assert float(gains[FINAL]["host_instructions_gain_pct"]) == pytest.approx(-95)
+    assert float(gains["baseline+ptq_int8"]["host_latency_gain_pct"]) == pytest.approx(-75)
+    pc = by(read_csv(tmp_path / "out" / "paper.csv"), "figure")["PC inference time"]
+    assert pc["run_gain"] == "" and "noisy" in pc["agreement"]
+    fig = gains_figure(load_summary(tmp_path / "s.json", tmp_path / "h.json"))
+    labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().texts]
+    assert "host latency (LiteRT), 1 noisy not drawn" in labels
+    # A noisy baseline leaves no host latency gain at all.
+    (tmp_path / "h2.json").write_text(json.dumps(small_host_latency(noisy=("baseline",))))
+    render_report(tmp_path / "s.json", tmp_path / "out2", tmp_path / "h2.json")
+    gains = read_csv(tmp_path / "out2" / "gains.csv")
+    assert {r["host_latency_gain_pct"] for r in gains} == {""}
+
+
+def test_report_without_host_latency_shows_instructions_only(tmp_path):
+    (tmp_path / "s.json").write_text(json.dumps(small_summary()))
+    render_report(tmp_path / "s.json", tmp_path / "out")
+    rows = by(read_csv(tmp_path / "out" / "variants.csv"), "name")
+    assert rows[FINAL]["host_latency_ms"] == "" and rows[FINAL]["host_latency_gain_pct"] == ""
+    assert float(rows[FINAL]["host_instructions_gain_pct"]) == pytest.approx(-95)
+    assert "no host latency measurement given" in (tmp_path / "out" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["variants"][0].update(name="baseline+nope"),
+     "variant 'baseline+nope': not a variant of the summary"),
+    (lambda d: d["variants"][1].update(host_latency_ms=None),
+     "variant 'baseline+prune': key 'host_latency_ms' is missing or null"),
+    (lambda d: d["variants"][2].update(host_latency_noisy="maybe"),
+     "variant 'baseline+ptq_int8': key 'host_latency_noisy' must be true or false"),
+    (lambda d: d.pop("variants"), "must be an object with a 'variants' list"),
+])
+def test_bad_host_latency_file_names_what_is_wrong(tmp_path, mutate, message):
+    data = small_host_latency()
+    mutate(data)
+    (tmp_path / "s.json").write_text(json.dumps(small_summary()))
+    (tmp_path / "h.json").write_text(json.dumps(data))
+    with pytest.raises(SummaryError) as err:
+        render_report(tmp_path / "s.json", tmp_path / "out", tmp_path / "h.json")
+    assert message in str(err.value) and "h.json" in str(err.value)
+    assert not (tmp_path / "out").exists()

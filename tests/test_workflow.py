@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,9 +56,10 @@ def edited(path: Path, text: str):
         os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = run_snakemake(workdir, *args, pythonpath=workdir / "pkg", capture_output=True, text=True,
-                         timeout=SNAKEMAKE_TIMEOUT_S)
+def snakemake(workdir: Path, *args: str, check: bool = True,
+              environ: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
+    proc = run_snakemake(workdir, *args, pythonpath=workdir / "pkg", environ=environ,
+                         capture_output=True, text=True, timeout=SNAKEMAKE_TIMEOUT_S)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
@@ -78,7 +80,7 @@ def planned_jobs(workdir: Path, *args: str) -> set[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, offline_url) -> Path:
     workdir = make_workdir(tmp_path_factory.mktemp("study"), offline_url)
-    snakemake(workdir, "all")
+    snakemake(workdir, "all", environ={"PYTHONHASHSEED": None})  # as a user's plain run
     return workdir
 
 
@@ -113,6 +115,29 @@ def test_every_build_and_run_used_the_docker_runner(study):
     ran = [json.loads(p.read_text()) for p in profiles]
     ran = [r for r in ran if r["status"] == "ok"]
     assert ran and {r["runner"] for r in ran} == {"docker"}
+
+
+def test_host_cost_files_and_where_measured_figures_live(study):
+    """Instructions per invoke in summary.json (deterministic); wall-clock latencies only in
+    host_latency.json files, collected into results/host_latency.json for the report."""
+    config = yaml.safe_load(SMALL.read_text())
+    summary = json.loads((study / "results" / "summary.json").read_text())
+    assert "latency" not in json.dumps(summary["variants"])
+    latency = json.loads((study / "results" / "host_latency.json").read_text())
+    assert [v["name"] for v in latency["variants"]] == config["variants"]
+    for v, lat in zip(summary["variants"], latency["variants"]):
+        ins = json.loads((study / "results" / "tflite" / v["name"] / "host_instructions.json")
+                         .read_text())
+        assert v["host_instructions_per_invoke"] == ins["host_instructions_per_invoke"] > 0
+        assert lat["host_latency_ms"] > 0 and lat["block_invocations"] >= 1
+        metrics = (study / "results" / "tflite" / v["name"] / "metrics.json").read_text()
+        assert "latency" not in metrics
+    assert "host instructions" in (study / "results" / "report" / "index.html").read_text()
+
+
+def test_remeasuring_host_latency_reruns_nothing_upstream(study):
+    jobs = {rule for rule, _ in planned_jobs(study, "all", "--forcerun", "host_latency")}
+    assert jobs == {"host_latency", "host_latency_summary", "report", "manifest", "all"}
 
 
 def test_second_run_has_nothing_to_do(study):
@@ -151,7 +176,7 @@ def test_changing_a_boards_power_figure_reprofiles_only_that_board(study):
     changed["boards"]["nicla_sense"]["active_power_mw"] *= 2
     with edited(config_path, yaml.safe_dump(changed, sort_keys=False)):
         jobs = planned_jobs(study, "all")
-    assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "all"}
+    assert {rule for rule, _ in jobs} == {"profile", "summary", "report", "manifest", "all"}
     profiled = {w for rule, w in jobs if rule == "profile"}
     assert profiled == {f"board=nicla_sense, variant={v}" for v in changed["variants"]}
 
@@ -162,18 +187,32 @@ def test_changing_the_code_generator_reruns_from_codegen_on(study):
     kernel = study / "pkg" / "tinyeit" / "codegen" / "kernels" / "tinyeit_kernels.c"
     with edited(kernel, kernel.read_text() + "/* edited */\n"):
         jobs = planned_jobs(study, "all")
-    assert {rule for rule, _ in jobs} == {"codegen", "firmware", "profile", "summary", "report", "all"}
+    assert {rule for rule, _ in jobs} == {"codegen", "firmware", "profile", "summary", "report",
+                                          "manifest", "all"}
     config = yaml.safe_load(SMALL.read_text())
     assert {w for rule, w in jobs if rule == "codegen"} == {f"variant={v}" for v in config["variants"]}
 
 
-def test_clean_rebuild_gives_identical_bytes(study, tmp_path, offline_url):
-    again = make_workdir(tmp_path / "again", offline_url)
+def test_clean_rebuild_with_another_hash_seed_verifies_equal(study, tmp_path, offline_url):
+    """A second clean run (another PYTHONHASHSEED than the study's unset one) gives the same
+    bytes for every artifact but the measured timings: `tinyeit verify` finds no difference."""
+    manifest = study / "results" / "MANIFEST.sha256"
+    listed = {line.split("  ", 1)[1] for line in manifest.read_text().splitlines()}
     config = yaml.safe_load(SMALL.read_text())
-    targets = ["results/dataset/dataset.npz"] + [f"results/tflite/{v}/model.tflite" for v in config["variants"]]
-    snakemake(again, *targets)
-    for target in targets:
-        assert (again / target).read_bytes() == (study / target).read_bytes(), target
+    assert {"dataset/dataset.npz", "report/deployments.csv"} <= listed
+    for variant in config["variants"]:
+        assert {f"tflite/{variant}/model.tflite", f"codegen/{variant}/model.c",
+                f"firmware/nicla_sense/{variant}/build.json", f"deploy/rpi4/{variant}/profile.json"} <= listed
+    for variant in config["variants"]:  # deterministic: listed; measured host latency: not
+        assert {f"tflite/{variant}/metrics.json", f"tflite/{variant}/host_instructions.json"} <= listed
+        assert f"tflite/{variant}/host_latency.json" not in listed
+    assert "summary.json" in listed and "host_latency.json" not in listed
+    again = make_workdir(tmp_path / "again", offline_url)
+    snakemake(again, "all", environ={"PYTHONHASHSEED": "4242"})
+    proc = subprocess.run([sys.executable, "-m", "tinyeit.cli", "verify", str(manifest),
+                           "--results", str(again / "results")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert (again / "results" / "MANIFEST.sha256").read_bytes() == manifest.read_bytes()
 
 
 def test_invalid_config_stops_before_any_job(tmp_path, offline_url):

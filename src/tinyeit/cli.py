@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    from tinyeit import verify
+
+    verify.register(sub)
     return parser
 
 

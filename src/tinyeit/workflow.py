@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "report", "profiles", "docker")
+WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "report", "profiles", "docker", "envs")
 
 
 def copy_workflow(into: str | os.PathLike, config: str | os.PathLike | dict) -> Path:
@@ -55,16 +55,35 @@ def copy_package(into: str | os.PathLike) -> Path:
     return into
 
 
-def snakemake_env(pythonpath: str | os.PathLike | None = None) -> dict[str, str]:
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONHASHSEED="0",
+def prepare_job_environment() -> None:
+    """What the Snakefile sets up for its jobs, which inherit it: Keras 2 for tfmot, quiet
+    TensorFlow, and the `tinyeit` command of the Python that runs Snakemake first on PATH
+    (also when the venv is not activated)."""
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def snakemake_env(pythonpath: str | os.PathLike | None = None,
+                  environ: dict[str, str | None] | None = None) -> dict[str, str]:
+    """The caller's environment as a user's shell has it (PYTHONHASHSEED is not pinned), with
+    the venv first on PATH; `environ` sets variables, or removes those it maps to None."""
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
+    for name, value in (environ or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 
 def snakemake(workdir: str | os.PathLike, *args: str, cores: int = 2,
-              pythonpath: str | os.PathLike | None = None, **run) -> subprocess.CompletedProcess:
-    """`snakemake --cores N ARGS...` in `workdir`; `run` goes to subprocess.run."""
+              pythonpath: str | os.PathLike | None = None,
+              environ: dict[str, str | None] | None = None, **run) -> subprocess.CompletedProcess:
+    """`snakemake --cores N ARGS...` in `workdir` (its workflow profile, profiles/default,
+    applies as for a user; `--cores` here wins over it); `run` goes to subprocess.run."""
     return subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), *args],
-                          cwd=workdir, env=snakemake_env(pythonpath), **run)
+                          cwd=workdir, env=snakemake_env(pythonpath, environ), **run)

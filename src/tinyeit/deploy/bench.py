@@ -51,10 +51,12 @@ def run_board(config: dict, board: str, variants: list[str], results: Path, out_
                               **_inputs(results, board, variant))
         rows.append({"board": board, "variant": variant, "status": record["status"],
                      "instructions": record["instructions_per_inference"],
+                     "cycles": record["cycles_per_inference"],
                      "outputs_match_host": record["outputs_match_host"],
                      "seconds": round(time.monotonic() - start, 2)})
         print(f"{board:12} {variant:32} {record['status']:22} "
-              f"{record['instructions_per_inference'] or '-':>10} {rows[-1]['seconds']:6.2f} s",
+              f"{record['instructions_per_inference'] or '-':>10} "
+              f"{record['cycles_per_inference'] or '-':>10} {rows[-1]['seconds']:6.2f} s",
               flush=True)
     return rows
 

@@ -23,6 +23,8 @@ def _profile(args) -> int:
     shown = record.get("instructions_per_inference")
     print(f"{args.board} {args.variant}: {record['status']}"
           + (f", {shown} instructions/inference" if shown is not None else "")
+          + (f", {record['cycles_per_inference']} cycles/inference"
+             if record.get("cycles_per_inference") is not None else "")
           + (f", {record['latency_ms']} ms" if record.get("latency_ms") is not None else "")
           + (f" ({record['error']})" if record.get("error") else ""))
     return 0

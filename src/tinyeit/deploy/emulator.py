@@ -1,7 +1,11 @@
 """Run a firmware under QEMU and count what one inference costs, deterministically.
 
-Cortex-M4F boards: the ELF runs on `mps2-an386` with `-icount shift=0`, where the firmware's
-SysTick-derived ticks advance by one per executed instruction: ticks are instructions.
+Cortex-M4F boards: the ELF runs on `mps2-an386` with `-icount shift=0` and the Cortex-M4 cycle
+model (`m4_cycles_plugin.c`), which counts the executed instructions and charges each its cycles
+from the Cortex-M4 TRM's timings; it prints both counts every time the harness's tick function
+(`tinyeit_platform_ticks`, found in the ELF's symbol table) is entered: the harness calls it right
+before and right after each inference. (The firmware's own SysTick ticks, one per 40 instructions
+under -icount, stay in its result lines; the plugin's counts are exact.)
 rpi4: the static binary runs under qemu-aarch64 (user mode), whose clock is the host's, so the
 ticks are host nanoseconds; the instructions come from a small TCG plugin instead
 (`insn_count_plugin.c`), which prints the executed-instruction count at every clock_gettime
@@ -23,6 +27,8 @@ from pathlib import Path
 from tinyeit.errors import TinyEitError
 
 PLUGIN_SOURCE = Path(__file__).with_name("insn_count_plugin.c")
+CYCLE_PLUGIN_SOURCE = Path(__file__).with_name("m4_cycles_plugin.c")
+MARKER_SYMBOL = "tinyeit_platform_ticks"   # the harness reads the clock around each inference
 CORTEX_M_MACHINE = "mps2-an386"
 TIMEOUT_EXIT = 124           # coreutils timeout: the command was killed
 # The hang timeout: a fixed allowance (container start, QEMU boot) plus a generous cost per MAC.
@@ -32,6 +38,7 @@ TIMEOUT_BASE_S = 60.0
 INSTRUCTIONS_PER_MAC_BOUND = 200
 EMULATED_INSTRUCTIONS_PER_S = 20e6
 _INSN_LINE = re.compile(r"^TINYEIT_INSN (\d+)$", re.M)
+_CYCLES_LINE = re.compile(r"^TINYEIT_CYCLES (\d+) (\d+)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class EmulatorRun:
     timeout_s: float
     instructions: list[int] | None = None   # per inference, when counted by the plugin
     runner: str | None = None               # containers.runner_kind() that ran QEMU
+    cycles: list[int] | None = None         # per inference, from the Cortex-M4 cycle model
 
 
 class EmulatorUnavailable(TinyEitError):
@@ -55,10 +63,13 @@ def timeout_for(macs: int, n_frames: int) -> float:
     return round(TIMEOUT_BASE_S + work / EMULATED_INSTRUCTIONS_PER_S, 1)
 
 
-def cortex_m_argv(elf: str | Path) -> list[str]:
-    return ["qemu-system-arm", "-M", CORTEX_M_MACHINE, "-nographic",
-            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0",
-            "-kernel", str(elf)]
+def cortex_m_argv(elf: str | Path, plugin: str | Path | None = None,
+                  marker: int | None = None) -> list[str]:
+    argv = ["qemu-system-arm", "-M", CORTEX_M_MACHINE, "-nographic",
+            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0"]
+    if plugin is not None:
+        argv += ["-plugin", f"{plugin}" + (f",marker={marker:#x}" if marker is not None else "")]
+    return argv + ["-kernel", str(elf)]
 
 
 def aarch64_argv(binary: str | Path, plugin: str | Path) -> list[str]:
@@ -88,25 +99,26 @@ def _runner() -> str:
     return containers.runner_kind()
 
 
-def build_plugin(out_dir: str | Path) -> Path:
-    """Compile the instruction-count plugin for the machine that runs qemu-aarch64.
+def build_plugin(out_dir: str | Path, source: Path = PLUGIN_SOURCE, image: str = "aarch64") -> Path:
+    """Compile a QEMU plugin for the machine that runs QEMU.
 
-    It is built in the `aarch64` image when that image has a host C compiler (so it matches the
-    container's QEMU and libc), else with the host's `cc` (same Debian release as the image).
+    It is built in the toolchain image that runs it (`aarch64` for qemu-aarch64, `arm` for
+    qemu-system-arm) when that image has a host C compiler, so it matches the container's QEMU and
+    libc; else with the host's `cc` (same Debian release as the images).
     """
     from tinyeit import containers
 
     out_dir = Path(out_dir)
-    src = out_dir / PLUGIN_SOURCE.name
-    shutil.copyfile(PLUGIN_SOURCE, src)
-    so = out_dir / "libinsn_count.so"
+    src = out_dir / source.name
+    shutil.copyfile(source, src)
+    so = out_dir / f"lib{source.stem}.so"
     argv = ["cc", "-shared", "-fPIC", "-O2", "-o", str(so), str(src)]
     errors = []
     if containers.runner_kind() == "docker":
-        proc = containers.run("aarch64", argv, [], out_dir, timeout=300)
+        proc = containers.run(image, argv, [], out_dir, timeout=300)
         if proc.returncode == 0 and so.is_file():
             return so
-        errors.append(f"in the aarch64 image: {(proc.stderr or proc.stdout).strip()[-300:]}")
+        errors.append(f"in the {image} image: {(proc.stderr or proc.stdout).strip()[-300:]}")
     if shutil.which("cc"):
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         if proc.returncode == 0 and so.is_file():
@@ -114,23 +126,31 @@ def build_plugin(out_dir: str | Path) -> Path:
         errors.append(f"with the host's cc: {proc.stderr.strip()[-300:]}")
     else:
         errors.append("the host has no `cc`")
-    raise EmulatorUnavailable("cannot build the QEMU instruction-count plugin "
-                              f"({PLUGIN_SOURCE.name}): " + "; ".join(errors) +
-                              ". Add a host C compiler (gcc) to docker/aarch64/Dockerfile or the host.")
+    raise EmulatorUnavailable(f"cannot build the QEMU plugin {source.name}: " + "; ".join(errors) +
+                              f". Add a host C compiler (gcc) to docker/{image}/Dockerfile or the host.")
 
 
 def run_cortex_m(elf: str | Path, timeout_s: float) -> EmulatorRun:
-    """The ELF on mps2-an386 under -icount shift=0; ticks in its output are instructions.
+    """The ELF on mps2-an386 under -icount shift=0 with the cycle model: instructions and cycles
+    per inference, counted between entries of the harness's tick function.
 
     QEMU 7.2 writes semihosting console output (SYS_WRITE0) to its stderr, the emulated UART
-    to stdout: the console is both, stdout first (QEMU's own warnings are non-protocol lines).
+    to stdout: the console is both, stdout first (QEMU's own warnings and the plugin's count
+    lines are non-protocol lines).
     """
+    from tinyeit.deploy.elf_symbols import symbol_address
+
     elf = Path(elf).resolve()
+    marker = symbol_address(elf, MARKER_SYMBOL)
     with tempfile.TemporaryDirectory(prefix="tinyeit-qemu-") as work:
-        proc = _run("arm", cortex_m_argv(elf), [elf.parent], Path(work), timeout_s)
+        plugin = build_plugin(work, CYCLE_PLUGIN_SOURCE, "arm")
+        proc = _run("arm", cortex_m_argv(elf, plugin, marker), [elf.parent], Path(work), timeout_s)
     console = (proc.stdout or "") + (proc.stderr or "")
+    marks = [(int(i), int(c)) for i, c in _CYCLES_LINE.findall(proc.stderr or "")]
     return EmulatorRun(console, proc.stderr, proc.returncode,
-                       proc.returncode == TIMEOUT_EXIT, timeout_s, runner=_runner())
+                       proc.returncode == TIMEOUT_EXIT, timeout_s,
+                       instructions=per_inference([i for i, _ in marks]),
+                       cycles=per_inference([c for _, c in marks]), runner=_runner())
 
 
 def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:

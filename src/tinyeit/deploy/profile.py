@@ -1,9 +1,12 @@
 """Turn one run's result lines into the `deployments` entry of a (board, variant) pair.
 
 What was measured and what was estimated is kept apart in the record itself
-(`latency_is_estimate`, `energy_is_estimate`), because an emulator counts instructions,
-not time: a latency from an instruction count at the board's clock is an estimate (about one
-instruction per cycle on a Cortex-M4), and an energy from the datasheet's active power is one too.
+(`latency_is_estimate`, `energy_is_estimate`, and `latency_method` naming how), because an
+emulator counts instructions, not time. On the Cortex-M4F boards the emulator also counts cycles
+through a model of the core's documented instruction timings (`m4_cycles_plugin.c`), and the
+latency is those cycles at the board's clock: still an estimate. The rpi4's Cortex-A72 is
+out of order, so no per-instruction table gives its cycles: its latency is the instruction count
+at an assumed IPC (`ESTIMATED_IPC`). An energy from the datasheet's active power is an estimate too.
 `runner` says where an emulated run ran (`docker` or `local`, see tinyeit.containers); it is
 null when nothing ran here (a real board, or a firmware that was not built).
 """
@@ -21,16 +24,22 @@ from tinyeit.deploy.protocol import Run
 from tinyeit.errors import TinyEitError
 
 DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ram_bytes",
-                   "arena_bytes", "instructions_per_inference", "latency_ms",
-                   "latency_is_estimate", "energy_uj", "energy_is_estimate",
-                   "outputs_match_host", "firmware_sha256")
-EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "frames",
+                   "arena_bytes", "instructions_per_inference", "cycles_per_inference",
+                   "latency_ms", "latency_is_estimate", "latency_method", "energy_uj",
+                   "energy_is_estimate", "outputs_match_host", "firmware_sha256")
+EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "cycles_min",
+              "cycles_max", "frames",
               "outputs_exact", "outputs_max_abs_diff", "power_source", "runner", "error")
 # A float output equals LiteRT's when within this fraction of LiteRT's output range: the code
 # generator's own criterion for float models (libm and summation order may differ by an ulp).
 # Integer outputs must be equal to the bit.
 FLOAT_RELATIVE_TOLERANCE = 1e-5
 STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
+# Instructions per cycle assumed where no cycle model exists. Cortex-A72 (rpi4): out of order,
+# decodes at most 3 instructions a cycle; on compiled integer code such cores sustain about 1 to
+# 1.5 (SPEC CPU integer runs), and a small int8/float inference loop (loads, multiply-adds,
+# compare-and-branch, all in L1/L2) sits in that range, not at the peak: 1.2 is the midpoint used.
+ESTIMATED_IPC = {"aarch64_linux": 1.2}
 NOT_BUILT = ("does_not_fit", "toolchain_unavailable")
 
 
@@ -132,14 +141,26 @@ def _stats(values: list[int]) -> tuple[int, int, int]:
     return min(values), int(statistics.median_low(values)), max(values)
 
 
+def latency_method(board: Board) -> str:
+    """How an emulated latency is estimated on this board, in words for the record."""
+    mhz = f"{board.clock_hz / 1e6:g} MHz"
+    if board.family == "cortex_m4f":
+        return f"cortex-m4 cycle model (TRM timings, zero wait states), {mhz}"
+    ipc = ESTIMATED_IPC.get(board.family, 1.0)
+    core = "out-of-order core, " if board.family in ESTIMATED_IPC else ""
+    return f"instructions at an assumed IPC of {ipc:g} ({core}no cycle model), {mhz}"
+
+
 def measured(record: dict, board: Board, run: Run, expected: HostOutputs, *,
-             instructions: list[int] | None = None, tick_hz: float | None = None,
-             energy_uj: float | None = None, energy_source: str | None = None) -> dict:
+             instructions: list[int] | None = None, cycles: list[int] | None = None,
+             tick_hz: float | None = None, energy_uj: float | None = None,
+             energy_source: str | None = None) -> dict:
     """Fill a record from a completed run.
 
-    Emulated: `instructions` per frame (exact, deterministic); latency and energy estimated.
-    Real board: `tick_hz` converts the firmware's ticks to a measured latency; energy is measured
-    when a power meter gave `energy_uj`, else estimated from the datasheet power.
+    Emulated: `instructions` (and on a Cortex-M4F `cycles`) per frame, exact and deterministic;
+    latency and energy estimated. Real board: `tick_hz` converts the firmware's ticks to a
+    measured latency; energy is measured when a power meter gave `energy_uj`, else estimated
+    from the datasheet power.
     """
     out = dict(record)
     out["frames"] = len(run.frames)
@@ -150,11 +171,19 @@ def measured(record: dict, board: Board, run: Run, expected: HostOutputs, *,
     if instructions is not None:
         lo, mid, hi = _stats(instructions)
         out.update(instructions_per_inference=mid, instructions_min=lo, instructions_median=mid,
-                   instructions_max=hi, latency_ms=_sig(mid / board.clock_hz * 1e3),
-                   latency_is_estimate=True)
+                   instructions_max=hi, latency_is_estimate=True,
+                   latency_method=latency_method(board))
+        if cycles is not None:
+            clo, cmid, chi = _stats(cycles)
+            out.update(cycles_per_inference=cmid, cycles_min=clo, cycles_max=chi,
+                       latency_ms=_sig(cmid / board.clock_hz * 1e3))
+        else:
+            ipc = ESTIMATED_IPC.get(board.family, 1.0)
+            out["latency_ms"] = _sig(mid / ipc / board.clock_hz * 1e3)
     elif tick_hz:
         lo, mid, hi = _stats([f.ticks for f in run.frames])
-        out.update(latency_ms=_sig(mid / tick_hz * 1e3), latency_is_estimate=False)
+        out.update(latency_ms=_sig(mid / tick_hz * 1e3), latency_is_estimate=False,
+                   latency_method=f"measured: the board's ticks at {tick_hz:g} Hz")
     else:
         raise TinyEitError(f"board {board.key}: neither instruction counts nor a tick rate given")
     if energy_uj is not None:

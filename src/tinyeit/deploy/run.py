@@ -86,19 +86,16 @@ def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
         return profile.failed(record, f"{exc}{crash}")
     if run.status != "ok":
         return profile.measured(record, board, run, expected, instructions=[])
-    if board.family == "cortex_m4f":
-        instructions = [f.ticks for f in run.frames]
-    else:
-        instructions = result.instructions
-        if instructions is None or len(instructions) != len(run.frames):
-            reason = (f"the instruction counter saw {len(result.instructions or [])} inference(s) "
-                      f"for {len(run.frames)} frames (the firmware must read the clock exactly "
-                      "twice per frame)")
-            return profile.failed(record, reason)
+    instructions, cycles = result.instructions, result.cycles
+    if instructions is None or len(instructions) != len(run.frames):
+        reason = (f"the instruction counter saw {len(instructions or [])} inference(s) "
+                  f"for {len(run.frames)} frames (the firmware must read the clock exactly "
+                  "twice per frame)")
+        return profile.failed(record, reason)
     if result.returncode != 0:
         return profile.failed(record, f"the firmware exited with code {result.returncode} after "
                                       f"END: {_tail(result.stderr)}")
-    done = profile.measured(record, board, run, expected, instructions=instructions)
+    done = profile.measured(record, board, run, expected, instructions=instructions, cycles=cycles)
     if done["status"] == "ok" and not done["outputs_match_host"]:
         differ = [f.index for f, want in zip(run.frames, expected) if f.output != want]
         print(f"tinyeit: {where}: outputs differ from LiteRT's (bytes) in frame(s) "

@@ -2,16 +2,15 @@
 
 Outputs (accuracy, the expected outputs in frames.npz) come from LiteRT's reference kernels
 (BUILTIN_REF): the semantics that TFLite Micro and the project's generated C follow, without
-XNNPACK, whose int8 rounding can differ. Host latency is measured with LiteRT's default
-resolver (optimized kernels plus XNNPACK, one thread): what a PC user of the .tflite gets.
+XNNPACK, whose int8 rounding can differ. Host latency and host instructions use LiteRT's
+default resolver (optimized kernels plus XNNPACK, one thread): what a PC user of the .tflite
+gets (`tinyeit.export.host_latency`).
 
 Frames are float32 [n, n_features]; for an int8 model they are quantized with the input
 tensor's scale and zero point (q = round(x / scale) + zero_point, clipped to int8), exactly
 the values embedded in the firmware.
 """
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -55,19 +54,3 @@ def accuracy(tflite: bytes, frames: np.ndarray, labels: np.ndarray) -> float:
         return float("nan")
     _, outputs = run_frames(interpreter(tflite), frames)
     return float(np.mean(np.argmax(outputs, axis=1) == np.asarray(labels)))
-
-
-def latency_ms(tflite: bytes, frame: np.ndarray, warmup: int = 20,
-               invocations: int = 300) -> tuple[float, float]:
-    """Mean and std of single-threaded invoke() times over `invocations` after `warmup` calls."""
-    it = interpreter(tflite, reference=False)
-    inp = it.get_input_details()[0]
-    it.set_tensor(inp["index"], quantize_input(frame[None, :], inp).reshape(inp["shape"]))
-    for _ in range(warmup):
-        it.invoke()
-    times = np.empty(invocations)
-    for i in range(invocations):
-        t0 = time.perf_counter_ns()
-        it.invoke()
-        times[i] = (time.perf_counter_ns() - t0) / 1e6
-    return float(times.mean()), float(times.std())

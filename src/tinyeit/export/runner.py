@@ -1,5 +1,9 @@
 """Export one variant: .tflite from full.h5, LiteRT accuracy, metrics, deployment frames.
 
+Everything written here is deterministic; host latency and host instructions are measured
+from model.tflite and frames.npz by rules of their own (`tinyeit.export.host_latency`,
+`tinyeit.export.host_instructions`).
+
 CV accuracy converts each fold model the same way and runs it on its fold's validation
 frames (the int8 calibration set of a fold model is the first frames of that fold's training
 frames, so no validation frame calibrates its own model); test accuracy runs the deployed
@@ -18,7 +22,6 @@ from tinyeit.atomic import write_bytes
 from tinyeit.errors import TinyEitError
 
 TERMINAL = ("float", "ptq_dynamic", "ptq_float16", "ptq_int8")
-LATENCY_INVOCATIONS = 300
 
 
 def conversion_of(variant: str) -> str:
@@ -105,8 +108,6 @@ def run_export(variant: str, config: dict, dataset_npz: str, model_dir: str, out
     test_acc = litert.accuracy(tflite, X[test], y[test])
     deploy_idx = test[:n_deploy]
     fed, outputs = litert.run_frames(litert.interpreter(tflite), X[deploy_idx])
-    latency_frame = X[test[0]] if len(test) else X[pool[0]]
-    lat_mean, lat_std = litert.latency_ms(tflite, latency_frame, invocations=LATENCY_INVOCATIONS)
 
     out = Path(out_dir)
     accuracy = {
@@ -127,9 +128,6 @@ def run_export(variant: str, config: dict, dataset_npz: str, model_dir: str, out
         "keras_bytes": int((model_dir / "full.h5").stat().st_size),
         "tflite_bytes": len(tflite),
         "tflite_gzip_bytes": metrics.gzip_size(tflite),
-        "host_latency_ms_mean": lat_mean,
-        "host_latency_ms_std": lat_std,
-        "host_latency_invocations": LATENCY_INVOCATIONS,
         "ops": metrics.op_names(tflite),
     }
     frames = _npz_bytes(input=fed.reshape(len(fed), -1), output=outputs,

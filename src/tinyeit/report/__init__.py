@@ -1,6 +1,8 @@
-"""The report stage: from `results/summary.json` alone, tell which variant to ship on which board.
+"""The report stage: from `results/summary.json` (and the measured `results/host_latency.json`),
+tell which variant to ship on which board.
 
-Public entry points: `render_report(summary_path, out_dir)` writes the report folder;
+Public entry points: `render_report(summary_path, out_dir, host_latency_path)` writes the
+report folder;
 `recommend(summary, board, ...)` judges the variants for one board.
 """
 from tinyeit.report.build import render_report, report_files

@@ -20,6 +20,24 @@ def gain_pct(value: float | None, base: float | None) -> float | None:
     return 100.0 * (value - base) / base
 
 
+def host_gains(summary: Summary, variant: dict[str, Any]) -> dict[str, Any]:
+    """Host instruction and host latency gain against the baseline.
+
+    A latency gain is only computed from two measurements that are not flagged noisy (spread
+    over the limit on the variant's or the baseline's side): a glitch is shown as a flag, never
+    as a gain. Instructions are exact: their gain is always computed.
+    """
+    base = summary.baseline
+    noisy = bool(variant.get("host_latency_noisy") or base.get("host_latency_noisy"))
+    return {
+        "host_instructions_gain_pct": gain_pct(variant.get("host_instructions_per_invoke"),
+                                               base.get("host_instructions_per_invoke")),
+        "host_latency_gain_pct": None if noisy else gain_pct(variant.get("host_latency_ms"),
+                                                             base.get("host_latency_ms")),
+        "host_latency_noisy": noisy if variant.get("host_latency_ms") is not None else None,
+    }
+
+
 def accuracy_drop(summary: Summary, variant: dict[str, Any]) -> float:
     """Baseline CV accuracy minus the variant's, as a fraction (positive = worse)."""
     return summary.baseline["accuracy_cv_mean"] - variant["accuracy_cv_mean"]

@@ -47,10 +47,12 @@ def build_report(summary: Summary, summary_sha256: str) -> dict[str, bytes]:
     return files
 
 
-def render_report(summary_path: str | Path, out_dir: str | Path) -> list[Path]:
-    """Read the summary, write the report folder, return the written paths."""
+def render_report(summary_path: str | Path, out_dir: str | Path,
+                  host_latency_path: str | Path | None = None) -> list[Path]:
+    """Read the summary (and the measured host latencies, when given), write the report
+    folder, return the written paths."""
     summary_path = Path(summary_path)
-    summary = load_summary(summary_path)
+    summary = load_summary(summary_path, host_latency_path)
     digest = hashlib.sha256(summary_path.read_bytes()).hexdigest()
     files = build_report(summary, digest)
     out = Path(out_dir)

@@ -8,7 +8,7 @@ import sys
 def _report(args: argparse.Namespace) -> int:
     from tinyeit.report.build import render_report
 
-    for path in render_report(args.summary, args.out_dir):
+    for path in render_report(args.summary, args.out_dir, args.host_latency):
         print(path)
     return 0
 
@@ -30,6 +30,9 @@ def register(subparsers) -> None:
                               "index.html, from the summary alone.")
     p.add_argument("summary", help="results/summary.json")
     p.add_argument("out_dir", help="folder to write (e.g. results/report)")
+    p.add_argument("--host-latency", default=None,
+                   help="results/host_latency.json: measured host latencies (without it the "
+                   "report shows host instructions only)")
     p.set_defaults(func=_report)
 
     p = subparsers.add_parser("recommend", help="the variant to ship on a board",

@@ -124,6 +124,8 @@ def _matrix_html(summary: Summary) -> str:
                     text = f"{d['latency_ms']:.4g} ms"
                     if d.get("latency_is_estimate"):
                         text += " (est.)"
+                    if d.get("cycles_per_inference") is not None:
+                        text += f", {d['cycles_per_inference']:,.0f} cycles"
                 elif d.get("instructions_per_inference") is not None:
                     text = f"{d['instructions_per_inference']:,.0f} instr."
                 else:
@@ -163,8 +165,11 @@ def render_html(summary: Summary, summary_sha256: str, tables: dict[str, Table],
              f' features, {escape(str(ds.get("n_classes")))} classes, sha256 '
              f'<code>{escape(str(ds.get("sha256", ""))[:16])}</code>. '
              f"{len(summary.variants)} variants, {len(summary.deployments)} deployments on "
-             f"{len(summary.board_keys)} boards. Built from the summary alone "
-             f"(<code>summary.json</code> sha256 <code>{summary_sha256[:16]}</code>).</p>"]
+             f"{len(summary.board_keys)} boards. Built from the summary "
+             f"(<code>summary.json</code> sha256 <code>{summary_sha256[:16]}</code>)"
+             + (" and the host latencies measured on this machine (<code>host_latency.json"
+                "</code>)" if summary.host_latency_method else
+                "; no host latency measurement given") + ".</p>"]
     if summary.is_synthetic:
         parts.append('<div class="banner"><b>Synthetic data.</b> This run uses simulated EIT '
                      "frames, not the paper's recorded data: accuracies are not comparable "

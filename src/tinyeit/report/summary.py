@@ -1,7 +1,11 @@
-"""Read `results/summary.json` into one checked object, so every later report step can trust it.
+"""Read `results/summary.json` (and `results/host_latency.json`) into one checked object, so
+every later report step can trust it.
 
-The report must be built from the summary alone; this module is the only place that knows the
-file's shape, and it says which key of which variant or deployment is wrong when the file is bad.
+The report is built from these two files alone: summary.json holds the deterministic figures,
+host_latency.json the measured host latencies, merged here into each variant's record
+(`host_latency_ms`, `host_latency_iqr_ms`, `host_latency_spread`, `host_latency_noisy`, ...).
+This module is the only place that knows the files' shape, and it says which key of which
+variant or deployment is wrong when a file is bad.
 """
 from __future__ import annotations
 
@@ -20,9 +24,13 @@ DEPLOY_STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
 VARIANT_NUMBERS = ("tflite_bytes", "accuracy_cv_mean", "accuracy_cv_std")
 # Fields that may be null; they are shown as blank/"n/a" when absent.
 VARIANT_OPTIONAL = ("params", "nonzero_params", "macs", "keras_bytes", "tflite_gzip_bytes",
-                    "accuracy_test", "host_latency_ms_mean", "host_latency_ms_std")
+                    "accuracy_test", "host_instructions_per_invoke")
+# Per variant in host_latency.json: numbers, then the noisy flag (a bool).
+HOST_LATENCY_NUMBERS = ("host_latency_ms", "host_latency_iqr_ms", "host_latency_spread",
+                        "host_latency_wall_ms", "block_invocations", "repeats")
+HOST_LATENCY_FIELDS = HOST_LATENCY_NUMBERS + ("host_latency_noisy",)
 DEPLOY_OPTIONAL = ("flash_bytes", "ram_bytes", "arena_bytes", "instructions_per_inference",
-                   "latency_ms", "energy_uj")
+                   "cycles_per_inference", "latency_ms", "energy_uj")
 DEFAULT_BOUNDS = {"max_accuracy_drop": 0.1, "max_latency_ms": None}
 
 
@@ -40,6 +48,7 @@ class Summary:
     deployments: list[dict[str, Any]] = field(default_factory=list)
     boards: dict[str, dict[str, Any]] = field(default_factory=dict)
     bounds: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_BOUNDS))
+    host_latency_method: str | None = None   # how host latencies were measured, when given
 
     @property
     def variant_names(self) -> list[str]:
@@ -100,8 +109,33 @@ def _check_number(where: str, obj: dict, key: str, optional: bool) -> None:
         raise SummaryError(f"{where}: key {key!r} is {obj[key]!r}, expected a finite number")
 
 
-def parse_summary(data: Any, path: str = "summary.json") -> Summary:
-    """Check a decoded summary and wrap it; raise SummaryError naming the bad key."""
+def merge_host_latency(variants: list[dict], data: Any, path: str) -> str | None:
+    """Put each variant's measured host latency (host_latency.json) into its record; returns
+    the measurement method. Variants the file does not name keep no host latency."""
+    if not isinstance(data, dict) or not isinstance(data.get("variants"), list):
+        raise SummaryError(f"{path}: must be an object with a 'variants' list")
+    by_name = {v["name"]: v for v in variants}
+    methods = []
+    for i, rec in enumerate(data["variants"]):
+        if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
+            raise SummaryError(f"{path}: variants[{i}] must be an object with a string 'name'")
+        where = f"{path}: variant {rec['name']!r}"
+        if rec["name"] not in by_name:
+            raise SummaryError(f"{where}: not a variant of the summary")
+        for key in HOST_LATENCY_NUMBERS:
+            _check_number(where, rec, key, optional=False)
+        if not isinstance(rec.get("host_latency_noisy"), bool):
+            raise SummaryError(f"{where}: key 'host_latency_noisy' must be true or false")
+        by_name[rec["name"]].update({k: rec[k] for k in HOST_LATENCY_FIELDS})
+        if isinstance(rec.get("method"), str):
+            methods.append(rec["method"])
+    return "; ".join(sorted(set(methods))) or None
+
+
+def parse_summary(data: Any, path: str = "summary.json", host_latency: Any = None,
+                  host_latency_path: str = "host_latency.json") -> Summary:
+    """Check a decoded summary (and host latencies, when given) and wrap them; raise
+    SummaryError naming the bad file and key."""
     if not isinstance(data, dict):
         raise SummaryError(f"{path}: top level must be an object, got {type(data).__name__}")
     for key in ("dataset", "variants"):
@@ -163,22 +197,31 @@ def parse_summary(data: Any, path: str = "summary.json") -> Summary:
         if key in report:
             _check_number(f"{path}: report", report, key, optional=True)
             bounds[key] = report[key]
+    method = None
+    if host_latency is not None:
+        method = merge_host_latency(variants, host_latency, host_latency_path)
     return Summary(path=path, dataset=dataset, variants=variants, deployments=deployments,
-                   boards=boards, bounds=bounds)
+                   boards=boards, bounds=bounds, host_latency_method=method)
 
 
-def load_summary(path: str | Path) -> Summary:
-    """Read and check a summary.json file."""
-    path = Path(path)
+def _read(path: Path, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SummaryError(f"{path}: cannot read the summary ({exc.strerror})") from exc
+        raise SummaryError(f"{path}: cannot read the {what} ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:
         raise SummaryError(f"{path}: not valid JSON (not UTF-8 text: {exc.reason} at byte "
                            f"{exc.start})") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SummaryError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
-    return parse_summary(data, str(path))
+
+
+def load_summary(path: str | Path, host_latency_path: str | Path | None = None) -> Summary:
+    """Read and check a summary.json file, and the host latencies when a file is given."""
+    path = Path(path)
+    data = _read(path, "summary")
+    latency = None if host_latency_path is None else _read(Path(host_latency_path),
+                                                          "host latencies")
+    return parse_summary(data, str(path), latency, str(host_latency_path))

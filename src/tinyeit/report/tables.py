@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tinyeit.report import paper
-from tinyeit.report.analysis import accuracy_drop, board_cost, board_gains, gain_pct, size_pareto
+from tinyeit.report.analysis import (accuracy_drop, board_cost, board_gains, gain_pct,
+                                     host_gains, size_pareto)
 from tinyeit.report.summary import Summary
 
 NOT_PROFILED = "not profiled"
@@ -101,11 +102,12 @@ def variants_table(summary: Summary) -> Table:
             **{k: v.get(k) for k in ("name", "steps", "params", "nonzero_params", "macs",
                                      "keras_bytes", "tflite_bytes", "tflite_gzip_bytes",
                                      "accuracy_cv_mean", "accuracy_cv_std", "accuracy_test",
-                                     "host_latency_ms_mean", "host_latency_ms_std")},
+                                     "host_instructions_per_invoke", "host_latency_ms",
+                                     "host_latency_iqr_ms")},
             "size_gain_pct": gain_pct(v["tflite_bytes"], base["tflite_bytes"]),
             "accuracy_drop_points": 100 * accuracy_drop(summary, v),
-            "host_latency_gain_pct": gain_pct(v.get("host_latency_ms_mean"),
-                                              base.get("host_latency_ms_mean")),
+            **host_gains(summary, v),
+            "host_latency_noisy": v.get("host_latency_noisy"),
             "pareto_size_accuracy": v["name"] in front,
         })
     cols = [
@@ -117,11 +119,14 @@ def variants_table(summary: Summary) -> Table:
         Column("accuracy_cv_mean", "CV accuracy (%)", fmt_pct_of_fraction),
         Column("accuracy_cv_std", "CV std (%)", fmt_pct_of_fraction),
         Column("accuracy_test", "test accuracy (%)", fmt_pct_of_fraction),
-        Column("host_latency_ms_mean", "host latency (ms)", fmt_float),
-        Column("host_latency_ms_std", "host latency std (ms)", fmt_float),
+        Column("host_instructions_per_invoke", "host instructions / invoke", fmt_int),
+        Column("host_latency_ms", "host latency (ms, median CPU time)", fmt_float),
+        Column("host_latency_iqr_ms", "host latency IQR (ms)", fmt_float),
+        Column("host_latency_noisy", "host latency noisy", fmt_bool),
         Column("size_gain_pct", ".tflite size gain (%)", fmt_gain),
         Column("accuracy_drop_points", "accuracy drop (points)",
                lambda x: "" if x is None else f"{x:.2f}"),
+        Column("host_instructions_gain_pct", "host instructions gain (%)", fmt_gain),
         Column("host_latency_gain_pct", "host latency gain (%)", fmt_gain),
         Column("pareto_size_accuracy", "Pareto (size/accuracy)", fmt_bool),
     ]
@@ -130,12 +135,22 @@ def variants_table(summary: Summary) -> Table:
         "kB = 1000 bytes. Accuracy: mean and standard deviation over the cross-validation "
         "folds; test accuracy on the held-out trials. Gains are percent change against the "
         "baseline (negative = smaller or faster); accuracy drop in percentage points "
-        "(positive = less accurate)."])
+        "(positive = less accurate).", host_note(summary)])
+
+
+def host_note(summary: Summary) -> str:
+    """How the host figures were obtained, for the notes under the tables."""
+    method = summary.host_latency_method or "not measured (no host latency file)"
+    return ("Host: LiteRT's default kernels (XNNPACK), one thread, on the first test frame. "
+            "Instructions per invoke() are counted by callgrind inside LiteRT's invoke, exact "
+            f"and repeatable. Host latency: {method}; no gain is computed from a noisy "
+            "measurement (its own or the baseline's).")
 
 
 DEPLOY_FIELDS = ("transport", "status", "flash_bytes", "ram_bytes", "arena_bytes",
-                 "instructions_per_inference", "latency_ms", "latency_is_estimate", "energy_uj",
-                 "energy_is_estimate", "outputs_match_host", "firmware_sha256")
+                 "instructions_per_inference", "cycles_per_inference", "latency_ms",
+                 "latency_is_estimate", "latency_method", "energy_uj", "energy_is_estimate",
+                 "outputs_match_host", "firmware_sha256")
 
 
 def deployments_table(summary: Summary) -> Table:
@@ -156,8 +171,10 @@ def deployments_table(summary: Summary) -> Table:
             Column("flash_bytes", "flash (kB)", fmt_kb), Column("ram_bytes", "RAM (kB)", fmt_kb),
             Column("arena_bytes", "arena (kB)", fmt_kb),
             Column("instructions_per_inference", "instructions / inference", fmt_int),
+            Column("cycles_per_inference", "cycles / inference", fmt_int),
             Column("latency_ms", "latency (ms)", fmt_float),
             Column("latency_is_estimate", "latency estimated", fmt_bool),
+            Column("latency_method", "latency method"),
             Column("energy_uj", "energy (uJ)", fmt_float),
             Column("energy_is_estimate", "energy estimated", fmt_bool),
             Column("outputs_match_host", "outputs match LiteRT", fmt_bool),
@@ -167,8 +184,11 @@ def deployments_table(summary: Summary) -> Table:
                    text=True)]
     return Table("deployments", "Deployments", cols, rows, notes=[
         "Latency gain compares latency (or instructions when no latency) per inference with "
-        "the baseline on the same board. Estimated latencies are emulated instruction counts "
-        "at the board's clock; estimated energies are datasheet active power times latency."])
+        "the baseline on the same board. Estimated latencies come from emulation: on the "
+        "Cortex-M4F boards, cycles from a model of the Cortex-M4 TRM's instruction timings at "
+        "the board's clock; on the rpi4 (out of order, no cycle model), instructions at an "
+        "assumed IPC (the latency method column names it); estimated energies are datasheet "
+        "active power times latency."])
 
 
 def gains_table(summary: Summary) -> Table:
@@ -177,15 +197,16 @@ def gains_table(summary: Summary) -> Table:
     rows = []
     cols = [Column("variant", "variant"),
             Column("size_gain_pct", ".tflite size (%)", fmt_gain),
-            Column("host_latency_gain_pct", "host latency (%)", fmt_gain)]
+            Column("host_instructions_gain_pct", "host instructions (%)", fmt_gain),
+            Column("host_latency_gain_pct", "host latency (%)", fmt_gain),
+            Column("host_latency_noisy", "host latency noisy", fmt_bool)]
     for board in summary.board_keys:
         cols.append(Column(f"{board}_latency_gain_pct", f"{board} latency (%)", fmt_gain))
         cols.append(Column(f"{board}_energy_gain_pct", f"{board} energy (%)", fmt_gain))
     for v in summary.variants:
         row = {"variant": v["name"],
                "size_gain_pct": gain_pct(v["tflite_bytes"], base["tflite_bytes"]),
-               "host_latency_gain_pct": gain_pct(v.get("host_latency_ms_mean"),
-                                                 base.get("host_latency_ms_mean"))}
+               **host_gains(summary, v)}
         for board in summary.board_keys:
             g = board_gains(summary, v["name"], board)
             row[f"{board}_latency_gain_pct"] = g["latency_gain_pct"]
@@ -193,7 +214,8 @@ def gains_table(summary: Summary) -> Table:
         rows.append(row)
     return Table("gains", "Gains against the baseline", cols, rows, notes=[
         "Percent change against the baseline, the paper's convention: -50 means half the "
-        "size, time or energy. Blank: not profiled on that board (or the baseline was not)."])
+        "size, time or energy. Blank: not profiled on that board (or the baseline was not), "
+        "or a noisy host latency measurement.", host_note(summary)])
 
 
 def _agreement(fig: paper.PaperFigure, ours: float | None, note: str = "",
@@ -250,9 +272,21 @@ def paper_table(summary: Summary) -> Table:
             row["basis"] = "measured: cross-validation mean"
             note = data_note
         elif fig.metric == "host_latency":
-            b, f = base.get("host_latency_ms_mean"), final.get("host_latency_ms_mean")
-            row.update(unit="ms", run_baseline=b, run_final=f, run_gain=gain_pct(f, b))
-            row["basis"] = "measured on this host (LiteRT interpreter)"
+            b, f = base.get("host_latency_ms"), final.get("host_latency_ms")
+            gains = host_gains(summary, final)
+            row.update(unit="ms", run_baseline=b, run_final=f,
+                       run_gain=gains["host_latency_gain_pct"])
+            row["basis"] = ("measured on this host: median thread CPU time per LiteRT invoke() "
+                            "(default kernels, one thread)")
+            ib, i_f = (base.get("host_instructions_per_invoke"),
+                       final.get("host_instructions_per_invoke"))
+            if ib is not None and i_f is not None:
+                note = (f"instructions per invoke (callgrind): {ib:,} -> {i_f:,}, "
+                        f"{gains['host_instructions_gain_pct']:+.1f} %")
+            if gains["host_latency_noisy"]:
+                note = "host latency measurement noisy" + (f"; {note}" if note else "")
+            elif b is None or f is None:
+                note = "host latency not measured" + (f"; {note}" if note else "")
         else:
             _board_row(summary, fig, row)
             note = row.pop("_note", "")
@@ -310,7 +344,9 @@ def _board_row(summary: Summary, fig: paper.PaperFigure, row: dict[str, Any]) ->
         if kb == "latency_ms" and kf == "latency_ms":
             row.update(unit="ms", run_baseline=cb, run_final=cf, run_gain=gain_pct(cf, cb))
             est = dep_b.get("latency_is_estimate") or dep_f.get("latency_is_estimate")
-            row["basis"] = ("estimated: emulated instruction count at the board's clock"
+            method = dep_b.get("latency_method") or dep_f.get("latency_method")
+            row["basis"] = ((f"estimated: {method}" if method else
+                             "estimated: emulated instruction count at the board's clock")
                             if est else "measured on the board")
         elif kb == kf and kb is not None:
             row.update(unit="instructions", run_baseline=cb, run_final=cf,
