@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import yaml
 
-from test_report_data import small_summary
+from test_report_data import small_host_latency, small_summary
 from tinyeit.cli import build_parser, main
 from tinyeit.deploy import flashers
 from tinyeit.deploy.run import profile_pair
@@ -194,6 +194,7 @@ def summary_inputs(tmp_path: Path) -> dict:
          "tflite_gzip_bytes": 1, "host_latency_ms_mean": 0.1, "host_latency_ms_std": 0.0}))
     (variant_dir / "accuracy.json").write_text(json.dumps(
         {"accuracy_cv_mean": 0.5, "accuracy_cv_std": 0.1, "accuracy_test": 0.5}))
+    (variant_dir / "host_instructions.json").write_text(json.dumps({"host_instructions_per_invoke": 1000}))
     profile_json = tmp_path / "deploy" / "rpi4" / "baseline" / "profile.json"
     profile_json.parent.mkdir(parents=True)
     record = {k: None for k in DEPLOYMENT_KEYS}
@@ -325,6 +326,13 @@ def cli_cases(tmp: Path) -> dict[str, tuple[list[str], str, Path]]:
         "report": ([str(garbage), str(out)], "garbage.bin: not valid JSON", out),
         "recommend": (["--board", "nicla_sense", "--summary", str(tmp / "nope.json")],
                       "nope.json: cannot read the summary", out),
+        "host-latency": ([str(garbage), str(garbage), str(out / "l.json"), "--variant", "v"],
+                         "garbage.bin: not a readable .npz", out),
+        "host-instructions": ([str(tmp / "nope.tflite"), str(garbage), str(out / "i.json"), "--variant", "v"],
+                              "nope.tflite: model file not found", out),
+        "manifest": (["--results", str(tmp / "nope"), "--out", str(out / "M")],
+                     "nope: no results folder there", out),
+        "verify": ([str(tmp / "nope.sha256"), "--results", str(out)], "nope.sha256: no manifest there", out),
     }
 
 
@@ -338,8 +346,9 @@ def test_every_subcommand_has_an_argument_error_case(tmp_path):
     assert set(cli_cases(tmp_path)) == subcommands()
 
 
-SUBCOMMANDS = ["check-config", "codegen", "codegen-run", "dataset", "export", "firmware", "image",
-               "profile", "recommend", "report", "step", "summary"]
+SUBCOMMANDS = ["check-config", "codegen", "codegen-run", "dataset", "export", "firmware",
+               "host-instructions", "host-latency", "image", "manifest", "profile", "recommend",
+               "report", "step", "summary", "verify"]
 
 
 def test_every_subcommand_is_listed():
@@ -440,10 +449,13 @@ def report_workflow(tmp_path: Path, data: dict) -> Path:
     shutil.copy(ROOT / "rules" / "report.smk", tmp_path / "rules" / "report.smk")
     if not (tmp_path / "report").exists():
         shutil.copytree(ROOT / "report", tmp_path / "report")
+        shutil.copytree(ROOT / "envs", tmp_path / "envs")   # the rule names its conda env
     (tmp_path / "results").mkdir(exist_ok=True)
     (tmp_path / "results" / "summary.json").write_text(json.dumps(data))
+    (tmp_path / "results" / "host_latency.json").write_text(json.dumps(small_host_latency()))
     (tmp_path / "Snakefile").write_text(
         f"BOARDS = {json.dumps(data['boards'])}\n"
+        "ENV = '../envs/tinyeit.yaml'\n"
         "include: 'rules/report.smk'\n"
         "rule all:\n    default_target: True\n    input: rules.report.output\n")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
@@ -459,6 +471,8 @@ def test_removed_board_leaves_no_stale_report_files(tmp_path):
     assert "rpi4" in data["boards"]
     out = report_workflow(tmp_path, data)
     assert (out / "latency_rpi4.png").is_file()
+    title = "Raspberry Pi 4 (rpi4)"   # how the report names the board in its sections
+    assert title in (out / "index.html").read_text()
     del data["boards"]["rpi4"]
     data["deployments"] = [d for d in data["deployments"] if d["board"] != "rpi4"]
     out = report_workflow(tmp_path, data)
@@ -466,9 +480,8 @@ def test_removed_board_leaves_no_stale_report_files(tmp_path):
     assert sorted(p.name for p in out.glob("latency_*.png")) == [
         f"latency_{b}.png" for b in sorted(data["boards"])]
     page = (out / "index.html").read_text()
-    assert "latency_rpi4" not in page
-    # the only mention left is the paper's own claim about its rpi4, which this study cannot check
-    assert page.count("rpi4") == page.count("board rpi4 not in this study") > 0
+    assert "latency_rpi4" not in page and title not in page
+    assert "board rpi4 not in this study" in page   # the paper's own rpi4 claim, not checkable now
     assert "rpi4" not in (out / "deployments.csv").read_text()
 
 
