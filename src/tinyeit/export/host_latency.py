@@ -29,7 +29,7 @@ def first_frame(frames_path: str | Path) -> np.ndarray:
 
     arrays = read_npz(frames_path, "the export stage's deployment frames")
     if "input" not in arrays:
-        raise TinyEitError(f"{frames_path}: no 'input' array (the deployment frames)")
+        raise TinyEitError(f"{frames_path}: cannot read the 'input' frames (no 'input' array)")
     frames = arrays["input"]
     if len(frames) == 0:
         raise TinyEitError(f"{frames_path}: no input frame to time the model with")
