@@ -5,12 +5,15 @@ import os
 from tinyeit import config as study_config
 from tinyeit.config import chains
 from tinyeit.containers import TOOLCHAINS, dockerfile_path
+from tinyeit.containers.images import image_inputs
 from tinyeit.firmware import BUILD_KEYS, FAMILY_IMAGE
+from tinyeit.firmware.tflm_build import TFLM_IMAGE
 from tinyeit.workflow import stage_code
 
 VARIANTS = list(config["variants"])
 BOARDS = dict(config["boards"])
 DEPLOY_VARIANTS = study_config.deploy_variants(config)
+ENGINES = study_config.engines(config)
 MODEL_CHAINS = chains.model_chains(VARIANTS)
 FOLDS = [f"fold{k}" for k in range(config["splits"]["n_folds"])]
 DATASET = "results/dataset/dataset.npz"
@@ -48,6 +51,17 @@ def output_dir(wildcards, output):
 def firmware_image_stamp(wildcards):
     """The toolchain image a board's firmware is built in."""
     return f"results/images/{FAMILY_IMAGE[BOARDS[wildcards.board]['family']]}.json"
+
+
+def tflm_image_stamp(wildcards):
+    """The TFLite Micro image a board's tflm firmware is built in (none for the esp32)."""
+    image = TFLM_IMAGE.get(BOARDS[wildcards.board]["family"])
+    return [f"results/images/{image}.json"] if image else []
+
+
+def image_build_inputs(wildcards):
+    """Every file an image's tag hashes: its Dockerfile, base image's, build script, source pins."""
+    return [str(p) for p in image_inputs(wildcards.image)]
 
 
 def firmware_arduino_stamp(wildcards):

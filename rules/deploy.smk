@@ -19,16 +19,19 @@ resource_scopes:
 
 rule profile:
     input:
-        build="results/firmware/{board}/{variant}/build.json",
+        build="results/firmware/{board}/{engine}/{variant}/build.json",
         frames=FRAMES,
         metrics="results/tflite/{variant}/metrics.json",
+        tflite=TFLITE,
         code=stage_code("deploy"),
     output:
-        "results/deploy/{board}/{variant}/profile.json",
+        "results/deploy/{board}/{engine}/{variant}/profile.json",
+    wildcard_constraints:
+        engine="aot|tflm",
     log:
-        "logs/profile/{board}/{variant}.log",
+        "logs/profile/{board}/{engine}/{variant}.log",
     benchmark:
-        "benchmarks/profile/{board}/{variant}.tsv"
+        "benchmarks/profile/{board}/{engine}/{variant}.tsv"
     conda:
         ENV
     resources:
@@ -36,10 +39,10 @@ rule profile:
     params:
         board=lambda w: json.dumps(BOARDS[w.board], sort_keys=True),
     shell:
-        "tinyeit profile --board {wildcards.board} --variant {wildcards.variant} --board-config {params.board:q} --build {input.build} --frames {input.frames} --metrics {input.metrics} --out {output} > {log} 2>&1"
+        "tinyeit profile --board {wildcards.board} --engine {wildcards.engine} --variant {wildcards.variant} --board-config {params.board:q} --build {input.build} --frames {input.frames} --metrics {input.metrics} --tflite {input.tflite} --out {output} > {log} 2>&1"
 
 
-# flash_<alias>: every deploy variant on one board (`snakemake flash_nicla`).
+# flash_<alias>: every deploy variant on one board with every engine (`snakemake flash_nicla`).
 for _key, _settings in BOARDS.items():
 
     rule:
@@ -47,7 +50,8 @@ for _key, _settings in BOARDS.items():
             f"flash_{_settings.get('alias', _key)}"
         input:
             expand(
-                "results/deploy/{board}/{variant}/profile.json",
+                "results/deploy/{board}/{engine}/{variant}/profile.json",
                 board=_key,
+                engine=ENGINES,
                 variant=DEPLOY_VARIANTS,
             ),

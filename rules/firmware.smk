@@ -5,7 +5,7 @@ from tinyeit.workflow import stage_code
 
 rule toolchain_image:
     input:
-        lambda w: str(dockerfile_path(w.image)),
+        image_build_inputs,
     output:
         "results/images/{image}.json",
     log:
@@ -29,11 +29,11 @@ rule firmware:
         image=firmware_image_stamp,
         arduino=firmware_arduino_stamp,
     output:
-        "results/firmware/{board}/{variant}/build.json",
+        "results/firmware/{board}/aot/{variant}/build.json",
     log:
-        "logs/firmware/{board}/{variant}.log",
+        "logs/firmware/{board}/aot/{variant}.log",
     benchmark:
-        "benchmarks/firmware/{board}/{variant}.tsv"
+        "benchmarks/firmware/{board}/aot/{variant}.tsv"
     conda:
         ENV
     params:
@@ -43,4 +43,28 @@ rule firmware:
         ),
         n_frames=config["deploy"]["n_frames"],
     shell:
-        "tinyeit firmware --board {wildcards.board} --variant {wildcards.variant} --board-config {params.board:q} --codegen results/codegen/{wildcards.variant} --frames {input.frames} --image-stamp {input.image} {params.arduino} --n-frames {params.n_frames} --out results/firmware/{wildcards.board}/{wildcards.variant} > {log} 2>&1"
+        "tinyeit firmware --board {wildcards.board} --variant {wildcards.variant} --board-config {params.board:q} --codegen results/codegen/{wildcards.variant} --frames {input.frames} --image-stamp {input.image} {params.arduino} --n-frames {params.n_frames} --out results/firmware/{wildcards.board}/aot/{wildcards.variant} > {log} 2>&1"
+
+
+# The same model through TensorFlow Lite Micro (CMSIS-NN on the Cortex-M4F boards), built in the
+# tflm-<family> image whose library comes from the pinned sources of docker/tflm/sources.tsv.
+rule firmware_tflm:
+    input:
+        tflite=TFLITE,
+        frames=FRAMES,
+        code=stage_code("firmware"),
+        image=tflm_image_stamp,
+    output:
+        "results/firmware/{board}/tflm/{variant}/build.json",
+    log:
+        "logs/firmware/{board}/tflm/{variant}.log",
+    benchmark:
+        "benchmarks/firmware/{board}/tflm/{variant}.tsv"
+    conda:
+        ENV
+    params:
+        board=board_build_settings,
+        stamp=lambda w, input: f"--image-stamp {input.image}" if input.image else "",
+        n_frames=config["deploy"]["n_frames"],
+    shell:
+        "tinyeit firmware --engine tflm --board {wildcards.board} --variant {wildcards.variant} --board-config {params.board:q} --tflite {input.tflite} --frames {input.frames} {params.stamp} --n-frames {params.n_frames} --out results/firmware/{wildcards.board}/tflm/{wildcards.variant} > {log} 2>&1"

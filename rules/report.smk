@@ -45,6 +45,18 @@ rule report:
             category="Gains",
             labels={"item": "gains chart"},
         ),
+        engines=report(
+            "results/report/engines.csv",
+            caption="../report/engines.rst",
+            category="Boards",
+            labels={"item": "engines table"},
+        ),
+        engines_plot=report(
+            "results/report/engines.png",
+            caption="../report/engines_plot.rst",
+            category="Boards",
+            labels={"item": "engines chart"},
+        ),
         deployments=report(
             "results/report/deployments.csv",
             caption="../report/deployments.rst",

@@ -18,8 +18,9 @@ rule summary:
             ],
         ),
         deployments=expand(
-            "results/deploy/{board}/{variant}/profile.json",
+            "results/deploy/{board}/{engine}/{variant}/profile.json",
             board=sorted(BOARDS),
+            engine=ENGINES,
             variant=DEPLOY_VARIANTS,
         ),
     output:

@@ -15,26 +15,33 @@ def _count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def deployment_problems(deployments: list[dict], expected: dict[str, tuple[str, str]] | None = None,
-                        runner: str | None = "docker") -> list[str]:
+def _outputs_match(d: dict) -> bool:
+    return d.get("outputs_match_host") is True
+
+
+def deployment_problems(deployments: list[dict], expected: dict | None = None,
+                        runner: str | None = "docker", outputs_ok=_outputs_match) -> list[str]:
     """Every way the deployments fall short, one line each (empty when all are fine).
 
-    `expected` maps a board key to (status, text its error must contain), for the boards that
-    cannot be built here by design. `runner` is what every emulated run must name in `runner`.
+    `expected` maps a board key, or a (board, engine) pair, to (status, text its error must
+    contain), for what cannot be built here by design. `runner` is what every emulated run must
+    name in `runner`. `outputs_ok(d)` says whether an ok deployment's outputs are acceptable.
     """
     expected = expected or {}
     problems = []
     for d in deployments:
-        where = f"{d.get('board')}/{d.get('variant')}"
+        where = "/".join(str(d[k]) for k in ("board", "engine", "variant") if k in d)
         status = d.get("status")
-        if d.get("board") in expected:
-            want, reason = expected[d["board"]]
+        key = (d.get("board"), d.get("engine")) if (d.get("board"), d.get("engine")) in expected \
+            else d.get("board")
+        if key in expected:
+            want, reason = expected[key]
             if status != want:
                 problems.append(f"{where}: status {status!r}, expected {want!r}: {d.get('error')}")
             elif reason not in (d.get("error") or ""):
                 problems.append(f"{where}: {want} without the expected reason {reason!r}: {d.get('error')!r}")
         elif status == "ok":
-            if d.get("outputs_match_host") is not True:
+            if not outputs_ok(d):
                 problems.append(f"{where}: ok but the outputs differ from LiteRT's")
             if d.get("transport") == "emulator" and not _count(d.get("instructions_per_inference")):
                 problems.append(f"{where}: ok without an instruction count")

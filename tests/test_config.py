@@ -93,3 +93,25 @@ def test_load_reports_missing_and_malformed_files(tmp_path):
     bad.write_text("seed: [1,\n")
     with pytest.raises(TinyEitError, match="bad.yaml: not valid YAML"):
         config.load(bad)
+
+
+@pytest.mark.parametrize("engines, words", [
+    (["aot", "tinygrad"], "engines.1: 'tinygrad' is not one of ['aot', 'tflm']"),
+    ([], "engines: [] should be non-empty"),
+    (["tflm", "tflm"], "engines: ['tflm', 'tflm'] has non-unique elements"),
+    ("tflm", "engines: 'tflm' is not of type 'array'"),
+])
+def test_engines_are_checked_with_the_key_named(study, engines, words):
+    study["engines"] = engines
+    with pytest.raises(TinyEitError) as err:
+        config.validate(study, "my.yaml")
+    assert str(err.value).startswith(f"my.yaml: {words}"), str(err.value)
+
+
+def test_engines_default_to_both_in_a_fixed_order(study):
+    study.pop("engines", None)
+    assert config.engines(config.validate(study)) == ["aot", "tflm"]
+    study["engines"] = ["tflm", "aot"]
+    assert config.engines(config.validate(study)) == ["aot", "tflm"]
+    study["engines"] = ["tflm"]
+    assert config.engines(config.validate(study)) == ["tflm"]

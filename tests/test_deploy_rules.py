@@ -13,6 +13,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = ["baseline", "baseline+kd+fp+ptq_int8"]
+ENGINES = ["aot", "tflm"]
 
 
 @pytest.fixture
@@ -27,15 +28,17 @@ def workdir(tmp_path):
                                         'include: "rules/common.smk"\n'
                                         'include: "rules/deploy.smk"\n')
     for board in config["boards"]:
-        for variant in VARIANTS:
-            fw = tmp_path / "results" / "firmware" / board / variant
-            fw.mkdir(parents=True)
-            (fw / "build.json").write_text(json.dumps({
-                "status": "toolchain_unavailable", "flash_bytes": None, "ram_bytes": None,
-                "arena_bytes": 1234, "sha256": None, "reason": f"no toolchain for {board}"}))
+        for engine in ENGINES:
+            for variant in VARIANTS:
+                fw = tmp_path / "results" / "firmware" / board / engine / variant
+                fw.mkdir(parents=True)
+                (fw / "build.json").write_text(json.dumps({
+                    "status": "toolchain_unavailable", "flash_bytes": None, "ram_bytes": None, "engine": engine,
+                    "arena_bytes": 1234, "sha256": None, "reason": f"no toolchain for {board}"}))
     for variant in VARIANTS:
         tfl = tmp_path / "results" / "tflite" / variant
         tfl.mkdir(parents=True)
+        (tfl / "model.tflite").write_bytes(b"unused: nothing runs for an unbuilt firmware")
         (tfl / "metrics.json").write_text('{"macs": 100}')
         np.savez(tfl / "frames.npz", input=np.zeros((2, 40), np.float32),
                  output=np.zeros((2, 10), np.float32), label=np.zeros(2, np.int64))
@@ -57,18 +60,19 @@ def test_flash_nicla_profiles_the_named_variants_holding_its_board(workdir):
     assert sorted(held.split(", ")[1:]) == ["board_esp32=0", "board_nano33ble=0",
                                             "board_nicla_sense=1", "board_rpi4=0"]
     made = sorted(p.relative_to(workdir).as_posix() for p in (workdir / "results" / "deploy").rglob("*.json"))
-    assert made == ["results/deploy/nicla_sense/baseline/profile.json"]
-    record = json.loads((workdir / made[0]).read_text())
-    assert record["status"] == "toolchain_unavailable" and record["arena_bytes"] == 1234
-    assert record["error"] == "no toolchain for nicla_sense"
+    assert made == [f"results/deploy/nicla_sense/{e}/baseline/profile.json" for e in ENGINES]
+    for path, engine in zip(made, ENGINES):
+        record = json.loads((workdir / path).read_text())
+        assert record["status"] == "toolchain_unavailable" and record["arena_bytes"] == 1234
+        assert record["error"] == "no toolchain for nicla_sense" and record["engine"] == engine
 
 
 def test_every_board_has_a_flash_target_and_limits_can_be_raised(workdir):
     proc = snakemake(workdir, "-n", "flash_nano33ble", "flash_nicla", "flash_esp32", "flash_rpi4",
                      "--resources", "board_rpi4=2")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.count("rule profile:") == 4 * len(VARIANTS)
+    assert proc.stdout.count("rule profile:") == 4 * len(ENGINES) * len(VARIANTS)
     proc = snakemake(workdir, "flash_rpi4", "--resources", "board_rpi4=2")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'board_rpi4=Resource("board_rpi4", 2)' in proc.stdout + proc.stderr
-    assert len(list((workdir / "results" / "deploy" / "rpi4").rglob("profile.json"))) == len(VARIANTS)
+    assert len(list((workdir / "results" / "deploy" / "rpi4").rglob("profile.json"))) == len(ENGINES) * len(VARIANTS)

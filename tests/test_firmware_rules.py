@@ -28,7 +28,7 @@ def test_firmware_rules_build_every_board_family(tmp_path):
                                         'include: "rules/firmware.smk"\n')
     write_fixture_model(tmp_path / "results/codegen/baseline")
     write_fixture_frames(tmp_path / "results/tflite/baseline/frames.npz")
-    targets = [f"results/firmware/{b}/baseline/build.json" for b in ("nicla_sense", "rpi4", "esp32")]
+    targets = [f"results/firmware/{b}/aot/baseline/build.json" for b in ("nicla_sense", "rpi4", "esp32")]
     snakemake = Path(sys.executable).with_name("snakemake")
     with refused_url() as url:   # the networked images are unavailable here, online or not
         docker_dir = offline_docker_dir(tmp_path / "docker", url)
@@ -39,6 +39,7 @@ def test_firmware_rules_build_every_board_family(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     records = {b: json.loads((tmp_path / t).read_text()) for b, t in zip(("nicla_sense", "rpi4", "esp32"), targets)}
     assert records["nicla_sense"]["status"] == "ok" and records["rpi4"]["status"] == "ok"
+    assert {r["engine"] for r in records.values()} == {"aot"}
     assert records["esp32"]["status"] == "toolchain_unavailable" and url in records["esp32"]["reason"]
     assert records["nicla_sense"]["arduino"]["status"] == "toolchain_unavailable"
     assert url in records["nicla_sense"]["arduino"]["reason"]

@@ -82,7 +82,7 @@ def test_html_is_self_contained(report_dir):
     assert not re.search(r"(?:src|href)\s*=\s*\"(?!data:|#)", html)
     assert "http://" not in html and "https://" not in html and "url(" not in html
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 2 + 4      # accuracy/size, gains, one per board
+    assert len(images) == 3 + 4      # accuracy/size, gains, engines, one per board
     for data in images:
         Image.open(io.BytesIO(base64.b64decode(data))).verify()
     expected = (report_dir / "accuracy_vs_size.png").read_bytes()

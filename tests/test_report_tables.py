@@ -194,9 +194,9 @@ def test_without_deployments_renders_not_profiled(tmp_path):
     (lambda d: d["variants"][1].pop("accuracy_cv_mean"),
      "variant 'baseline+prune': key 'accuracy_cv_mean' is missing"),
     (lambda d: d["deployments"][0].update(status="great"),
-     "deployment of 'baseline' on board 'nano33ble': status 'great'"),
+     "deployment of 'baseline' on board 'nano33ble' (engine aot): status 'great'"),
     (lambda d: d["deployments"][0].update(variant="nope"),
-     "deployment of 'nope' on board 'nano33ble': variant is not in 'variants'"),
+     "deployment of 'nope' on board 'nano33ble' (engine aot): variant is not in 'variants'"),
     (lambda d: d.pop("variants"), "key 'variants' is missing"),
 ])
 def test_bad_summary_names_what_is_wrong(tmp_path, mutate, message):

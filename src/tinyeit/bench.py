@@ -2,7 +2,8 @@
 
 `python -m tinyeit.bench ml [--config FILE]`: wall time of the model side (dataset to every
 variant's .tflite, accuracy and metrics). `python -m tinyeit.bench deploy`: wall time of
-firmware and emulated profiling once the model side exists. `python -m tinyeit.bench latency
+firmware and emulated profiling (every engine) once the model side exists, then the engine
+comparison per board (`tinyeit engines`). `python -m tinyeit.bench latency
 [--runs 2]`: the model side from clean, then the host cost rules (latency, callgrind
 instructions), `--runs` times in fresh folders; prints both runs' host figures and checks them
 against the goal (final/baseline latency ratios within 10 %, instruction ratios identical, no
@@ -107,8 +108,10 @@ def comparison_markdown(a: dict[str, dict], b: dict[str, dict], c: dict) -> str:
 
 
 def deploy_targets(config: dict) -> list[str]:
-    return [f"results/deploy/{b}/{v}/profile.json" for b in sorted(config["boards"])
-            for v in config["variants"]]
+    from tinyeit.config import engines
+
+    return [f"results/deploy/{b}/{e}/{v}/profile.json" for b in sorted(config["boards"])
+            for e in engines(config) for v in config["variants"]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,10 +135,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| model side ({args.config.name}: {len(config['variants'])} variants) "
               f"| {args.cores} cores | {model_time / 60:.1f} min |")
         if args.what == "deploy":
+            from tinyeit.config import engines
+            from tinyeit.report.summary import load_summary
+            from tinyeit.report.tables import engines_markdown
+
             deploy_time = _timed(workdir, args.cores, deploy_targets(config), log)
-            n = len(config["variants"]) * len(config["boards"])
-            print(f"| firmware + emulated profiling ({n} pairs) | {args.cores} cores "
+            n = len(config["variants"]) * len(config["boards"]) * len(engines(config))
+            print(f"| firmware + emulated profiling ({n} board/engine/variant triples) | {args.cores} cores "
                   f"| {deploy_time / 60:.1f} min |")
+            _timed(workdir, args.cores, ["results/summary.json"], log)
+            print()
+            print(engines_markdown(load_summary(workdir / "results/summary.json")), end="")
     return 0
 
 

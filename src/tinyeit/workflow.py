@@ -35,7 +35,7 @@ def copy_workflow(into: str | os.PathLike, config: str | os.PathLike | dict) -> 
     return into
 
 
-CODE_SUFFIXES = {".py", ".c", ".h", ".ld", ".S", ".ino", ".txt", ".cmake", ".yaml", ".json"}
+CODE_SUFFIXES = {".py", ".c", ".cc", ".h", ".ld", ".S", ".ino", ".txt", ".cmake", ".yaml", ".json"}
 
 
 def stage_code(*stages: str) -> list[str]:

@@ -60,7 +60,17 @@ def validate(config: dict, source: str = "config") -> dict:
     return config
 
 
+ENGINES = ("aot", "tflm")
+
+
+def engines(config: dict) -> list[str]:
+    """The configured engines, in the order aot, tflm (default: both)."""
+    chosen = config.get("engines") or list(ENGINES)
+    return [e for e in ENGINES if e in chosen]
+
+
 def _fill_defaults(config: dict) -> None:
+    config.setdefault("engines", list(ENGINES))
     config["dataset"].setdefault("label_column", "label")
     config["dataset"].setdefault("normalize", "l2")
     config["dataset"].setdefault("path", None)

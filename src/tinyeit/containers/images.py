@@ -1,6 +1,10 @@
-"""Toolchain images: built from `docker/<name>/Dockerfile`, tagged by the Dockerfile's hash.
+"""Toolchain images: built from `docker/<name>/Dockerfile`, tagged by the hash of what builds them.
 
-A tag that already exists is never rebuilt, so an image changes exactly when its Dockerfile does.
+A tag that already exists is never rebuilt, so an image changes exactly when its build inputs do:
+the Dockerfile, and for an image built on another (`# base-image: NAME`), that image's tag, the
+files it copies in (`# context: PATH`, relative to docker/) and the pin list of the third-party
+sources it builds from (`# sources: PATH`), whose archives are fetched and verified by
+`tinyeit.containers.sources` into a temporary build context (see sources.py).
 The Dockerfiles start `FROM debian:bookworm-slim`; where that image is missing and cannot be
 pulled (no registry here), `bootstrap_base_image` makes it with debootstrap and `docker import`.
 """
@@ -17,10 +21,11 @@ import urllib.request
 from pathlib import Path
 
 from tinyeit.atomic import write_json
+from tinyeit.containers import sources
 from tinyeit.containers.engine import EngineUnavailable, engine_available, HOW_TO_GET
 from tinyeit.errors import TinyEitError
 
-TOOLCHAINS = ("arm", "aarch64", "arduino", "esp-idf")
+TOOLCHAINS = ("arm", "aarch64", "arduino", "esp-idf", "tflm-arm", "tflm-aarch64")
 BASE_IMAGE = "debian:bookworm-slim"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 _DEB822 = """Types: deb
@@ -62,9 +67,54 @@ def dockerfile_sha256(name: str) -> str:
     return hashlib.sha256(dockerfile_path(name).read_bytes()).hexdigest()
 
 
+def directives(name: str) -> dict[str, list[str]]:
+    """The Dockerfile's `# base-image:`, `# context:` and `# sources:` lines, checked."""
+    found: dict[str, list[str]] = {"base-image": [], "context": [], "sources": []}
+    path = dockerfile_path(name)
+    for line in path.read_text().splitlines():
+        for key in found:
+            if line.startswith(f"# {key}:"):
+                found[key] += line.split(":", 1)[1].split()
+    if len(found["base-image"]) > 1 or (found["base-image"] and found["base-image"][0] not in TOOLCHAINS):
+        raise TinyEitError(f"{path}: `# base-image:` must name one of {', '.join(TOOLCHAINS)}")
+    for rel in found["context"] + found["sources"]:
+        if not (docker_dir() / rel).is_file():
+            raise TinyEitError(f"{path}: {rel} (a `# context:`/`# sources:` file, relative to "
+                               f"{docker_dir()}) does not exist")
+    return found
+
+
+def base_image(name: str) -> str | None:
+    """The toolchain image `name` is built on (`# base-image:`), if any."""
+    base = directives(name)["base-image"]
+    return base[0] if base else None
+
+
+def image_inputs(name: str) -> list[Path]:
+    """Every file whose bytes define the image: its Dockerfile, context and pin files, its base's."""
+    found = directives(name)
+    files = [dockerfile_path(name)] + [docker_dir() / rel for rel in found["context"] + found["sources"]]
+    if found["base-image"]:
+        files += [p for p in image_inputs(found["base-image"][0]) if p not in files]
+    return files
+
+
+def build_sha256(name: str) -> str:
+    """Hash of the Dockerfile, plus the base image's tag, context files and source pins if any."""
+    found = directives(name)
+    if not any(found.values()):
+        return dockerfile_sha256(name)
+    digest = hashlib.sha256(dockerfile_path(name).read_bytes())
+    if found["base-image"]:
+        digest.update(b"\0base\0" + image_tag(found["base-image"][0]).encode())
+    for rel in found["context"] + found["sources"]:
+        digest.update(b"\0" + rel.encode() + b"\0" + (docker_dir() / rel).read_bytes())
+    return digest.hexdigest()
+
+
 def image_tag(name: str) -> str:
-    """`tinyeit/<name>:<first 12 hex of sha256(Dockerfile)>`."""
-    return f"tinyeit/{name}:{dockerfile_sha256(name)[:12]}"
+    """`tinyeit/<name>:<first 12 hex of the build-input hash>` (for most images, the Dockerfile's)."""
+    return f"tinyeit/{name}:{build_sha256(name)[:12]}"
 
 
 def image_id(ref: str) -> str | None:
@@ -154,11 +204,20 @@ def ensure_image(name: str, log=None) -> str:
         if why is not None:
             raise ImageUnavailable(f"toolchain image {name} downloads from {url} at build time, which is "
                                    f"unreachable from this machine ({why})")
-    bootstrap_base_image()
+    found = directives(name)
+    build_args = []
+    if found["base-image"]:
+        build_args = ["--build-arg", f"BASE={ensure_image(found['base-image'][0], log=log)}"]
+    else:
+        bootstrap_base_image()
     dockerfile = dockerfile_path(name)
     with tempfile.TemporaryDirectory(prefix=f"tinyeit-ctx-{name}-") as ctx:
         shutil.copy(dockerfile, Path(ctx) / "Dockerfile")
-        proc = subprocess.run(["docker", "build", "--pull=false", "-t", tag, ctx],
+        for rel in found["context"]:
+            shutil.copy(docker_dir() / rel, Path(ctx) / Path(rel).name)
+        for rel in found["sources"]:
+            sources.fetch_all(docker_dir() / rel, Path(ctx) / "sources")
+        proc = subprocess.run(["docker", "build", "--pull=false", *build_args, "-t", tag, ctx],
                               capture_output=True, text=True, env=dict(os.environ, DOCKER_BUILDKIT="0"))
     if log is not None:
         Path(log).write_text(proc.stdout + proc.stderr)
@@ -173,7 +232,12 @@ def write_stamp(name: str, stamp: Path) -> dict:
     An image that cannot be built here (arduino, esp-idf need the internet) is recorded as
     unavailable with the reason instead of failing: its boards then report "toolchain_unavailable".
     """
-    record = {"name": name, "dockerfile_sha256": dockerfile_sha256(name), "tag": image_tag(name)}
+    record = {"name": name, "dockerfile_sha256": dockerfile_sha256(name), "tag": image_tag(name),
+              "build_sha256": build_sha256(name)}
+    pins = directives(name)["sources"]
+    if pins:
+        record["sources"] = [{"name": p.name, "commit": p.commit, "sha256": p.sha256}
+                             for rel in pins for p in sources.load_pins(docker_dir() / rel)]
     try:
         tag = ensure_image(name)
         record.update(available=True, image_id=image_id(tag), runner="docker", reason=None)

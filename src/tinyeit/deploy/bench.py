@@ -24,13 +24,15 @@ DEFAULT_BOARDS = ("nano33ble", "nicla_sense", "rpi4")
 
 
 def _pairs(config: dict, boards: list[str]) -> list[tuple[str, str]]:
-    from tinyeit.config import deploy_variants
+    """(board, "engine/variant") for every configured engine and deploy variant."""
+    from tinyeit.config import deploy_variants, engines
 
-    return [(b, v) for b in boards for v in deploy_variants(config)]
+    return [(b, f"{e}/{v}") for b in boards for e in engines(config) for v in deploy_variants(config)]
 
 
-def _inputs(results: Path, board: str, variant: str) -> dict:
-    return dict(build_json=results / "firmware" / board / variant / "build.json",
+def _inputs(results: Path, board: str, key: str) -> dict:
+    variant = key.split("/", 1)[1]
+    return dict(build_json=results / "firmware" / board / key / "build.json",
                 frames_npz=results / "tflite" / variant / "frames.npz",
                 metrics_json=results / "tflite" / variant / "metrics.json")
 
@@ -44,17 +46,19 @@ def run_board(config: dict, board: str, variants: list[str], results: Path, out_
     from tinyeit.deploy.run import profile_pair
 
     rows = []
-    for variant in variants:
+    for key in variants:
+        engine, variant = key.split("/", 1)
         start = time.monotonic()
-        record = profile_pair(config, board, variant, out=out_dir / board / variant / "profile.json",
-                              log=io.StringIO(),
-                              **_inputs(results, board, variant))
-        rows.append({"board": board, "variant": variant, "status": record["status"],
+        record = profile_pair(config, board, variant, out=out_dir / board / key / "profile.json",
+                              log=io.StringIO(), engine=engine,
+                              tflite=results / "tflite" / variant / "model.tflite",
+                              **_inputs(results, board, key))
+        rows.append({"board": board, "engine": engine, "variant": variant, "status": record["status"],
                      "instructions": record["instructions_per_inference"],
                      "cycles": record["cycles_per_inference"],
                      "outputs_match_host": record["outputs_match_host"],
                      "seconds": round(time.monotonic() - start, 2)})
-        print(f"{board:12} {variant:32} {record['status']:22} "
+        print(f"{board:12} {engine:5} {variant:32} {record['status']:22} "
               f"{record['instructions_per_inference'] or '-':>10} "
               f"{record['cycles_per_inference'] or '-':>10} {rows[-1]['seconds']:6.2f} s",
               flush=True)

@@ -23,13 +23,15 @@ from tinyeit.deploy.boards import Board
 from tinyeit.deploy.protocol import Run
 from tinyeit.errors import TinyEitError
 
-DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ram_bytes",
+DEPLOYMENT_KEYS = ("variant", "board", "engine", "transport", "status", "flash_bytes", "ram_bytes",
                    "arena_bytes", "instructions_per_inference", "cycles_per_inference",
                    "latency_ms", "latency_is_estimate", "latency_method", "energy_uj",
                    "energy_is_estimate", "outputs_match_host", "firmware_sha256")
 EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "cycles_min",
               "cycles_max", "frames",
-              "outputs_exact", "outputs_max_abs_diff", "power_source", "runner", "error")
+              "outputs_exact", "outputs_max_abs_diff", "power_source", "runner", "error",
+              "ram_static_bytes", "outputs_exact_tflm_interpreter",
+              "outputs_max_abs_diff_tflm_interpreter")
 # A float output equals LiteRT's when within this fraction of LiteRT's output range: the code
 # generator's own criterion for float models (libm and summation order may differ by an ulp).
 # Integer outputs must be equal to the bit.
@@ -60,6 +62,8 @@ class HostOutputs:
     rows: tuple[bytes, ...]
     dtype: np.dtype
     tolerance: float  # absolute; 0 for integer outputs
+    # tflm engine: the tflite-micro interpreter's outputs, compared bit for bit besides LiteRT's.
+    tflm_reference: "np.ndarray | None" = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -94,11 +98,13 @@ def model_macs(metrics_json: str | Path) -> int:
     return int(metrics["macs"])
 
 
-def base_profile(board: Board, variant: str, build: dict, firmware_sha256: str | None = None) -> dict:
+def base_profile(board: Board, variant: str, build: dict, firmware_sha256: str | None = None,
+                 engine: str | None = None) -> dict:
     """The record before anything ran: sizes from the build, every measurement empty."""
     record = {k: None for k in DEPLOYMENT_KEYS}
     record.update(
-        variant=variant, board=board.key, transport=board.transport,
+        variant=variant, board=board.key, engine=engine or build.get("engine") or "aot",
+        transport=board.transport,
         status=build.get("status") if build.get("status") in NOT_BUILT else "failed",
         flash_bytes=build.get("flash_bytes"), ram_bytes=build.get("ram_bytes"),
         arena_bytes=build.get("arena_bytes"),
@@ -106,6 +112,7 @@ def base_profile(board: Board, variant: str, build: dict, firmware_sha256: str |
         latency_is_estimate=None, energy_is_estimate=None)
     record.update({k: None for k in EXTRA_KEYS})
     record["power_source"] = board.power_source
+    record["ram_static_bytes"] = build.get("ram_static_bytes")
     if build.get("status") in NOT_BUILT or build.get("status") == "failed":
         record["error"] = build.get("reason") or build.get("error")
     return record
@@ -194,6 +201,10 @@ def measured(record: dict, board: Board, run: Run, expected: HostOutputs, *,
         out.update(energy_uj=_sig(board.active_power_mw * out["latency_ms"]),
                    energy_is_estimate=True, power_source=board.power_source)
     out.update(compare_outputs(run, expected))
+    if expected.tflm_reference is not None:
+        from tinyeit.deploy.tflm_reference import compare
+
+        out.update(compare([f.output for f in run.frames], expected.tflm_reference))
     out["status"] = "ok"
     out["error"] = None
     return out

@@ -28,15 +28,27 @@ def sha256_file(path: str | Path) -> str:
 
 def profile_pair(config: dict, board_key: str, variant: str, build_json: str | Path,
                  frames_npz: str | Path, metrics_json: str | Path, out: str | Path,
-                 log=sys.stderr) -> dict:
-    """Run the pair and write `out`; return the record written."""
+                 log=sys.stderr, engine: str = "aot", tflite: str | Path | None = None) -> dict:
+    """Run the pair (with `engine`'s firmware) and write `out`; return the record written."""
     board = board_from_config(config, board_key)
     build = profile.load_build(build_json)
-    record = profile.base_profile(board, variant, build)
+    if build.get("engine", "aot") != engine:
+        raise TinyEitError(f"{build_json}: is a build of engine {build.get('engine', 'aot')!r}, "
+                           f"profiling asked for {engine!r}")
+    record = profile.base_profile(board, variant, build, engine=engine)
     if build["status"] != "ok":
         profile.write_profile(record, out)
         return record
     expected = profile.expected_outputs(frames_npz)
+    if engine == "tflm" and tflite is not None:
+        from dataclasses import replace
+
+        from tinyeit.deploy.tflm_reference import interpreter_outputs
+
+        try:
+            expected = replace(expected, tflm_reference=interpreter_outputs(tflite, frames_npz))
+        except TinyEitError as exc:  # the firmware's own run still says what TFLM does
+            print(f"tinyeit: board {board_key}, variant {variant}: {exc}", file=log)
     macs = profile.model_macs(metrics_json)
     if board.transport == "emulator":
         record = _emulated(board, variant, build, build_json, record, expected, macs, log)

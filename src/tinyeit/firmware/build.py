@@ -315,21 +315,55 @@ def build_esp32(board: str, board_cfg: dict, variant: str, codegen_dir: Path, fr
     return record
 
 
+ENGINES = ("aot", "tflm")
+
+
 def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frames_npz, out_dir,
-                   n_frames: int = 8, image_stamp=None, arduino_stamp=None) -> dict:
-    """Build `variant` for `board` into out_dir (build.json + images); dispatch on the board family."""
+                   n_frames: int = 8, image_stamp=None, arduino_stamp=None, engine: str = "aot",
+                   tflite=None) -> dict:
+    """Build `variant` for `board` with `engine` into out_dir (build.json + images).
+
+    aot: the code generator's C (codegen_dir); tflm: TFLite Micro around the .tflite (`tflite`).
+    """
     family = board_cfg.get("family")
+    if engine not in ENGINES:
+        raise TinyEitError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if family not in FAMILY_IMAGE:
+        raise TinyEitError(f"board {board}: family {family!r} has no firmware build "
+                           f"(known: {', '.join(FAMILY_IMAGE)})")
     out = Path(out_dir).resolve()
-    args = (board, board_cfg, variant, Path(codegen_dir), Path(frames_npz), out, int(n_frames))
-    builders = {"cortex_m4f": lambda: build_cortex_m4f(*args, image_stamp=image_stamp,
-                                                       arduino_stamp=arduino_stamp),
-                "aarch64_linux": lambda: build_aarch64_linux(*args, image_stamp=image_stamp),
-                "esp32": lambda: build_esp32(*args, image_stamp=image_stamp)}
-    if family in builders:
-        try:
-            return builders[family]()
-        except BaseException:
-            _clear(out)   # a failed build leaves no staged sources or images behind
-            raise
-    raise TinyEitError(f"board {board}: family {family!r} has no firmware build "
-                       f"(known: {', '.join(FAMILY_IMAGE)})")
+    try:
+        if engine == "tflm":
+            if tflite is None:
+                raise TinyEitError(f"board {board}, variant {variant}: the tflm engine needs the model's .tflite")
+            if family == "esp32":
+                return _tflm_unavailable(board, board_cfg, variant, out)
+            from tinyeit.firmware.tflm_build import build_tflm
+            return build_tflm(board, board_cfg, variant, Path(tflite), Path(frames_npz), out,
+                              int(n_frames), image_stamp=image_stamp)
+        args = (board, board_cfg, variant, Path(codegen_dir), Path(frames_npz), out, int(n_frames))
+        if family == "cortex_m4f":
+            record = build_cortex_m4f(*args, image_stamp=image_stamp, arduino_stamp=arduino_stamp)
+        elif family == "aarch64_linux":
+            record = build_aarch64_linux(*args, image_stamp=image_stamp)
+        else:
+            record = build_esp32(*args, image_stamp=image_stamp)
+        record["engine"] = "aot"
+        write_json(out / "build.json", record, sort_keys=True)
+        return record
+    except BaseException:
+        _clear(out)   # a failed build leaves no staged sources, images or record behind
+        raise
+
+
+def _tflm_unavailable(board: str, board_cfg: dict, variant: str, out_dir: Path) -> dict:
+    """ESP32: no TFLM build here (its toolchain needs ESP-IDF, which cannot be had offline)."""
+    _, build_dir = _fresh(out_dir)
+    shutil.rmtree(build_dir)
+    record = {"board": board, "variant": variant, "engine": "tflm", "family": board_cfg["family"],
+              "clock_hz": int(board_cfg["clock_hz"]), "status": "toolchain_unavailable",
+              "reason": "no TFLite Micro build for the ESP32 here (it needs ESP-IDF's toolchain, unavailable "
+                        "offline)", "flash_bytes": None, "ram_bytes": None, "arena_bytes": None,
+              "image": None, "sha256": None, "files": {}, "toolchain": None}
+    write_json(out_dir / "build.json", record, sort_keys=True)
+    return record

@@ -58,10 +58,11 @@ def board_cost(deployment: dict[str, Any] | None) -> tuple[float | None, str | N
     return None, None
 
 
-def board_gains(summary: Summary, variant: str, board: str) -> dict[str, float | None]:
-    """Latency (or instruction) and energy gain of a variant on a board against the baseline."""
-    dep = summary.deployment(variant, board)
-    base = summary.deployment("baseline", board)
+def board_gains(summary: Summary, variant: str, board: str, engine: str = "aot") -> dict[str, float | None]:
+    """Latency (or instruction) and energy gain of a variant on a board against the baseline
+    with the same engine."""
+    dep = summary.deployment(variant, board, engine)
+    base = summary.deployment("baseline", board, engine)
     cost, kind = board_cost(dep)
     base_cost, base_kind = board_cost(base)
     latency = gain_pct(cost, base_cost) if kind is not None and kind == base_kind else None
@@ -94,3 +95,21 @@ def size_pareto(summary: Summary) -> list[str]:
     front = pareto_front(summary.variants, lambda v: v["tflite_bytes"],
                          lambda v: v["accuracy_cv_mean"])
     return [v["name"] for v in front]
+
+
+def engine_cost(deployment: dict[str, Any] | None) -> tuple[float | None, str | None]:
+    """What the engine comparison divides: cycles per inference where the profile has them
+    (a Cortex-M4 cycle model), else instructions; (None, None) unless the deployment is ok."""
+    if not deployment or deployment.get("status") != "ok":
+        return None, None
+    for key in ("cycles_per_inference", "instructions_per_inference"):
+        if deployment.get(key) is not None:
+            return float(deployment[key]), key
+    return None, None
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """a / b, or None when either is missing or b is 0."""
+    if a is None or b is None or b == 0:
+        return None
+    return a / b

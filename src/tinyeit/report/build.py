@@ -15,7 +15,7 @@ from tinyeit.report.html import render_html
 from tinyeit.report.recommend import recommend
 from tinyeit.report.summary import Summary, SummaryError, load_summary
 
-CSV_TABLES = ("variants", "deployments", "gains", "paper")
+CSV_TABLES = ("variants", "deployments", "gains", "paper", "engines")
 BOARD_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 PER_BOARD_GLOB = "latency_*.png"
 
@@ -23,7 +23,7 @@ PER_BOARD_GLOB = "latency_*.png"
 def report_files(board_keys: list[str]) -> list[str]:
     """The file names `render_report` writes, for a study with these boards."""
     return (["index.html"] + [f"{t}.csv" for t in CSV_TABLES]
-            + ["accuracy_vs_size.png", "gains.png"]
+            + ["accuracy_vs_size.png", "gains.png", "engines.png"]
             + [f"latency_{b}.png" for b in board_keys])
 
 
@@ -35,9 +35,10 @@ def build_report(summary: Summary, summary_sha256: str) -> dict[str, bytes]:
                                "(letters, digits, '_' and '-' only)")
     tabs = {"variants": tables.variants_table(summary),
             "deployments": tables.deployments_table(summary),
-            "gains": tables.gains_table(summary), "paper": tables.paper_table(summary)}
+            "gains": tables.gains_table(summary), "paper": tables.paper_table(summary),
+            "engines": tables.engines_table(summary)}
     pngs = {"accuracy_vs_size.png": plots.accuracy_vs_size_png(summary),
-            "gains.png": plots.gains_png(summary)}
+            "gains.png": plots.gains_png(summary), "engines.png": plots.engines_png(summary)}
     for board in summary.board_keys:
         pngs[f"latency_{board}.png"] = plots.board_latency_png(summary, board)
     recs = [recommend(summary, b) for b in summary.board_keys]

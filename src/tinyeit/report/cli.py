@@ -24,7 +24,22 @@ def _recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engines(args: argparse.Namespace) -> int:
+    from tinyeit.report.summary import load_summary
+    from tinyeit.report.tables import engines_markdown
+
+    sys.stdout.write(engines_markdown(load_summary(args.summary)))
+    return 0
+
+
 def register(subparsers) -> None:
+    p = subparsers.add_parser("engines", help="print the aot/tflm comparison per board (Markdown)",
+                              description="One table per board: instructions (or cycles) per inference, "
+                              "flash, RAM (arena and static) and exactness of both engines, and the "
+                              "aot/tflm ratio, from the summary.")
+    p.add_argument("--summary", default="results/summary.json", help="%(default)s")
+    p.set_defaults(func=_engines)
+
     p = subparsers.add_parser("report", help="render the report folder from summary.json",
                               description="Tables (CSV), plots (PNG) and a self-contained "
                               "index.html, from the summary alone.")

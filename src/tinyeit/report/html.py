@@ -71,26 +71,27 @@ def _recommendation_html(summary: Summary, rec: Recommendation) -> str:
            f"<h3>{escape(summary.board_title(rec.board))}</h3>",
            f"<p>Limits: {lim}. Bounds: {', '.join(bounds) or 'none'}.</p>"]
     if rec.choice:
-        c = rec.candidate(rec.choice)
+        c = rec.candidate(rec.choice, rec.choice_engine)
         cost = _cost_html(c.cost, c.cost_kind)
-        out.append(f'<p class="choice">Recommended: <b>{escape(c.variant)}</b> &mdash; '
+        out.append(f'<p class="choice">Recommended: <b>{escape(c.variant)}</b> with engine '
+                   f'<b>{escape(c.engine)}</b> &mdash; '
                    f"accuracy {100 * c.accuracy:.2f} %, drop {100 * c.drop:.2f} points"
                    f"{', ' + cost if cost else ''}.</p>")
     else:
         out.append('<p class="choice none">Recommended: none &mdash; no variant profiled on '
                    "this board fits it and meets the bounds.</p>")
     if rec.pareto:
+        front = [rec.candidate(n, e) for n, e in zip(rec.pareto, rec.pareto_engines)]
         items = "".join(
-            f"<li>{escape(n)}: accuracy {100 * rec.candidate(n).accuracy:.2f} %, "
-            f"{_cost_html(rec.candidate(n).cost, rec.candidate(n).cost_kind)}</li>"
-            for n in rec.pareto)
+            f"<li>{escape(c.label)}: accuracy {100 * c.accuracy:.2f} %, "
+            f"{_cost_html(c.cost, c.cost_kind)}</li>" for c in front)
         out.append(f"<p>Pareto set (accuracy against latency, variants that fit):</p>"
                    f"<ul>{items}</ul>")
     else:
         out.append(f"<p>Pareto set: empty ({NOT_PROFILED}: no variant ran on this board).</p>")
     rejected = [c for c in rec.candidates if not c.eligible]
     if rejected:
-        items = "".join(f"<li>{escape(c.variant)}: {escape('; '.join(c.reasons))}</li>"
+        items = "".join(f"<li>{escape(c.label)}: {escape('; '.join(c.reasons))}</li>"
                         for c in rejected)
         out.append(f"<details><summary>Not eligible ({len(rejected)})</summary>"
                    f"<ul>{items}</ul></details>")
@@ -176,7 +177,8 @@ def render_html(summary: Summary, summary_sha256: str, tables: dict[str, Table],
                      "with the paper's; sizes, instruction counts and latencies are.</div>")
     parts.append('<nav><a href="#recommendations">Recommendations</a><a href="#paper">Paper'
                  '</a><a href="#variants">Variants</a><a href="#gains">Gains</a>'
-                 '<a href="#boards">Boards</a><a href="#deployments">Deployments</a></nav>')
+                 '<a href="#boards">Boards</a><a href="#engines">Engines</a>'
+                 '<a href="#deployments">Deployments</a></nav>')
 
     parts.append('<h2 id="recommendations">Recommendation per board</h2>')
     parts.append('<p class="note">The most accurate variant that was deployed on the board '
@@ -205,8 +207,12 @@ def render_html(summary: Summary, summary_sha256: str, tables: dict[str, Table],
         parts.append(_img(pngs[f"latency_{board}.png"],
                           f"{board}: accuracy against {board_x_label(summary, board, None)}"))
 
+    parts.append('<h2 id="engines">Engines: generated C against TensorFlow Lite Micro</h2>')
+    parts.append(_img(pngs["engines.png"], "aot/tflm cost ratio per variant and board"))
+    parts.append(table_html(tables["engines"]))
+
     parts.append('<h2 id="deployments">Deployments</h2>')
-    parts.append("<details><summary>Every variant on every board "
+    parts.append("<details><summary>Every variant on every board with every engine "
                  f"({len(tables['deployments'].rows)} rows)</summary>"
                  + table_html(tables["deployments"]) + "</details>")
     parts.append(f'<p class="note">Paper: {escape(paper.CITATION)}.</p>')

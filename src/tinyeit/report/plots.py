@@ -281,3 +281,47 @@ def overlapping_texts(fig) -> list[tuple[str, str]]:
                     and b.y0 < a.y1 - 0.5:
                 clashes.append((ta, tb))
     return clashes
+
+
+def engines_figure(summary: Summary):
+    """aot/tflm cost ratio per variant, one panel per board (log scale: 1 = equal)."""
+    from tinyeit.report.tables import engines_table
+
+    table = engines_table(summary)
+    names = summary.variant_names
+    boards = [b for b in summary.board_keys if any(r["board"] == b for r in table.rows)] or ["(none)"]
+    n = len(names)
+    height_in = 2.0 + 0.36 * n
+    fig = _figure(4.6 * len(boards) + 1.5, height_in)
+    axes = fig.subplots(1, len(boards), sharey=True, squeeze=False)[0]
+    ys = list(range(n))
+    for ax, board in zip(axes, boards):
+        rows = {r["variant"]: r for r in table.rows if r["board"] == board}
+        vals = [rows.get(v, {}).get("cost_ratio") for v in names]
+        kinds = {rows[v]["cost_kind"] for v in names if v in rows and rows[v].get("cost_ratio") is not None}
+        ax.set_title(board, fontsize=10)
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        if all(x is None for x in vals):
+            ax.text(0.5, 0.5, "no variant ok with both engines", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=9)
+            ax.set_xticks([])
+            continue
+        shown = [(y, x) for y, x in zip(ys, vals) if x is not None]
+        ax.barh([y for y, _ in shown], [x for _, x in shown], height=0.7,
+                color=["tab:green" if x < 1 else "tab:red" for _, x in shown])
+        ax.set_xscale("log")
+        kind = "cycles" if kinds == {"cycles_per_inference"} else "instructions"
+        ax.set_xlabel(f"aot / tflm {kind} per inference (log)")
+        ax.grid(True, axis="x", which="both", alpha=0.3)
+    axes[0].set_yticks(ys)
+    axes[0].set_yticklabels(names, fontsize=8)
+    axes[0].invert_yaxis()
+    fig.suptitle("Generated C against TensorFlow Lite Micro (green: the generated C needs less)",
+                 fontsize=11)
+    fig.subplots_adjust(wspace=0.15, top=1 - 0.8 / height_in, bottom=0.7 / height_in, left=0.18, right=0.98)
+    return fig
+
+
+@_with_defaults
+def engines_png(summary: Summary) -> bytes:
+    return _png(engines_figure(summary))

@@ -1,4 +1,5 @@
-"""Which variant to ship on a board: the most accurate one that fits and meets the bounds.
+"""Which variant to ship on a board, with which engine: the most accurate one that fits and
+meets the bounds (every engine deployed is a candidate of its own; ties go to the faster).
 
 A variant counts as fitting a board only when it was deployed there with status ok and its
 measured flash and RAM are within the board's limits: an unprofiled variant is never
@@ -26,6 +27,11 @@ class Candidate:
     cost: float | None        # latency_ms, or instructions when no latency
     cost_kind: str | None
     reasons: tuple[str, ...]  # why it is not eligible; empty when it is
+    engine: str = "aot"
+
+    @property
+    def label(self) -> str:
+        return f"{self.variant} [{self.engine}]"
 
     @property
     def eligible(self) -> bool:
@@ -41,9 +47,14 @@ class Recommendation:
     choice: str | None
     candidates: tuple[Candidate, ...]
     pareto: tuple[str, ...] = field(default_factory=tuple)
+    choice_engine: str | None = None
+    pareto_engines: tuple[str, ...] = field(default_factory=tuple)
 
-    def candidate(self, variant: str) -> Candidate:
-        return next(c for c in self.candidates if c.variant == variant)
+    def candidate(self, variant: str, engine: str | None = None) -> Candidate:
+        """The candidate of `variant` with `engine` (default: the chosen engine, else aot)."""
+        if engine is None:
+            engine = self.choice_engine if variant == self.choice and self.choice_engine else "aot"
+        return next(c for c in self.candidates if c.variant == variant and c.engine == engine)
 
 
 def resolve_board(summary: Summary, board: str) -> str:
@@ -66,7 +77,10 @@ def _fit_reasons(dep: dict[str, Any] | None, limits: dict[str, Any]) -> tuple[bo
     if status != "ok":
         return False, [f"deployment status {status}"]
     reasons = []
-    if dep.get("outputs_match_host") is False:
+    # TFLite Micro rounds int8 FULLY_CONNECTED twice where LiteRT rounds once: a tflm firmware
+    # that equals TFLM's own interpreter bit for bit computes what TFLM defines.
+    own_reference = dep.get("engine") == "tflm" and dep.get("outputs_exact_tflm_interpreter") is True
+    if dep.get("outputs_match_host") is False and not own_reference:
         reasons.append("board outputs differ from LiteRT's")
     for key, what in (("flash_bytes", "flash"), ("ram_bytes", "RAM")):
         limit = limits.get(key) or 0
@@ -92,8 +106,8 @@ def recommend(summary: Summary, board: str, max_accuracy_drop: float | None = No
             max_latency_ms = summary.bounds.get("max_latency_ms")
     limits = summary.boards.get(board, {})
     candidates = []
-    for v in summary.variants:
-        dep = summary.deployment(v["name"], board)
+    for v, engine in [(v, e) for v in summary.variants for e in (summary.engines or ["aot"])]:
+        dep = summary.deployment(v["name"], board, engine)
         fits, reasons = _fit_reasons(dep, limits)
         cost, kind = board_cost(dep)
         drop = accuracy_drop(summary, v)
@@ -109,18 +123,19 @@ def recommend(summary: Summary, board: str, max_accuracy_drop: float | None = No
         candidates.append(Candidate(
             variant=v["name"], accuracy=v["accuracy_cv_mean"], drop=drop,
             status=dep["status"] if dep else "not profiled", fits=fits, cost=cost,
-            cost_kind=kind, reasons=tuple(reasons)))
+            cost_kind=kind, reasons=tuple(reasons), engine=engine))
     eligible = [c for c in candidates if c.eligible]
     sizes = {v["name"]: v["tflite_bytes"] for v in summary.variants}
     eligible.sort(key=lambda c: (-c.accuracy, c.cost if c.cost is not None else float("inf"),
-                                 sizes[c.variant], c.variant))
+                                 sizes[c.variant], c.variant, c.engine))
     fitting = [c for c in candidates if c.fits and c.cost is not None]
     front = pareto_front(fitting, lambda c: c.cost, lambda c: c.accuracy)
     return Recommendation(
         board=board, board_title=summary.board_title(board),
         max_accuracy_drop=max_accuracy_drop, max_latency_ms=max_latency_ms,
         choice=eligible[0].variant if eligible else None, candidates=tuple(candidates),
-        pareto=tuple(c.variant for c in front))
+        pareto=tuple(c.variant for c in front), choice_engine=eligible[0].engine if eligible else None,
+        pareto_engines=tuple(c.engine for c in front))
 
 
 def format_recommendation(rec: Recommendation) -> str:
@@ -133,23 +148,23 @@ def format_recommendation(rec: Recommendation) -> str:
     lines = [f"board: {rec.board_title}",
              f"bounds: {', '.join(bounds) if bounds else 'none'}; must fit flash and RAM"]
     if rec.choice:
-        c = rec.candidate(rec.choice)
-        lines.append(f"recommended: {c.variant} (accuracy {100 * c.accuracy:.2f} %, "
+        c = rec.candidate(rec.choice, rec.choice_engine)
+        lines.append(f"recommended: {c.variant} with engine {c.engine} (accuracy {100 * c.accuracy:.2f} %, "
                      f"drop {100 * c.drop:.2f} points{_cost_text(c)})")
     else:
         lines.append("recommended: none (no profiled variant fits and meets the bounds)")
     if rec.pareto:
         lines.append("pareto set (accuracy vs latency, fitting variants):")
-        for name in rec.pareto:
-            c = rec.candidate(name)
-            lines.append(f"  {name}: accuracy {100 * c.accuracy:.2f} %{_cost_text(c)}")
+        for name, engine in zip(rec.pareto, rec.pareto_engines):
+            c = rec.candidate(name, engine)
+            lines.append(f"  {c.label}: accuracy {100 * c.accuracy:.2f} %{_cost_text(c)}")
     else:
         lines.append("pareto set: empty (no variant profiled ok on this board)")
     rejected = [c for c in rec.candidates if not c.eligible]
     if rejected:
         lines.append("not eligible:")
         for c in rejected:
-            lines.append(f"  {c.variant}: {'; '.join(c.reasons)}")
+            lines.append(f"  {c.label}: {'; '.join(c.reasons)}")
     return "\n".join(lines) + "\n"
 
 

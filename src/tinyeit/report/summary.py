@@ -85,11 +85,17 @@ class Summary:
         name = self.board_name(key)
         return key if name == key else f"{name} ({key})"
 
-    def deployment(self, variant: str, board: str) -> dict[str, Any] | None:
+    def deployment(self, variant: str, board: str, engine: str = "aot") -> dict[str, Any] | None:
         for d in self.deployments:
-            if d["variant"] == variant and d["board"] == board:
+            if d["variant"] == variant and d["board"] == board and (d.get("engine") or "aot") == engine:
                 return d
         return None
+
+    @property
+    def engines(self) -> list[str]:
+        """The engines deployed, aot first (a summary without `engine` keys is all aot)."""
+        seen = {(d.get("engine") or "aot") for d in self.deployments}
+        return [e for e in ("aot", "tflm") if e in seen] + sorted(seen - {"aot", "tflm"})
 
     @property
     def is_synthetic(self) -> bool:
@@ -165,17 +171,18 @@ def parse_summary(data: Any, path: str = "summary.json", host_latency: Any = Non
     deployments = data.get("deployments") or []
     if not isinstance(deployments, list):
         raise SummaryError(f"{path}: 'deployments' must be a list")
-    pairs: set[tuple[str, str]] = set()
+    pairs: set[tuple[str, str, str]] = set()
     for i, d in enumerate(deployments):
         if not isinstance(d, dict) or not isinstance(d.get("variant"), str) \
                 or not isinstance(d.get("board"), str):
             raise SummaryError(f"{path}: deployments[{i}] needs string 'variant' and 'board'")
-        where = f"{path}: deployment of {d['variant']!r} on board {d['board']!r}"
+        engine = (d.get("engine") or "aot")
+        where = f"{path}: deployment of {d['variant']!r} on board {d['board']!r} (engine {engine})"
         if d["variant"] not in seen:
             raise SummaryError(f"{where}: variant is not in 'variants'")
-        if (d["variant"], d["board"]) in pairs:
+        if (d["variant"], d["board"], engine) in pairs:
             raise SummaryError(f"{where}: appears twice in 'deployments'")
-        pairs.add((d["variant"], d["board"]))
+        pairs.add((d["variant"], d["board"], engine))
         if d.get("status") not in DEPLOY_STATUSES:
             raise SummaryError(f"{where}: status {d.get('status')!r} is not one of "
                                f"{', '.join(DEPLOY_STATUSES)}")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tinyeit.report import paper
-from tinyeit.report.analysis import (accuracy_drop, board_cost, board_gains, gain_pct,
-                                     host_gains, size_pareto)
+from tinyeit.report.analysis import (accuracy_drop, board_cost, board_gains, engine_cost, gain_pct,
+                                     host_gains, ratio, size_pareto)
 from tinyeit.report.summary import Summary
 
 NOT_PROFILED = "not profiled"
@@ -154,19 +154,20 @@ DEPLOY_FIELDS = ("transport", "status", "flash_bytes", "ram_bytes", "arena_bytes
 
 
 def deployments_table(summary: Summary) -> Table:
-    """One row per variant and board; pairs the deploy stage did not run say "not profiled"."""
+    """One row per variant, board and engine; pairs the deploy stage did not run say "not profiled"."""
     rows = []
     for board in summary.board_keys:
-        for name in summary.variant_names:
-            dep = summary.deployment(name, board)
-            row = {"variant": name, "board": board}
-            if dep is None:
-                row["status"] = NOT_PROFILED
-            else:
-                row.update({k: dep.get(k) for k in DEPLOY_FIELDS})
-            row.update(board_gains(summary, name, board))
-            rows.append(row)
-    cols = [Column("variant", "variant"), Column("board", "board"),
+        for engine in summary.engines or ["aot"]:
+            for name in summary.variant_names:
+                dep = summary.deployment(name, board, engine)
+                row = {"variant": name, "board": board, "engine": engine}
+                if dep is None:
+                    row["status"] = NOT_PROFILED
+                else:
+                    row.update({k: dep.get(k) for k in DEPLOY_FIELDS})
+                row.update(board_gains(summary, name, board, engine))
+                rows.append(row)
+    cols = [Column("variant", "variant"), Column("board", "board"), Column("engine", "engine"),
             Column("transport", "transport"), Column("status", "status"),
             Column("flash_bytes", "flash (kB)", fmt_kb), Column("ram_bytes", "RAM (kB)", fmt_kb),
             Column("arena_bytes", "arena (kB)", fmt_kb),
@@ -189,6 +190,60 @@ def deployments_table(summary: Summary) -> Table:
         "the board's clock; on the rpi4 (out of order, no cycle model), instructions at an "
         "assumed IPC (the latency method column names it); estimated energies are datasheet "
         "active power times latency."])
+
+
+ENGINE_FIELDS = ("status", "instructions_per_inference", "cycles_per_inference", "flash_bytes", "ram_bytes",
+                 "ram_static_bytes", "arena_bytes", "outputs_match_host", "outputs_exact",
+                 "outputs_max_abs_diff", "outputs_exact_tflm_interpreter")
+
+
+def engines_table(summary: Summary) -> Table:
+    """aot against tflm per board and variant: cost, flash, RAM, exactness, and the ratios."""
+    rows = []
+    for board in summary.board_keys:
+        for name in summary.variant_names:
+            aot, tflm = summary.deployment(name, board, "aot"), summary.deployment(name, board, "tflm")
+            if aot is None and tflm is None:
+                continue
+            row = {"board": board, "variant": name}
+            for engine, dep in (("aot", aot), ("tflm", tflm)):
+                for key in ENGINE_FIELDS:
+                    row[f"{engine}_{key}"] = (dep or {}).get(key) if dep else (NOT_PROFILED if key == "status"
+                                                                             else None)
+            (a_cost, a_kind), (t_cost, t_kind) = engine_cost(aot), engine_cost(tflm)
+            row["cost_kind"] = a_kind if a_kind == t_kind else None
+            row["cost_ratio"] = ratio(a_cost, t_cost) if a_kind == t_kind else None
+            ok = (aot or {}).get("status") == "ok" and (tflm or {}).get("status") == "ok"
+            row["flash_ratio"] = ratio(aot.get("flash_bytes"), tflm.get("flash_bytes")) if ok else None
+            row["ram_ratio"] = ratio(aot.get("ram_bytes"), tflm.get("ram_bytes")) if ok else None
+            rows.append(row)
+    cols = [Column("board", "board"), Column("variant", "variant")]
+    for engine in ("aot", "tflm"):
+        cols += [Column(f"{engine}_status", f"{engine} status"),
+                 Column(f"{engine}_cycles_per_inference", f"{engine} cycles", fmt_int),
+                 Column(f"{engine}_instructions_per_inference", f"{engine} instructions", fmt_int),
+                 Column(f"{engine}_flash_bytes", f"{engine} flash (kB)", fmt_kb),
+                 Column(f"{engine}_ram_bytes", f"{engine} RAM (kB)", fmt_kb),
+                 Column(f"{engine}_arena_bytes", f"{engine} arena (kB)", fmt_kb),
+                 Column(f"{engine}_ram_static_bytes", f"{engine} static RAM (kB)", fmt_kb),
+                 Column(f"{engine}_outputs_exact", f"{engine} = LiteRT", fmt_bool),
+                 Column(f"{engine}_outputs_max_abs_diff", f"{engine} max |diff|", fmt_float)]
+    cols += [Column("tflm_outputs_exact_tflm_interpreter", "tflm = TFLM interpreter", fmt_bool),
+             Column("cost_kind", "cost compared", text=True),
+             Column("cost_ratio", "aot/tflm cost", lambda x: "" if x is None else f"{x:.3f}"),
+             Column("flash_ratio", "aot/tflm flash", lambda x: "" if x is None else f"{x:.3f}"),
+             Column("ram_ratio", "aot/tflm RAM", lambda x: "" if x is None else f"{x:.3f}")]
+    return Table("engines", "Engines: generated C (aot) against TensorFlow Lite Micro (tflm)", cols, rows, notes=[
+        "One row per board and variant. Cost is cycles per inference where the profile has a cycle "
+        "model, else emulated instructions; a ratio below 1 means the generated C needs less than "
+        "TFLite Micro (CMSIS-NN kernels on the Cortex-M4F boards, its portable kernels on rpi4). "
+        "RAM is static RAM plus the stack: for aot the call-graph estimate, for tflm on the Cortex-M4F "
+        "boards the 8 KiB it reserves (the library's frames are outside the estimate), so compare "
+        "static RAM and arena first; the arena is part of static RAM. '= LiteRT' is bit "
+        "equality with LiteRT's reference kernels on every frame; TFLite Micro's int8 "
+        "FULLY_CONNECTED rounds twice where LiteRT rounds once, so its distance to LiteRT is "
+        "recorded, and 'tflm = TFLM interpreter' compares it with the tflite-micro Python "
+        "interpreter (the same library on the host)."])
 
 
 def gains_table(summary: Summary) -> Table:
@@ -380,3 +435,65 @@ def _run_text(row: dict[str, Any]) -> str:
     if g is not None:
         text += f", {g:+.1f} {'points' if unit == '%' else '%'}"
     return text
+
+
+def _exact_text(dep: dict | None) -> str:
+    if not dep or dep.get("status") != "ok":
+        return ""
+    if dep.get("outputs_exact"):
+        return "= LiteRT"
+    diff = dep.get("outputs_max_abs_diff")
+    text = f"LiteRT ±{diff:.2g}" if diff is not None else "differs"
+    if dep.get("outputs_exact_tflm_interpreter") is True:
+        text += ", = TFLM interp."
+    elif dep.get("outputs_exact_tflm_interpreter") is False:
+        text += ", ≠ TFLM interp."
+    return text
+
+
+def _cell(dep: dict | None, key: str, fmt) -> str:
+    if dep is None:
+        return NOT_PROFILED
+    if dep.get("status") != "ok" and key in ("cost",):
+        return str(dep.get("status")).replace("_", " ")
+    return fmt(dep.get(key)) if dep.get(key) is not None else ""
+
+
+def engines_markdown(summary: Summary) -> str:
+    """The engine comparison as one Markdown table per board (README, `make bench-deploy`)."""
+    table = engines_table(summary)
+    out = []
+    for board in summary.board_keys:
+        rows = [r for r in table.rows if r["board"] == board]
+        if not rows:
+            continue
+        kinds = {r["cost_kind"] for r in rows if r.get("cost_kind")}
+        unit = "cycles" if kinds == {"cycles_per_inference"} else "instructions"
+        out.append(f"**{summary.board_title(board)}** ({unit} per inference; flash, static RAM (.data + .bss, "
+                   "the arena included) and arena in kB)\n")
+        out.append(f"| variant | aot {unit} | tflm {unit} | aot/tflm | aot flash | tflm flash | aot static RAM "
+                   "(arena) | tflm static RAM (arena) | aot exact | tflm exact |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+        for r in rows:
+            aot = summary.deployment(r["variant"], board, "aot")
+            tfl = summary.deployment(r["variant"], board, "tflm")
+
+            def cost(dep):
+                if dep is None:
+                    return NOT_PROFILED
+                if dep.get("status") != "ok":
+                    return str(dep.get("status")).replace("_", " ")
+                value = dep.get("cycles_per_inference") if unit == "cycles" else dep.get("instructions_per_inference")
+                return fmt_int(value)
+
+            def ram(dep):
+                if not dep or dep.get("ram_static_bytes") is None:
+                    return ""
+                return f"{fmt_kb(dep['ram_static_bytes'])} ({fmt_kb(dep.get('arena_bytes')) or '?'})"
+
+            ratio_text = "" if r["cost_ratio"] is None else f"{r['cost_ratio']:.2f}"
+            out.append(f"| {r['variant']} | {cost(aot)} | {cost(tfl)} | {ratio_text} | "
+                       f"{fmt_kb((aot or {}).get('flash_bytes'))} | {fmt_kb((tfl or {}).get('flash_bytes'))} | "
+                       f"{ram(aot)} | {ram(tfl)} | {_exact_text(aot)} | {_exact_text(tfl)} |")
+        out.append("")
+    return "\n".join(out) + ("\n" if out else "")

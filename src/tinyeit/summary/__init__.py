@@ -24,7 +24,7 @@ HOST_LATENCY_KEYS = ("host_latency_ms", "host_latency_iqr_ms", "host_latency_spr
                      "host_latency_noisy", "host_latency_wall_ms", "host_latency_wall_iqr_ms",
                      "attempts")
 TIMING_KEYS = ("block_invocations", "repeats", "min_block_ms", "spread_limit")
-DEPLOYMENT_KEYS = ("variant", "board", "transport", "status", "flash_bytes", "ram_bytes",
+DEPLOYMENT_KEYS = ("variant", "board", "engine", "transport", "status", "flash_bytes", "ram_bytes",
                    "arena_bytes", "instructions_per_inference", "cycles_per_inference",
                    "latency_ms", "latency_is_estimate", "latency_method", "energy_uj",
                    "energy_is_estimate", "outputs_match_host", "firmware_sha256")
@@ -70,7 +70,7 @@ def build(config: dict, dataset_json: str, variants: list[dict], deployment_path
     provenance = read_json(dataset_json)
     _require(provenance, ("source", "n_frames", "n_features", "n_classes", "npz_sha256"), dataset_json)
     deployments = [deployment_record(p) for p in deployment_paths]
-    deployments.sort(key=lambda d: (d["board"], d["variant"]))
+    deployments.sort(key=lambda d: (d["board"], d["variant"], d["engine"]))
     return {
         "dataset": {**{k: provenance[k] for k in ("source", "n_frames", "n_features", "n_classes")},
                     "sha256": provenance["npz_sha256"]},

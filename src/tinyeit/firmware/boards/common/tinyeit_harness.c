@@ -3,7 +3,10 @@
  *   TINYEIT BEGIN v=1 board=<b> frames=<n> in=<in> out=<out> clock_hz=<hz>
  *   TINYEIT FRAME i=<i> ticks=<uint32> out=<hex of the raw output bytes>
  *   TINYEIT END status=ok | TINYEIT END status=error code=<int>
- * No printf: the formatting is a few lines here, so the firmware needs no stdio. */
+ * No printf: the formatting is a few lines here, so the firmware needs no stdio.
+ * An engine that sets itself up at run time (TFLite Micro: its interpreter and arena) defines
+ * TINYEIT_HAS_PREPARE and tinyeit_prepare(), run once before BEGIN so that no frame's ticks
+ * include it; a non-zero code ends the run with that error. */
 #include <stdint.h>
 #include <string.h>
 
@@ -46,7 +49,16 @@ static void emit(char *end) {
     tinyeit_platform_write(tinyeit_line);
 }
 
+#ifdef TINYEIT_HAS_PREPARE
+int tinyeit_prepare(void);
+#endif
+
 int tinyeit_harness_run(void) {
+#ifdef TINYEIT_HAS_PREPARE
+    int prepared = tinyeit_prepare();
+#else
+    int prepared = 0;
+#endif
     char *p = put_str(tinyeit_line, "TINYEIT BEGIN v=1 board=" TINYEIT_BOARD " frames=");
     p = put_u32(p, TINYEIT_N_FRAMES);
     p = put_str(p, " in=");
@@ -56,6 +68,11 @@ int tinyeit_harness_run(void) {
     p = put_str(p, " clock_hz=");
     p = put_u32(p, TINYEIT_CLOCK_HZ);
     emit(p);
+    if (prepared != 0) {
+        p = put_str(tinyeit_line, "TINYEIT END status=error code=");
+        emit(put_i32(p, prepared));
+        return prepared;
+    }
     for (uint32_t i = 0; i < TINYEIT_N_FRAMES; ++i) {
         memset(tinyeit_output, 0, sizeof(tinyeit_output));
         uint32_t start = tinyeit_platform_ticks();

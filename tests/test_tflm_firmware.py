@@ -1,0 +1,143 @@
+"""The tflm engine's firmware: generated sources (op resolver of just the model's ops, embedded
+model, model.h), and real builds in the tflm images, run in QEMU, against LiteRT and the
+tflite-micro interpreter."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from tinyeit import containers
+from tinyeit.firmware import build_firmware, tflm
+from tinyeit.firmware.tflm_build import stage
+
+ROOT = Path(__file__).resolve().parents[1]
+BOARDS = yaml.safe_load((ROOT / "config.yaml").read_text())["boards"]
+sys.path.insert(0, str(Path(__file__).parent))
+from tflm_fixtures import write_model_and_frames  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def int8_model(tmp_path_factory):
+    return write_model_and_frames(tmp_path_factory.mktemp("int8"), "ptq_int8")
+
+
+def test_resolver_registers_exactly_the_models_ops_in_sorted_order():
+    text = tflm.resolver_header(["CONV_2D", "FULLY_CONNECTED", "SOFTMAX"], "m.tflite")
+    assert "#define TINYEIT_TFLM_N_OPS 3" in text
+    calls = re.findall(r"r\.(Add\w+)\(\)", text)
+    assert calls == ["AddConv2D", "AddFullyConnected", "AddSoftmax"]
+
+
+def test_resolver_refuses_an_op_tflm_has_no_kernel_for():
+    with pytest.raises(tflm.TflmError, match="m.tflite: TFLite Micro's op resolver has no NON_MAX_SUPPRESSION_V4"):
+        tflm.resolver_header(["CONV_2D", "NON_MAX_SUPPRESSION_V4"], "m.tflite")
+    with pytest.raises(tflm.TflmError, match="no ops"):
+        tflm.resolver_header([], "m.tflite")
+
+
+def test_resolver_methods_exist_in_the_pinned_tflm_header():
+    """Every Add<Op> name is one MicroMutableOpResolver declares (read from the pinned archive
+    when the mirror is at hand)."""
+    import os
+    import tarfile
+    from tinyeit.containers import sources
+    mirror = os.environ.get(sources.MIRROR_VAR)
+    pin = next(p for p in sources.load_pins(ROOT / "docker/tflm/sources.tsv") if p.name == "tflite-micro")
+    if not mirror or not (Path(mirror) / pin.file).is_file():
+        pytest.skip(f"{sources.MIRROR_VAR} does not hold {pin.file}")
+    with tarfile.open(Path(mirror) / pin.file) as tar:
+        member = f"tflite-micro-{pin.commit}/tensorflow/lite/micro/micro_mutable_op_resolver.h"
+        header = tar.extractfile(member).read().decode()
+    declared = set(re.findall(r"TfLiteStatus (Add\w+)\(", header))
+    assert set(tflm.RESOLVER_METHODS.values()) <= declared
+
+
+def test_ops_of_the_study_model_and_the_staged_sources(tmp_path, int8_model):
+    tflite, frames = int8_model
+    graph = tflm.read_graph(tflite)
+    ops = tflm.model_ops(graph)
+    assert ops == sorted(set(ops)) and "FULLY_CONNECTED" in ops and "CONV_2D" in ops
+    values, staged_ops = stage(tmp_path / "src", "nicla_sense", BOARDS["nicla_sense"], tflite, frames, 2, "t")
+    assert staged_ops == ops
+    assert values["TINYEIT_INPUT_TYPE"] == "int8_t" and values["TINYEIT_WEIGHTS_BYTES"] == tflite.stat().st_size
+    names = {p.name for p in (tmp_path / "src").iterdir()}
+    assert {"tinyeit_tflm.cc", "tinyeit_tflm_model.cc", "tinyeit_tflm_ops.h", "model.h", "tinyeit_harness.c",
+            "startup.c", "tinyeit_tflm_cortex_m.c", "tinyeit_frames.c", "cortex_m4f.ld"} <= names
+    array = (tmp_path / "src/tinyeit_tflm_model.cc").read_text()
+    body = re.search(r"\{\n(.*)\n\};", array, re.S).group(1)
+    assert bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]{2})", body)) == tflite.read_bytes()
+    first = (tmp_path / "src").glob("*")
+    again = tmp_path / "again"
+    stage(again, "nicla_sense", BOARDS["nicla_sense"], tflite, frames, 2, "t")
+    assert all((again / p.name).read_bytes() == p.read_bytes() for p in first if p.is_file())
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["nicla_sense", "rpi4"])
+def test_tflm_firmware_runs_in_qemu_and_matches_the_tflm_interpreter(tmp_path, int8_model, board):
+    from tinyeit.deploy.run import profile_pair
+    tflite, frames = int8_model
+    image = {"nicla_sense": "tflm-arm", "rpi4": "tflm-aarch64"}[board]
+    stamp = tmp_path / f"{image}.json"
+    assert containers.write_stamp(image, stamp)["available"]
+    out = tmp_path / "fw"
+    record = build_firmware(board, BOARDS[board], "v", None, frames, out, n_frames=3, image_stamp=stamp,
+                            engine="tflm", tflite=tflite)
+    assert record["status"] == "ok", record
+    assert record["engine"] == "tflm" and record["tflm_ops"] == tflm.model_ops(tflm.read_graph(tflite))
+    # The smallest arena TFLM accepts, in 16-byte steps: never below what it reports using.
+    assert record["arena_bytes"] % 16 == 0 and record["arena_bytes"] >= record["arena_used_bytes"] > 0
+    assert json.loads((out / "build.json").read_text()) == record
+    config = {"boards": {board: {**BOARDS[board], "transport": "emulator"}}}
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"macs": 100000}))
+    profile = profile_pair(config, board, "v", out / "build.json", frames, metrics, tmp_path / "p.json",
+                           engine="tflm", tflite=tflite)
+    assert profile["status"] == "ok" and profile["engine"] == "tflm", profile
+    assert profile["instructions_per_inference"] > 0 and profile["frames"] == 3
+    assert profile["outputs_exact_tflm_interpreter"] is True, profile
+    # LiteRT rounds int8 FULLY_CONNECTED once, TFLM twice: at most a few LSB apart.
+    assert profile["outputs_max_abs_diff"] <= 3
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_tflm_firmware_that_does_not_fit_reports_its_figures(tmp_path, int8_model):
+    tflite, frames = int8_model
+    stamp = tmp_path / "tflm-arm.json"
+    containers.write_stamp("tflm-arm", stamp)
+    tiny = {**BOARDS["nicla_sense"], "flash_bytes": 32768, "ram_bytes": 8192}
+    record = build_firmware("nicla_sense", tiny, "v", None, frames, tmp_path / "fw", n_frames=2,
+                            image_stamp=stamp, engine="tflm", tflite=tflite)
+    assert record["status"] == "does_not_fit"
+    assert "flash: needs" in record["reason"] and "nicla_sense has 32768" in record["reason"]
+    assert record["flash_bytes"] > 32768 and record["arena_bytes"] > 0
+    assert not (tmp_path / "fw" / "firmware.elf").exists()
+
+
+def test_esp32_has_no_tflm_build_and_says_so(tmp_path, int8_model):
+    tflite, frames = int8_model
+    record = build_firmware("esp32", BOARDS["esp32"], "v", None, frames, tmp_path / "fw", engine="tflm",
+                            tflite=tflite)
+    assert record["status"] == "toolchain_unavailable" and "ESP-IDF" in record["reason"]
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_model_tflm_cannot_run_is_recorded_failed_with_its_message(tmp_path):
+    """Dynamic-range (hybrid) FULLY_CONNECTED has no TFLite Micro kernel."""
+    tflite, frames = write_model_and_frames(tmp_path, "ptq_dynamic")
+    stamp = tmp_path / "tflm-arm.json"
+    containers.write_stamp("tflm-arm", stamp)
+    record = build_firmware("nicla_sense", BOARDS["nicla_sense"], "v", None, frames, tmp_path / "fw", n_frames=2,
+                            image_stamp=stamp, engine="tflm", tflite=tflite)
+    assert record["status"] == "failed" and record["engine"] == "tflm"
+    assert "Hybrid models are not supported" in record["reason"], record["reason"]
+    assert "TINYEIT END status=error code=4" in record["reason"]
