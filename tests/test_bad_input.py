@@ -326,6 +326,7 @@ def cli_cases(tmp: Path) -> dict[str, tuple[list[str], str, Path]]:
         "report": ([str(garbage), str(out)], "garbage.bin: not valid JSON", out),
         "recommend": (["--board", "nicla_sense", "--summary", str(tmp / "nope.json")],
                       "nope.json: cannot read the summary", out),
+        "engines": (["--summary", str(garbage)], "garbage.bin: not valid JSON", out),
         "host-latency": ([str(garbage), str(garbage), str(out / "l.json"), "--variant", "v"],
                          "garbage.bin: not a readable .npz", out),
         "host-instructions": ([str(tmp / "nope.tflite"), str(garbage), str(out / "i.json"), "--variant", "v"],
@@ -346,7 +347,7 @@ def test_every_subcommand_has_an_argument_error_case(tmp_path):
     assert set(cli_cases(tmp_path)) == subcommands()
 
 
-SUBCOMMANDS = ["check-config", "codegen", "codegen-run", "dataset", "export", "firmware",
+SUBCOMMANDS = ["check-config", "codegen", "codegen-run", "dataset", "engines", "export", "firmware",
                "host-instructions", "host-latency", "image", "manifest", "profile", "recommend",
                "report", "step", "summary", "verify"]
 
