@@ -121,6 +121,10 @@ def count(tflite_path: str | Path, frames_path: str | Path, variant: str,
 
 
 def write(tflite_path: str, frames_path: str, variant: str, out: str) -> dict:
+    if not Path(tflite_path).is_file():   # named here, not in the counting child's traceback
+        raise InstructionCountError(f"{tflite_path}: model file not found")
+    from tinyeit.export.host_latency import first_frame
+    first_frame(frames_path)
     record = count(tflite_path, frames_path, variant)
     write_json(out, record)
     return record
