@@ -56,7 +56,7 @@ def test_srun_wrapper_restores_slurm_conf(tmp_path):
     probe = tmp_path / "probe.sh"  # the wrapper's text with the real srun swapped for `env`
     probe.write_text(wrapper.read_text().replace("exec /usr/bin/srun", "exec env"))
     out = subprocess.run(["sh", str(probe)], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
-                         check=True).stdout
+                         check=True, timeout=60).stdout
     assert f"SLURM_CONF={lay.slurm_conf}" in out.splitlines()
 
 

@@ -129,7 +129,7 @@ def test_compiles_warning_free_for_every_target(models, tmp_path, cc, mode):
     for src in ("model.c", "tinyeit_kernels.c"):
         cmd = [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", *CROSS[cc], "-I",
                str(tmp_path), "-c", str(tmp_path / src), "-o", str(tmp_path / (src + ".o"))]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
 
 

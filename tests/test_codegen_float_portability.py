@@ -54,9 +54,10 @@ def test_float_outputs_are_the_same_bytes_on_cortex_m_and_aarch64(tmp_path, kind
         record = build_firmware(board, BOARDS[board], f"{kind}+float", tmp_path / "codegen",
                                 tmp_path / "frames.npz", out, image_stamp=stamps / f"{image}.json")
         assert record["status"] == "ok", record
+        assert record["toolchain"]["runner"] == "docker"
         if board == "rpi4":
             proc = containers.run("aarch64", ["qemu-aarch64", str(out / "firmware")], [out],
-                                  tmp_path / "run-rpi4")
+                                  tmp_path / "run-rpi4", timeout=300)
             text = proc.stdout
         else:
             argv = ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",

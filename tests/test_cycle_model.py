@@ -159,7 +159,8 @@ def measured(tmp_path_factory):
     (work / "cases.S").write_text(program())
     (work / "cases.ld").write_text(LINKER_SCRIPT)
     build = containers.run("arm", ["arm-none-eabi-gcc", "-nostdlib", "-T", str(work / "cases.ld"),
-                                   "-o", str(work / "cases.elf"), str(work / "cases.S")], [], work)
+                                   "-o", str(work / "cases.elf"), str(work / "cases.S")], [], work,
+                           timeout=300)
     assert build.returncode == 0, build.stderr
     plugin = emulator.build_plugin(work, emulator.CYCLE_PLUGIN_SOURCE, "arm")
     marker = symbol_address(work / "cases.elf", "mark")

@@ -15,7 +15,8 @@ def test_snakemake_dataset_rule_matches_build(tmp_path):
     config = yaml.safe_load((ROOT / "tests" / "configs" / "small.yaml").read_text())
     config["dataset"]["synthetic"].update(n_subjects=2, n_gestures=3, n_trials=5)
     work = copy_workflow(tmp_path / "work", config)
-    proc = snakemake(work, "results/dataset/dataset.npz", cores=1, capture_output=True, text=True)
+    proc = snakemake(work, "results/dataset/dataset.npz", cores=1, capture_output=True, text=True,
+                     timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     data.build(config["dataset"], config["splits"], config["seed"], tmp_path / "d.npz", tmp_path / "d.json")
     assert (work / "results/dataset/dataset.npz").read_bytes() == (tmp_path / "d.npz").read_bytes()

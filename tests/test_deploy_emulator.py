@@ -55,6 +55,7 @@ def test_emulated_profile_matches_host_and_is_deterministic(tmp_path, board):
     args = build(tmp_path, board)
     record = profile_pair(**args)
     assert record["status"] == "ok", record["error"]
+    assert record["runner"] == "docker"
     assert record["outputs_match_host"] is True and record["frames"] == 3
     assert record["instructions_per_inference"] > 50
     assert record["latency_is_estimate"] is True and record["energy_is_estimate"] is True
@@ -137,7 +138,7 @@ def test_not_built_pairs_are_recorded_without_running(tmp_path):
                           tmp_path / "absent.npz", tmp_path / "absent.json", tmp_path / "p.json")
     assert record["status"] == "does_not_fit" and record["flash_bytes"] == 600000
     assert record["instructions_per_inference"] is None and record["outputs_match_host"] is None
-    assert "needs 600000 bytes" in record["error"]
+    assert "needs 600000 bytes" in record["error"] and record["runner"] is None
 
 
 def test_esp32_has_no_emulator(tmp_path):
@@ -157,11 +158,14 @@ def test_local_runner_uses_host_qemu(tmp_path, monkeypatch):
     args = build(tmp_path, "rpi4")
     record = profile_pair(**args)
     assert record["status"] == "ok" and record["outputs_match_host"] is True
+    assert record["runner"] == "local"
 
 
 def test_timeout_grows_with_macs_and_plugin_pairs():
-    assert emulator.timeout_for(10, 8) == emulator.TIMEOUT_BASE_S
-    assert emulator.timeout_for(10**7, 8) > emulator.timeout_for(10**5, 8) > emulator.TIMEOUT_BASE_S
+    # by hand: 60 s base + MACs x frames x 200 instructions at 20 M instructions/s
+    assert emulator.timeout_for(10, 8) == 60.0
+    assert emulator.timeout_for(10**5, 8) == 68.0
+    assert emulator.timeout_for(10**7, 8) == 860.0
     assert emulator.per_inference([10, 15, 20, 40]) == [5, 20]
     assert emulator.per_inference([10, 15, 20]) is None
 

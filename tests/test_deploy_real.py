@@ -4,8 +4,6 @@ import json
 import os
 import stat
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -76,25 +74,9 @@ def study(tmp_path, board_key, **settings):
     return args
 
 
-class Board:
-    """A pty that, once the port is opened, sends `data` (like a board after upload)."""
-
-    def __init__(self, data: bytes, delay=0.2):
-        self.master, slave = os.openpty()
-        self.port = os.ttyname(slave)
-        os.close(slave)
-        self.data, self.delay = data, delay
-        threading.Thread(target=self._play, daemon=True).start()
-
-    def _play(self):
-        time.sleep(self.delay)
-        for i in range(0, len(self.data), 16):
-            os.write(self.master, self.data[i:i + 16])
-
-
-def test_arduino_upload_then_serial_profile(tmp_path, bin_dir):
+def test_arduino_upload_then_serial_profile(tmp_path, bin_dir, pty_boards):
     fake_tool(bin_dir, "arduino-cli", stdout=json.dumps({"updated_upload_port": None}))
-    board = Board(LINES)
+    board = pty_boards(LINES)
     args = study(tmp_path, "nicla_sense", transport="serial", port=board.port)
     record = profile_pair(**args)
     fw = tmp_path / "firmware"
@@ -128,10 +110,10 @@ def test_missing_arduino_cli(tmp_path, bin_dir, monkeypatch):
     assert not args["out"].exists()
 
 
-def test_board_resets_mid_run_fails_the_job(tmp_path, bin_dir):
+def test_board_resets_mid_run_fails_the_job(tmp_path, bin_dir, pty_boards):
     fake_tool(bin_dir, "arduino-cli", stdout="{}")
     half = LINES.split(b"\r\n")
-    board = Board(b"\r\n".join(half[:2]) + b"\r\n\x00boot\r\n" + LINES)
+    board = pty_boards(b"\r\n".join(half[:2]) + b"\r\n\x00boot\r\n" + LINES)
     args = study(tmp_path, "nicla_sense", transport="serial", port=board.port)
     with pytest.raises(TinyEitError, match=f"board nicla_sense, port {board.port}, variant "
                                            "baseline\\+ptq_int8: a second BEGIN"):
@@ -139,9 +121,9 @@ def test_board_resets_mid_run_fails_the_job(tmp_path, bin_dir):
     assert not args["out"].exists()
 
 
-def test_esptool_write_flash_at_merged_offset(tmp_path, bin_dir):
+def test_esptool_write_flash_at_merged_offset(tmp_path, bin_dir, pty_boards):
     fake_tool(bin_dir, "esptool", stdout="Hash of data verified.")
-    board = Board(LINES.replace(b"board=nicla", b"board=esp32").replace(b"64000000", b"240000000"))
+    board = pty_boards(LINES.replace(b"board=nicla", b"board=esp32").replace(b"64000000", b"240000000"))
     args = study(tmp_path, "esp32", transport="serial", port=board.port)
     record = profile_pair(**args)
     assert calls(bin_dir, "esptool") == [[
@@ -213,14 +195,14 @@ class FakePpk2:
     def get_samples(self, data): return [2000.0, 2000.0], []
 
 
-def test_ppk2_gives_measured_energy(tmp_path, bin_dir, monkeypatch):
+def test_ppk2_gives_measured_energy(tmp_path, bin_dir, monkeypatch, pty_boards):
     from tinyeit.deploy import power
 
     real_init = power.Ppk2Meter.__init__
     monkeypatch.setattr(power.Ppk2Meter, "__init__",
                         lambda self, cfg, key: real_init(self, cfg, key, api_factory=FakePpk2))
     fake_tool(bin_dir, "arduino-cli", stdout="{}")
-    board = Board(LINES, delay=0.3)
+    board = pty_boards(LINES)
     args = study(tmp_path, "nicla_sense", transport="serial", port=board.port,
                  power_meter={"type": "ppk2", "port": "/dev/ttyACM5", "voltage_mv": 3000})
     record = profile_pair(**args)

@@ -48,7 +48,7 @@ def workdir(tmp_path):
 def snakemake(workdir, *args):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=env, timeout=900)
 
 
 def test_flash_nicla_profiles_the_named_variants_holding_its_board(workdir):

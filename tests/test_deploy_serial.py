@@ -1,11 +1,9 @@
 """The serial reader against a pty peer that plays a board, and port discovery by USB id."""
-import os
-import threading
-import time
 from types import SimpleNamespace
 
 import pytest
 
+from pty_board import PtyBoard
 from tinyeit.deploy.boards import Board
 from tinyeit.deploy.serial_link import SerialError, find_port, open_port, read_run
 
@@ -19,46 +17,40 @@ GOOD = [b"TINYEIT BEGIN v=1 board=nicla frames=2 in=4 out=2 clock_hz=64000000\r\
         b"TINYEIT END status=ok\r\n"]
 
 
-class Peer:
-    """A board on the far end of a pty: writes the given chunks, with a pause between them."""
-
-    def __init__(self, chunks, pause=0.02):
-        self.master, slave = os.openpty()
-        self.port = os.ttyname(slave)
-        os.close(slave)
-        self.chunks = chunks
-        self.pause = pause
-        self.thread = threading.Thread(target=self._play, daemon=True)
-
-    def _play(self):
-        time.sleep(0.1)
-        for chunk in self.chunks:
-            os.write(self.master, chunk)
-            time.sleep(self.pause)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.thread.join()
-        time.sleep(0.05)
-        os.close(self.master)
-
-
 def read(chunks, timeout_s=3.0):
-    with Peer(chunks) as peer:
-        link = open_port(BOARD, peer.port, "v1")
+    """Open the port, let the fake board play (the handshake), read one run."""
+    board = PtyBoard(chunks)
+    try:
+        link = open_port(BOARD, board.port, "v1")
         try:
-            return read_run(link, BOARD, peer.port, "v1", timeout_s, output_bytes=2), peer.port
+            board.play()
+            return read_run(link, BOARD, board.port, "v1", timeout_s, output_bytes=2), board.port
         finally:
             link.close()
+    finally:
+        board.close()
 
 
-def test_good_run_with_boot_garbage_and_split_chunks():
-    raw = b"\x00\xf0garbage \x13\r\nboot ok\r\n" + b"".join(GOOD)
-    chunks = [raw[i:i + 7] for i in range(0, len(raw), 7)]   # lines arrive in pieces
-    run, _ = read(chunks)
+class ScriptedLink:
+    """A pyserial-like link whose reads return the given chunks one by one, then nothing."""
+
+    def __init__(self, chunks):
+        self.chunks = list(chunks)
+
+    def read(self, n):
+        return self.chunks.pop(0) if self.chunks else b""
+
+
+def test_good_run_with_boot_garbage_over_a_pty():
+    run, _ = read([b"\x00\xf0garbage \x13\r\nboot ok\r\n", *GOOD])
+    assert [f.ticks for f in run.frames] == [6400, 6402] and run.board == "nicla"
+    assert [f.output for f in run.frames] == [b"\x01\x02", b"\x03\x04"]
+
+
+def test_lines_split_across_reads():
+    raw = b"boot ok\r\n" + b"".join(GOOD)
+    chunks = [raw[i:i + 7] for i in range(0, len(raw), 7)]   # every read ends mid-line
+    run = read_run(ScriptedLink(chunks), BOARD, "/dev/fake", "v1", 3.0, output_bytes=2)
     assert [f.ticks for f in run.frames] == [6400, 6402] and run.board == "nicla"
 
 

@@ -87,7 +87,7 @@ def test_instruction_count_follows_the_model(models):
 def test_missing_valgrind_is_named(models, monkeypatch, tmp_path):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     out = tmp_path / "i.json"
-    with pytest.raises(TinyEitError, match="valgrind not found.*debian-packages.txt"):
+    with pytest.raises(TinyEitError, match="valgrind .*not found on PATH.*debian-packages.txt"):
         host_instructions.write(*models["ptq_int8"], "v", str(out))
     assert not out.exists()
 

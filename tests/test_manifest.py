@@ -55,7 +55,8 @@ def test_written_manifest_is_sha256sum_format_sorted_and_checks_with_sha256sum(t
     assert lines[0] == f"{hashlib.sha256(b'frames').hexdigest()}  dataset/dataset.npz"
     assert "MANIFEST.sha256" not in manifest.collect(results)  # never lists itself
     if shutil.which("sha256sum"):
-        subprocess.run(["sha256sum", "--check", "--quiet", "MANIFEST.sha256"], cwd=results, check=True)
+        subprocess.run(["sha256sum", "--check", "--quiet", "MANIFEST.sha256"], cwd=results, check=True,
+                       timeout=60)
 
 
 def test_compare_lists_changed_missing_and_extra(tmp_path):

@@ -36,8 +36,12 @@ def by(rows, key):
 
 
 def test_writes_every_file(rendered):
-    names = report_files(["esp32", "nano33ble", "nicla_sense", "rpi4"])
+    names = ["index.html", "variants.csv", "deployments.csv", "gains.csv", "paper.csv",
+             "engines.csv", "engines.png",
+             "accuracy_vs_size.png", "gains.png", "latency_esp32.png", "latency_nano33ble.png",
+             "latency_nicla_sense.png", "latency_rpi4.png"]
     assert sorted(p.name for p in rendered.iterdir()) == sorted(names)
+    assert sorted(report_files(["esp32", "nano33ble", "nicla_sense", "rpi4"])) == sorted(names)
 
 
 def test_variants_csv_gains_by_hand(rendered):

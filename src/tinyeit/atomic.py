@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -58,5 +59,21 @@ def read_json(path: str | os.PathLike, what: str) -> dict:
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise TinyEitError(f"{path}: missing ({what})") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TinyEitError(f"{path}: not valid JSON ({what}): {exc}") from None
+
+
+def read_npz(path: str | os.PathLike, what: str) -> dict:
+    """Every array of a stage's .npz, loaded; absent, truncated or not-an-npz files name `what`."""
+    import numpy as np
+
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                raise ValueError("not an .npz archive (no zip header)")
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise TinyEitError(f"{path}: missing ({what})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise TinyEitError(f"{path}: not a readable .npz ({what}): {exc}") from None

@@ -18,7 +18,16 @@ def _codegen_run(args: argparse.Namespace) -> int:
 
     from tinyeit.codegen import run_host  # noqa: PLC0415
 
-    inputs = np.load(args.inputs)
+    from tinyeit.errors import TinyEitError  # noqa: PLC0415
+
+    try:
+        inputs = np.load(args.inputs, allow_pickle=False)
+    except FileNotFoundError:
+        raise TinyEitError(f"{args.inputs}: input rows (.npy) not found") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise TinyEitError(f"{args.inputs}: not a readable .npy of input rows: {exc}") from None
+    if not isinstance(inputs, np.ndarray):
+        raise TinyEitError(f"{args.inputs}: an .npz archive; expected one .npy array of input rows")
     out = run_host(args.model, inputs, flavor=args.flavor)
     from tinyeit.atomic import replacing  # noqa: PLC0415
 

@@ -6,6 +6,7 @@ TensorFlow needed), so parsing happens once at generation time and never on the 
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,6 +95,17 @@ def _names(enum_class) -> dict[int, str]:
 
 def read_model(path: str) -> Graph:
     """Parse `path` into a Graph; a malformed or multi-subgraph model is a CodegenError."""
+    try:
+        return _read_model(path)
+    except TinyEitError:
+        raise
+    except (TypeError, ValueError, IndexError, AttributeError, UnicodeDecodeError, struct.error) as exc:
+        # the flatbuffer accessors meet offsets that point nowhere: a damaged file
+        raise CodegenError(f"{path}: malformed .tflite flatbuffer ({type(exc).__name__}: {exc})") \
+            from None
+
+
+def _read_model(path: str) -> Graph:
     schema = _schema()
     try:
         with open(path, "rb") as fh:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyeit.atomic import write_bytes
+from tinyeit.atomic import read_json, read_npz, write_bytes
 from tinyeit.data.frames import DatasetError
+from tinyeit.errors import TinyEitError
 
 ARRAYS = ("X", "y", "subject", "trial")
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -76,15 +77,21 @@ def load(npz_path: str | os.PathLike) -> Dataset:
     npz_path = Path(npz_path)
     if not npz_path.is_file():
         raise DatasetError(f"{npz_path}: dataset file not found")
-    with np.load(npz_path, allow_pickle=False) as archive:
-        missing = [name for name in ARRAYS if name not in archive.files]
-        if missing:
-            raise DatasetError(f"{npz_path}: missing arrays {missing} (expected {list(ARRAYS)})")
-        X, y, subject, trial = (archive[name] for name in ARRAYS)
+    try:
+        archive = read_npz(npz_path, "the dataset stage's output")
+    except TinyEitError as exc:
+        raise DatasetError(str(exc)) from None
+    missing = [name for name in ARRAYS if name not in archive]
+    if missing:
+        raise DatasetError(f"{npz_path}: missing arrays {missing} (expected {list(ARRAYS)})")
+    X, y, subject, trial = (archive[name] for name in ARRAYS)
     provenance_path = npz_path.with_suffix(".json")
     names = None
     if provenance_path.is_file():
-        names = json.loads(provenance_path.read_text()).get("class_names")
+        try:
+            names = read_json(provenance_path, "the dataset's provenance").get("class_names")
+        except TinyEitError as exc:
+            raise DatasetError(str(exc)) from None
     n_classes = len(names) if names else int(y.max()) + 1 if len(y) else 0
     return Dataset(X=X.astype(np.float32, copy=False), y=y.astype(np.int64, copy=False),
                    subject=subject.astype(np.int64, copy=False),

@@ -49,6 +49,7 @@ class EmulatorRun:
     timed_out: bool
     timeout_s: float
     instructions: list[int] | None = None   # per inference, when counted by the plugin
+    runner: str | None = None               # containers.runner_kind() that ran QEMU
     cycles: list[int] | None = None         # per inference, from the Cortex-M4 cycle model
 
 
@@ -90,6 +91,12 @@ def _run(image: str, argv: list[str], mounts: list[Path], work: Path, timeout_s:
     except subprocess.TimeoutExpired:
         # the in-container timeout did not fire: report it the same way
         return subprocess.CompletedProcess(argv, TIMEOUT_EXIT, "", "killed by the host-side timeout")
+
+
+def _runner() -> str:
+    from tinyeit import containers
+
+    return containers.runner_kind()
 
 
 def build_plugin(out_dir: str | Path, source: Path = PLUGIN_SOURCE, image: str = "aarch64") -> Path:
@@ -143,7 +150,7 @@ def run_cortex_m(elf: str | Path, timeout_s: float) -> EmulatorRun:
     return EmulatorRun(console, proc.stderr, proc.returncode,
                        proc.returncode == TIMEOUT_EXIT, timeout_s,
                        instructions=per_inference([i for i, _ in marks]),
-                       cycles=per_inference([c for _, c in marks]))
+                       cycles=per_inference([c for _, c in marks]), runner=_runner())
 
 
 def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:
@@ -155,7 +162,7 @@ def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:
     counts = [int(v) for v in _INSN_LINE.findall(proc.stderr or "")]
     return EmulatorRun(proc.stdout, proc.stderr, proc.returncode,
                        proc.returncode == TIMEOUT_EXIT, timeout_s,
-                       instructions=per_inference(counts))
+                       instructions=per_inference(counts), runner=_runner())
 
 
 def per_inference(counts: list[int]) -> list[int] | None:

@@ -14,6 +14,7 @@ from tinyeit.deploy.boards import Board
 from tinyeit.errors import TinyEitError
 
 UPLOAD_TIMEOUT_S = 300
+SSH_STEP_TIMEOUT_S = 120   # creating the remote folder, copying the firmware
 REMOTE_DIR = "/tmp/tinyeit"
 
 
@@ -141,11 +142,12 @@ def run_over_ssh(board: Board, variant: str, binary: str | Path, sha256: str,
     for argv, what in steps:
         if shutil.which(argv[0]) is None:
             raise FlashError(f"{where}: `{argv[0]}` is not on PATH (apt-get install openssh-client)")
+        limit = timeout_s if what == "run the firmware" else SSH_STEP_TIMEOUT_S
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True,
-                                  timeout=timeout_s if what == "run the firmware" else 120)
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired:
-            raise FlashError(f"{where}: could not {what}: no answer within the timeout") from None
+            raise FlashError(f"{where}: could not {what}: `{argv[0]}` gave no answer within "
+                             f"{limit:g} s (killed)") from None
         if proc.returncode != 0:
             tail = (proc.stderr.strip() or proc.stdout.strip())[-800:]
             raise FlashError(f"{where}: could not {what} (exit {proc.returncode}): {tail}")

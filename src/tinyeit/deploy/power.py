@@ -75,11 +75,16 @@ class Ppk2Meter:
         return self
 
     def _poll(self):
-        while not self._stop.is_set():
+        # One last read after the stop request: what the meter buffered until then counts too,
+        # so even a run shorter than one poll interval has its samples.
+        while True:
+            stopping = self._stop.is_set()
             data = self._ppk2.get_data()
             if data:
                 samples, _ = self._ppk2.get_samples(data)
                 self._samples_ua.extend(samples)
+            if stopping:
+                return
             self._stop.wait(POLL_S)
 
     def __exit__(self, *exc):

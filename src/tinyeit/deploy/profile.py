@@ -7,6 +7,8 @@ through a model of the core's documented instruction timings (`m4_cycles_plugin.
 latency is those cycles at the board's clock: still an estimate. The rpi4's Cortex-A72 is
 out of order, so no per-instruction table gives its cycles: its latency is the instruction count
 at an assumed IPC (`ESTIMATED_IPC`). An energy from the datasheet's active power is an estimate too.
+`runner` says where an emulated run ran (`docker` or `local`, see tinyeit.containers); it is
+null when nothing ran here (a real board, or a firmware that was not built).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyeit.atomic import read_json, write_json
+from tinyeit.atomic import read_json, read_npz, write_json
 from tinyeit.deploy.boards import Board
 from tinyeit.deploy.protocol import Run
 from tinyeit.errors import TinyEitError
@@ -27,8 +29,9 @@ DEPLOYMENT_KEYS = ("variant", "board", "engine", "transport", "status", "flash_b
                    "energy_is_estimate", "outputs_match_host", "firmware_sha256")
 EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "cycles_min",
               "cycles_max", "frames",
-              "outputs_exact", "outputs_max_abs_diff", "power_source", "error", "ram_static_bytes",
-              "outputs_exact_tflm_interpreter", "outputs_max_abs_diff_tflm_interpreter")
+              "outputs_exact", "outputs_max_abs_diff", "power_source", "runner", "error",
+              "ram_static_bytes", "outputs_exact_tflm_interpreter",
+              "outputs_max_abs_diff_tflm_interpreter")
 # A float output equals LiteRT's when within this fraction of LiteRT's output range: the code
 # generator's own criterion for float models (libm and summation order may differ by an ulp).
 # Integer outputs must be equal to the bit.
@@ -73,13 +76,10 @@ class HostOutputs:
 
 
 def expected_outputs(frames_npz: str | Path) -> HostOutputs:
-    try:
-        with np.load(frames_npz) as data:
-            output = data["output"]
-    except FileNotFoundError:
-        raise TinyEitError(f"{frames_npz}: missing (the export stage's deployment frames)") from None
-    except KeyError:
-        raise TinyEitError(f"{frames_npz}: has no 'output' array") from None
+    arrays = read_npz(frames_npz, "the export stage's deployment frames")
+    if "output" not in arrays:
+        raise TinyEitError(f"{frames_npz}: has no 'output' array")
+    output = np.asarray(arrays["output"])
     if output.ndim == 0 or output.shape[0] == 0:
         raise TinyEitError(f"{frames_npz}: 'output' holds no frames")
     output = output.reshape(output.shape[0], -1)

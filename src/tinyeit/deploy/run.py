@@ -82,6 +82,7 @@ def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
         result = emulator.run_aarch64(image, timeout_s)
     else:
         raise TinyEitError(f"board {board.key}: family {board.family!r} has no emulator")
+    record["runner"] = result.runner
     if result.timed_out:
         reason = (f"hung: killed after {timeout_s:g} s (timeout from {macs} MACs x "
                   f"{len(expected)} frames)")

@@ -25,18 +25,20 @@ INTERPRETER = "LiteRT default resolver (optimized kernels + XNNPACK), num_thread
 
 def first_frame(frames_path: str | Path) -> np.ndarray:
     """The first embedded test frame, as fed to the model (frames.npz 'input' row 0)."""
-    try:
-        with np.load(frames_path) as npz:
-            frames = npz["input"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise TinyEitError(f"{frames_path}: cannot read the 'input' frames ({exc})") from None
+    from tinyeit.atomic import read_npz
+
+    arrays = read_npz(frames_path, "the export stage's deployment frames")
+    if "input" not in arrays:
+        raise TinyEitError(f"{frames_path}: cannot read the 'input' frames (no 'input' array)")
+    frames = arrays["input"]
     if len(frames) == 0:
         raise TinyEitError(f"{frames_path}: no input frame to time the model with")
     return frames[0]
 
 
-def prepared_invoke(tflite: bytes, frame: np.ndarray, reference: bool = False):
-    """An interpreter's bound invoke() with `frame` set as its input."""
+def prepared_invoke(tflite: bytes, frame: np.ndarray, reference: bool = False,
+                    warm: bool = True):
+    """An interpreter's bound invoke() with `frame` set as its input (invoked once if `warm`)."""
     from tinyeit.export.litert import interpreter
 
     it = interpreter(tflite, reference=reference)
@@ -45,7 +47,8 @@ def prepared_invoke(tflite: bytes, frame: np.ndarray, reference: bool = False):
         raise TinyEitError(f"frame of {frame.size} values does not fit the model's input "
                            f"{list(inp['shape'])}")
     it.set_tensor(inp["index"], np.asarray(frame, dtype=inp["dtype"]).reshape(inp["shape"]))
-    it.invoke()
+    if warm:
+        it.invoke()
     return it.invoke
 
 

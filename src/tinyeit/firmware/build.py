@@ -9,12 +9,11 @@ input, not a result of the study.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from pathlib import Path
 
-from tinyeit.atomic import write_json
+from tinyeit.atomic import read_json, write_json
 from tinyeit import containers
 from tinyeit.errors import TinyEitError
 from tinyeit.firmware import measure
@@ -86,13 +85,17 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _fresh(out_dir: Path) -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("src", "build", "project", "sketch"):
+def _clear(out_dir: Path) -> None:
+    """Remove everything a build writes in out_dir (staged sources, objects, images, record)."""
+    for name in ("src", "build", "project", "sketch", "arduino"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    shutil.rmtree(out_dir / "arduino", ignore_errors=True)
     for old in ("build.json", "firmware.elf", "firmware.bin", "firmware.hex", "firmware", "firmware.map"):
         (out_dir / old).unlink(missing_ok=True)
+
+
+def _fresh(out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _clear(out_dir)
     (out_dir / "build").mkdir()
     return out_dir / "src", out_dir / "build"
 
@@ -101,7 +104,9 @@ def _stamp(stamp: str | Path | None, image: str) -> dict:
     """The image stamp written by the image rule; without one, the image is made on demand."""
     if stamp is None:
         return {"name": image, "available": True}
-    data = json.loads(Path(stamp).read_text())
+    data = read_json(stamp, f"the stamp of toolchain image {image}")
+    if not isinstance(data, dict):
+        raise TinyEitError(f"{stamp}: not an image stamp (expected a JSON object)")
     if data.get("name", image) != image:
         raise TinyEitError(f"{stamp}: is the stamp of image {data.get('name')!r}, this build needs {image!r}")
     return data
@@ -326,24 +331,29 @@ def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frame
     if family not in FAMILY_IMAGE:
         raise TinyEitError(f"board {board}: family {family!r} has no firmware build "
                            f"(known: {', '.join(FAMILY_IMAGE)})")
-    if engine == "tflm":
-        if tflite is None:
-            raise TinyEitError(f"board {board}, variant {variant}: the tflm engine needs the model's .tflite")
-        if family == "esp32":
-            return _tflm_unavailable(board, board_cfg, variant, Path(out_dir).resolve())
-        from tinyeit.firmware.tflm_build import build_tflm
-        return build_tflm(board, board_cfg, variant, Path(tflite), Path(frames_npz), Path(out_dir).resolve(),
-                          int(n_frames), image_stamp=image_stamp)
-    args = (board, board_cfg, variant, Path(codegen_dir), Path(frames_npz), Path(out_dir).resolve(), int(n_frames))
-    if family == "cortex_m4f":
-        record = build_cortex_m4f(*args, image_stamp=image_stamp, arduino_stamp=arduino_stamp)
-    elif family == "aarch64_linux":
-        record = build_aarch64_linux(*args, image_stamp=image_stamp)
-    else:
-        record = build_esp32(*args, image_stamp=image_stamp)
-    record["engine"] = "aot"
-    write_json(Path(out_dir).resolve() / "build.json", record, sort_keys=True)
-    return record
+    out = Path(out_dir).resolve()
+    try:
+        if engine == "tflm":
+            if tflite is None:
+                raise TinyEitError(f"board {board}, variant {variant}: the tflm engine needs the model's .tflite")
+            if family == "esp32":
+                return _tflm_unavailable(board, board_cfg, variant, out)
+            from tinyeit.firmware.tflm_build import build_tflm
+            return build_tflm(board, board_cfg, variant, Path(tflite), Path(frames_npz), out,
+                              int(n_frames), image_stamp=image_stamp)
+        args = (board, board_cfg, variant, Path(codegen_dir), Path(frames_npz), out, int(n_frames))
+        if family == "cortex_m4f":
+            record = build_cortex_m4f(*args, image_stamp=image_stamp, arduino_stamp=arduino_stamp)
+        elif family == "aarch64_linux":
+            record = build_aarch64_linux(*args, image_stamp=image_stamp)
+        else:
+            record = build_esp32(*args, image_stamp=image_stamp)
+        record["engine"] = "aot"
+        write_json(out / "build.json", record, sort_keys=True)
+        return record
+    except BaseException:
+        _clear(out)   # a failed build leaves no staged sources, images or record behind
+        raise
 
 
 def _tflm_unavailable(board: str, board_cfg: dict, variant: str, out_dir: Path) -> dict:

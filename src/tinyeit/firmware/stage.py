@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyeit.atomic import read_npz
 from tinyeit.errors import TinyEitError
 
 MODEL_KEYS = ("TINYEIT_INPUT_SIZE", "TINYEIT_OUTPUT_SIZE", "TINYEIT_INPUT_TYPE", "TINYEIT_OUTPUT_TYPE",
@@ -56,10 +57,10 @@ def _c_literal(value, ctype: str) -> str:
 
 def frames_source(frames_npz: Path, model: dict, n_frames: int) -> tuple[str, str, int]:
     """(tinyeit_frames.h, tinyeit_frames.c, n) embedding the first n_frames of frames.npz's `input`."""
-    with np.load(frames_npz) as data:
-        if "input" not in data:
-            raise TinyEitError(f"{frames_npz}: no `input` array (the deployment test frames)")
-        inputs = np.asarray(data["input"])
+    data = read_npz(frames_npz, "the export stage's deployment frames")
+    if "input" not in data:
+        raise TinyEitError(f"{frames_npz}: no `input` array (the deployment test frames)")
+    inputs = np.asarray(data["input"])
     ctype = model["TINYEIT_INPUT_TYPE"]
     size = model["TINYEIT_INPUT_SIZE"]
     want = C_TYPES.get(ctype)

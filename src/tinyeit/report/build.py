@@ -17,6 +17,7 @@ from tinyeit.report.summary import Summary, SummaryError, load_summary
 
 CSV_TABLES = ("variants", "deployments", "gains", "paper", "engines")
 BOARD_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+PER_BOARD_GLOB = "latency_*.png"
 
 
 def report_files(board_keys: list[str]) -> list[str]:
@@ -60,4 +61,14 @@ def render_report(summary_path: str | Path, out_dir: str | Path,
     for name in report_files(summary.board_keys):
         write_bytes(out / name, files[name])
         written.append(out / name)
+    remove_stale(out, {p.name for p in written})
     return written
+
+
+def remove_stale(out_dir: Path, current: set[str]) -> list[Path]:
+    """Delete per-board plots of boards no longer in the study (a board removed from the config),
+    so the report folder holds only what this summary reports; return what was removed."""
+    stale = [p for p in sorted(Path(out_dir).glob(PER_BOARD_GLOB)) if p.name not in current]
+    for path in stale:
+        path.unlink()
+    return stale

@@ -216,6 +216,9 @@ def _read(path: Path, what: str) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SummaryError(f"{path}: cannot read the {what} ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise SummaryError(f"{path}: not valid JSON (not UTF-8 text: {exc.reason} at byte "
+                           f"{exc.start})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

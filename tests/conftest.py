@@ -1,0 +1,68 @@
+"""What the markers promise, enforced.
+
+`docker`: the test claims the real Docker engine. The containers' `auto` runner falls back to
+host tools when no engine answers, which would let such a test pass without Docker; so the test
+runs with TINYEIT_RUNNER=docker (jobs it starts inherit it) and fails at once when no engine
+answers. Tests then check in the records they get that the docker runner did the work.
+
+`root`: the test needs root (it starts or stops system services); it fails, not skips, without it.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("root") and os.geteuid() != 0:
+        pytest.fail("marked `root`: this test starts system services and needs root")
+    if item.get_closest_marker("docker"):
+        from tinyeit.containers import engine_available, runner
+
+        item._tinyeit_runner_env = os.environ.get("TINYEIT_RUNNER")
+        os.environ["TINYEIT_RUNNER"] = "docker"
+        runner._engine_up.cache_clear()
+        if not engine_available():
+            pytest.fail("marked `docker` but no Docker engine answers (`docker version` fails); "
+                        "start one (`make host-deps`) rather than let the tests fall back to host tools")
+        assert runner.runner_kind() == "docker"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield   # after the test's own fixtures (monkeypatch) have undone their changes
+    if hasattr(item, "_tinyeit_runner_env"):
+        if item._tinyeit_runner_env is None:
+            os.environ.pop("TINYEIT_RUNNER", None)
+        else:
+            os.environ["TINYEIT_RUNNER"] = item._tinyeit_runner_env
+
+
+@pytest.fixture
+def pty_boards(monkeypatch):
+    """Make fake boards on ptys; each plays its transcript when the code under test opens its port
+    (tinyeit.deploy.serial_link.open_port), which is the handshake. Closed after the test."""
+    from pty_board import PtyBoard
+    from tinyeit.deploy import serial_link
+
+    boards: dict[str, PtyBoard] = {}
+    real_open = serial_link.open_port
+
+    def open_then_play(board, port, variant):
+        link = real_open(board, port, variant)
+        if port in boards:
+            boards[port].play()
+        return link
+
+    monkeypatch.setattr(serial_link, "open_port", open_then_play)
+
+    def make(chunks) -> PtyBoard:
+        fake = PtyBoard(chunks)
+        boards[fake.port] = fake
+        return fake
+
+    yield make
+    for fake in boards.values():
+        fake.close()
