@@ -234,7 +234,7 @@ def test_clean_rebuild_with_another_hash_seed_verifies_equal(study, tmp_path, of
     assert {"dataset/dataset.npz", "report/deployments.csv"} <= listed
     for variant in config["variants"]:
         assert {f"tflite/{variant}/model.tflite", f"codegen/{variant}/model.c",
-                f"firmware/nicla_sense/{variant}/build.json", f"deploy/rpi4/{variant}/profile.json"} <= listed
+                f"firmware/nicla_sense/aot/{variant}/build.json", f"deploy/rpi4/aot/{variant}/profile.json"} <= listed
     for variant in config["variants"]:  # deterministic: listed; measured host latency: not
         assert {f"tflite/{variant}/metrics.json", f"tflite/{variant}/host_instructions.json"} <= listed
         assert f"tflite/{variant}/host_latency.json" not in listed
