@@ -142,6 +142,11 @@ def _quiet(cmd: list[str], env: dict) -> bool:
     return subprocess.run(cmd, capture_output=True, env=env, timeout=20).returncode == 0
 
 
+# slurmdbd writes its pid file only once its database is ready; on a brand-new MariaDB it first
+# creates every table, which took over 15 s on a loaded 2-core machine.
+PIDFILE_WAIT_S = 90
+
+
 def _start_forking(layout: Layout, daemon: str, cmd: list[str], env: dict) -> None:
     """Start a daemon that forks into the background and writes its own pid file."""
     log = layout.logfile(daemon)
@@ -151,7 +156,7 @@ def _start_forking(layout: Layout, daemon: str, cmd: list[str], env: dict) -> No
     if proc.returncode != 0:
         raise ClusterError(f"{daemon} did not start (code {proc.returncode}); see {log}:\n"
                            + log.read_text(errors="replace")[-1500:])
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + PIDFILE_WAIT_S
     while _pid(layout, daemon) is None:
         if time.monotonic() > deadline:
             raise ClusterError(f"{daemon} wrote no pid file {layout.pidfile(daemon)}; see {log}:\n"
