@@ -141,18 +141,6 @@ def test_not_built_pairs_are_recorded_without_running(tmp_path):
     assert "needs 600000 bytes" in record["error"] and record["runner"] is None
 
 
-def test_esp32_has_no_emulator(tmp_path):
-    fw = tmp_path / "fw"
-    fw.mkdir()
-    (fw / "build.json").write_text(json.dumps({"status": "ok", "flash_bytes": 1, "ram_bytes": 1,
-                                               "arena_bytes": 1, "sha256": "00"}))
-    np.savez(tmp_path / "f.npz", input=np.zeros((1, 2)), output=np.zeros((1, 2), np.float32))
-    (tmp_path / "m.json").write_text('{"macs": 10}')
-    record = profile_pair({"boards": BOARDS}, "esp32", "v", fw / "build.json", tmp_path / "f.npz",
-                          tmp_path / "m.json", tmp_path / "p.json")
-    assert record["status"] == "failed" and "no emulator for the ESP32" in record["error"]
-
-
 def test_local_runner_uses_host_qemu(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYEIT_RUNNER", "local")
     args = build(tmp_path, "rpi4")

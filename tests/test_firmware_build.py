@@ -32,9 +32,9 @@ def stamps(tmp_path_factory):
     folder = tmp_path_factory.mktemp("images")
     with refused_url() as url, pytest.MonkeyPatch.context() as mp:
         mp.setenv("TINYEIT_DOCKER_DIR", str(offline_docker_dir(folder / "docker", url)))
-        for name in ("arm", "aarch64", "arduino", "esp-idf"):
+        for name in ("arm", "aarch64", "arduino", "esp-idf", "xtensa"):
             containers.write_stamp(name, folder / f"{name}.json")
-    paths = {name: folder / f"{name}.json" for name in ("arm", "aarch64", "arduino", "esp-idf")}
+    paths = {name: folder / f"{name}.json" for name in ("arm", "aarch64", "arduino", "esp-idf", "xtensa")}
     paths["url"] = url
     return paths
 
@@ -167,12 +167,14 @@ def test_rebuild_in_another_clean_folder_is_byte_identical(tmp_path, stamps, boa
     assert str(tmp_path).encode() not in (tmp_path / "one/fw" / image).read_bytes()
 
 
-def test_esp32_reports_toolchain_unavailable_and_its_project_compiles_on_the_host(tmp_path, stamps):
+def test_esp32_builds_bare_metal_and_stages_its_esp_idf_project_which_runs_on_the_host(tmp_path, stamps):
     codegen, npz, frames = _inputs(tmp_path)
     out = tmp_path / "fw"
-    record = build_firmware("esp32", BOARDS["esp32"], "fixture", codegen, npz, out, image_stamp=stamps["esp-idf"])
-    assert record["status"] == "toolchain_unavailable"
-    assert stamps["url"] in record["reason"]
+    record = build_firmware("esp32", BOARDS["esp32"], "fixture", codegen, npz, out, image_stamp=stamps["xtensa"],
+                            esp_idf_stamp=stamps["esp-idf"])
+    assert record["status"] == "ok" and (out / "firmware.elf").is_file()
+    assert record["esp_idf"]["status"] == "toolchain_unavailable"
+    assert stamps["url"] in record["esp_idf"]["reason"]
     project = out / "project"
     expected = {"CMakeLists.txt", "sdkconfig.defaults", "main/CMakeLists.txt", "main/platform.c",
                 "main/tinyeit_harness.c", "main/tinyeit_platform.h", "main/tinyeit_board.h",

@@ -40,12 +40,15 @@ def test_firmware_rules_build_every_board_family(tmp_path):
     records = {b: json.loads((tmp_path / t).read_text()) for b, t in zip(("nicla_sense", "rpi4", "esp32"), targets)}
     assert records["nicla_sense"]["status"] == "ok" and records["rpi4"]["status"] == "ok"
     assert {r["engine"] for r in records.values()} == {"aot"}
-    assert records["esp32"]["status"] == "toolchain_unavailable" and url in records["esp32"]["reason"]
+    assert records["esp32"]["status"] == "ok" and records["esp32"]["image"] == "firmware.elf"
+    assert records["esp32"]["esp_idf"]["status"] == "toolchain_unavailable"
+    assert url in records["esp32"]["esp_idf"]["reason"]
     assert records["nicla_sense"]["arduino"]["status"] == "toolchain_unavailable"
     assert url in records["nicla_sense"]["arduino"]["reason"]
-    assert {records[b]["toolchain"]["runner"] for b in ("nicla_sense", "rpi4")} == {"docker"}
+    assert {records[b]["toolchain"]["runner"] for b in ("nicla_sense", "rpi4", "esp32")} == {"docker"}
     stamps = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "results/images").glob("*.json")}
-    assert set(stamps) == {"arm", "aarch64", "arduino", "esp-idf"}
+    assert set(stamps) == {"arm", "aarch64", "arduino", "esp-idf", "xtensa"}
+    assert records["esp32"]["toolchain"]["image"] == stamps["xtensa"]["tag"]
     assert stamps["arm"]["available"] and records["nicla_sense"]["toolchain"]["image"] == stamps["arm"]["tag"]
     assert records["nicla_sense"]["n_frames"] == 3
     again = subprocess.run([str(snakemake), "--cores", "2", "-n", *targets], cwd=tmp_path, capture_output=True,

@@ -3,7 +3,7 @@ import pytest
 
 from study_checks import deployment_problems
 
-ESP32 = {"esp32": ("toolchain_unavailable", "ESP-IDF toolchain image unavailable")}
+ESP32 = {("esp32", "tflm"): ("toolchain_unavailable", "no TFLite Micro build for the ESP32")}
 
 
 def ok(board="nicla_sense", variant="baseline", **changes):
@@ -16,10 +16,10 @@ def ok(board="nicla_sense", variant="baseline", **changes):
 
 
 def esp32(**changes):
-    record = {"board": "esp32", "variant": "baseline", "transport": "emulator",
+    """TFLite Micro on the ESP32: not built here, by design, with its reason."""
+    record = {"board": "esp32", "engine": "tflm", "variant": "baseline", "transport": "emulator",
               "status": "toolchain_unavailable", "flash_bytes": None, "ram_bytes": None,
-              "runner": None, "error": "ESP-IDF toolchain image unavailable: toolchain image "
-                                       "esp-idf downloads from http://127.0.0.1:9, which is unreachable"}
+              "runner": None, "error": "no TFLite Micro build for the ESP32 here"}
     record.update(changes)
     return record
 
@@ -28,7 +28,8 @@ def test_a_good_study_passes():
     too_big = ok(variant="baseline+kd", status="does_not_fit", flash_bytes=700_000, ram_bytes=9_000,
                  error="flash: needs 700000 bytes, nicla_sense has 524288", instructions_per_inference=None,
                  latency_ms=None, outputs_match_host=None, runner=None)
-    assert deployment_problems([ok(), ok(board="rpi4"), too_big, esp32()], ESP32) == []
+    esp32_aot = ok(board="esp32", engine="aot", latency_ms=0.93)
+    assert deployment_problems([ok(), ok(board="rpi4"), too_big, esp32(), esp32_aot], ESP32) == []
 
 
 @pytest.mark.parametrize("record,why", [
@@ -43,8 +44,13 @@ def test_a_good_study_passes():
     (ok(status="toolchain_unavailable", error="no image"), "toolchain_unavailable: no image"),
     (esp32(status="failed", error="no emulator"), "status 'failed', expected 'toolchain_unavailable'"),
     (esp32(error="something else"), "without the expected reason"),
+    (esp32(engine="aot", error="ESP-IDF toolchain image unavailable"),
+     "esp32/aot/baseline: toolchain_unavailable: ESP-IDF"),
+    (ok(board="esp32", engine="aot", status="does_not_fit", error="does not fit"), "without the byte figures"),
+    (ok(board="esp32", engine="aot", instructions_per_inference=None), "without an instruction count"),
 ], ids=["hang", "crash", "wrong-outputs", "no-count", "local-runner", "no-latency",
-        "does-not-fit-without-bytes", "unexpected-unavailable", "esp32-failed", "esp32-other-reason"])
+        "does-not-fit-without-bytes", "unexpected-unavailable", "esp32-tflm-failed", "esp32-tflm-other-reason",
+        "esp32-aot-unavailable", "esp32-aot-does-not-fit-without-bytes", "esp32-aot-no-count"])
 def test_each_shortfall_is_reported(record, why):
     problems = deployment_problems([ok(board="rpi4"), record], ESP32)
     assert len(problems) == 1 and why in problems[0], problems

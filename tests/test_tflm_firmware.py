@@ -126,7 +126,7 @@ def test_esp32_has_no_tflm_build_and_says_so(tmp_path, int8_model):
     tflite, frames = int8_model
     record = build_firmware("esp32", BOARDS["esp32"], "v", None, frames, tmp_path / "fw", engine="tflm",
                             tflite=tflite)
-    assert record["status"] == "toolchain_unavailable" and "ESP-IDF" in record["reason"]
+    assert record["status"] == "toolchain_unavailable" and "C-only GCC" in record["reason"]
 
 
 @pytest.mark.docker

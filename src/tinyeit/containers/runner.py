@@ -22,6 +22,8 @@ HOST_PACKAGES = {
     "aarch64": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user",
     "arduino": "arduino-cli (https://arduino.github.io/arduino-cli/) with its mbed cores",
     "esp-idf": "ESP-IDF (https://docs.espressif.com/projects/esp-idf/) with idf.py on PATH",
+    "xtensa": "xtensa-esp32-elf-gcc (with newlib) and qemu-system-xtensa with the esp32 core, as "
+              "docker/xtensa/Dockerfile builds them",
 }
 
 

@@ -11,7 +11,12 @@ ticks are host nanoseconds; the instructions come from a small TCG plugin instea
 (`insn_count_plugin.c`), which prints the executed-instruction count at every clock_gettime
 call: the firmware reads the clock right before and after each inference.
 
-Both run in the project's toolchain images (`arm`, `aarch64`) through `tinyeit.containers.run`.
+esp32: the bare-metal ELF runs on QEMU's `sim` machine with the `esp32` core (imported from
+Espressif's overlay with a 1 GHz clock) under `-icount shift=0,sleep=off`: one instruction is
+1 ns of virtual time, so the CCOUNT ticks the firmware prints around each inference are
+executed instructions, exactly and identically on every run (plain `shift=0` varies by a few).
+
+All run in the project's toolchain images (`arm`, `aarch64`, `xtensa`) through `tinyeit.containers.run`.
 A run is wrapped in coreutils `timeout`, inside the container, so a hung firmware is killed
 there (killing a `docker run` client would leave its container running).
 """
@@ -39,6 +44,8 @@ INSTRUCTIONS_PER_MAC_BOUND = 200
 EMULATED_INSTRUCTIONS_PER_S = 20e6
 _INSN_LINE = re.compile(r"^TINYEIT_INSN (\d+)$", re.M)
 _CYCLES_LINE = re.compile(r"^TINYEIT_CYCLES (\d+) (\d+)$", re.M)
+_FRAME_TICKS = re.compile(r"^TINYEIT FRAME i=\d+ ticks=(\d+) ", re.M)
+ESP32_CPU = "esp32"
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,12 @@ def cortex_m_argv(elf: str | Path, plugin: str | Path | None = None,
     if plugin is not None:
         argv += ["-plugin", f"{plugin}" + (f",marker={marker:#x}" if marker is not None else "")]
     return argv + ["-kernel", str(elf)]
+
+
+def esp32_argv(elf: str | Path) -> list[str]:
+    """QEMU's Xtensa `sim` machine: semihosting (simcall) console and exit, deterministic icount."""
+    return ["qemu-system-xtensa", "-M", "sim", "-cpu", ESP32_CPU, "-nographic", "-monitor", "none",
+            "-semihosting", "-icount", "shift=0,sleep=off", "-kernel", str(elf)]
 
 
 def aarch64_argv(binary: str | Path, plugin: str | Path) -> list[str]:
@@ -163,6 +176,21 @@ def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:
     return EmulatorRun(proc.stdout, proc.stderr, proc.returncode,
                        proc.returncode == TIMEOUT_EXIT, timeout_s,
                        instructions=per_inference(counts), runner=_runner())
+
+
+def run_esp32(elf: str | Path, timeout_s: float) -> EmulatorRun:
+    """The ELF on the emulated ESP32 core; instructions per inference are the frames' CCOUNT ticks.
+
+    QEMU 7.2 may write semihosting console output to its stderr: the console is stdout then
+    stderr (QEMU's own warnings are non-protocol lines).
+    """
+    elf = Path(elf).resolve()
+    with tempfile.TemporaryDirectory(prefix="tinyeit-qemu-") as work:
+        proc = _run("xtensa", esp32_argv(elf), [elf.parent], Path(work), timeout_s)
+    console = (proc.stdout or "") + (proc.stderr or "")
+    ticks = [int(t) for t in _FRAME_TICKS.findall(console)]
+    return EmulatorRun(console, proc.stderr, proc.returncode, proc.returncode == TIMEOUT_EXIT, timeout_s,
+                       instructions=ticks or None, runner=_runner())
 
 
 def per_inference(counts: list[int]) -> list[int] | None:

@@ -64,8 +64,19 @@ def arduino_upload(build: dict, build_json: str | Path) -> dict:
 
 
 def esp32_flash_images(build: dict, build_json: str | Path) -> list[tuple[int, Path]]:
-    """(offset, file) pairs for esptool write-flash; a merged image goes at 0x0."""
+    """(offset, file) pairs for esptool write-flash; a merged image goes at 0x0.
+
+    The firmware stage's ESP32 build holds the ESP-IDF image under `esp_idf` (its top level is
+    the bare-metal ELF for the emulator); a record laid out by hand may list the images at the top.
+    """
     build_dir = Path(build_json).parent
+    nested = build.get("esp_idf")
+    if isinstance(nested, dict):
+        if nested.get("status") != "ok":
+            raise TinyEitError(f"{build_json}: no ESP-IDF image to flash a real ESP32 with: the ESP-IDF "
+                               f"build is {nested.get('status')}: {nested.get('reason') or 'no reason given'} "
+                               "(the bare-metal ELF runs on the emulator only)")
+        build = nested
     listed = build.get("flash_images")
     if listed:
         pairs = []

@@ -6,7 +6,7 @@ emulator counts instructions, not time. On the Cortex-M4F boards the emulator al
 through a model of the core's documented instruction timings (`m4_cycles_plugin.c`), and the
 latency is those cycles at the board's clock: still an estimate. The rpi4's Cortex-A72 is
 out of order, so no per-instruction table gives its cycles: its latency is the instruction count
-at an assumed IPC (`ESTIMATED_IPC`). An energy from the datasheet's active power is an estimate too.
+at an assumed IPC (`ESTIMATED_IPC`); so is the ESP32's (Xtensa LX6, no published timings). An energy from the datasheet's active power is an estimate too.
 `runner` says where an emulated run ran (`docker` or `local`, see tinyeit.containers); it is
 null when nothing ran here (a real board, or a firmware that was not built).
 """
@@ -41,7 +41,13 @@ STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
 # decodes at most 3 instructions a cycle; on compiled integer code such cores sustain about 1 to
 # 1.5 (SPEC CPU integer runs), and a small int8/float inference loop (loads, multiply-adds,
 # compare-and-branch, all in L1/L2) sits in that range, not at the peak: 1.2 is the midpoint used.
-ESTIMATED_IPC = {"aarch64_linux": 1.2}
+# ESP32 (Xtensa LX6): single issue, in order, so at most 1. Zero-overhead loops remove the
+# branch cost of counted inner loops, but load-use interlocks, taken branches elsewhere,
+# multi-cycle multiplies and float operations stall it, and code and constants come from flash
+# through a cache (wait states on a miss): 0.8 is assumed. No cycle model: the LX6's timings are
+# not published per instruction for this configuration.
+ESTIMATED_IPC = {"aarch64_linux": 1.2, "esp32": 0.8}
+IPC_CORE = {"aarch64_linux": "out-of-order core", "esp32": "in-order single-issue Xtensa LX6"}
 NOT_BUILT = ("does_not_fit", "toolchain_unavailable")
 
 
@@ -154,7 +160,7 @@ def latency_method(board: Board) -> str:
     if board.family == "cortex_m4f":
         return f"cortex-m4 cycle model (TRM timings, zero wait states), {mhz}"
     ipc = ESTIMATED_IPC.get(board.family, 1.0)
-    core = "out-of-order core, " if board.family in ESTIMATED_IPC else ""
+    core = f"{IPC_CORE[board.family]}, " if board.family in IPC_CORE else ""
     return f"instructions at an assumed IPC of {ipc:g} ({core}no cycle model), {mhz}"
 
 

@@ -70,9 +70,6 @@ def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
     from tinyeit.deploy import emulator
 
     where = f"board {board.key} (emulated), variant {variant}"
-    if board.family == "esp32":
-        return profile.failed(record, "no emulator for the ESP32 (Xtensa) here: set "
-                              f"boards.{board.key}.transport to serial to profile a real board")
     image = images.emulator_image(build, build_json, board.family)
     record["firmware_sha256"] = sha256_file(image)
     timeout_s = emulator.timeout_for(macs, len(expected))
@@ -80,6 +77,8 @@ def _emulated(board: Board, variant: str, build: dict, build_json, record: dict,
         result = emulator.run_cortex_m(image, timeout_s)
     elif board.family == "aarch64_linux":
         result = emulator.run_aarch64(image, timeout_s)
+    elif board.family == "esp32":
+        result = emulator.run_esp32(image, timeout_s)
     else:
         raise TinyEitError(f"board {board.key}: family {board.family!r} has no emulator")
     record["runner"] = result.runner

@@ -19,7 +19,7 @@ from tinyeit.errors import TinyEitError
 from tinyeit.firmware import measure
 from tinyeit.firmware.stage import board_sources_dir, stage_sources
 
-FAMILY_IMAGE = {"cortex_m4f": "arm", "aarch64_linux": "aarch64", "esp32": "esp-idf"}
+FAMILY_IMAGE = {"cortex_m4f": "arm", "aarch64_linux": "aarch64", "esp32": "xtensa"}
 # The board settings a firmware image depends on; the rest (transport, port, power) only
 # changes how it is flashed and profiled, and must not rebuild it.
 BUILD_KEYS = ("family", "clock_hz", "flash_bytes", "ram_bytes", "fqbn")
@@ -29,14 +29,15 @@ COMMON_CFLAGS = ("-O2 -std=gnu11 -Wall -ffunction-sections -fdata-sections -ffp-
                  "-gno-record-gcc-switches -fcallgraph-info=su")
 DEFAULT_STACK_BYTES = 4096
 RAM_ORIGIN = 0x20000000
+CORTEX_M4F_REGIONS = {"FLASH": "flash", "RAM": "ram"}
 
 
 class FirmwareBuildError(TinyEitError):
     """The compiler or linker failed for a reason other than the board's memory size."""
 
 
-def _script(cc: str, arch_flags: str, link: str, fit_check: bool) -> str:
-    """build.sh: compile every .c (sorted), link, write images, sizes and the compiler version.
+def _script(cc: str, arch_flags: str, link: str, fit_check: bool, libs: str = "-lm") -> str:
+    """build.sh: compile every .c and .S (sorted), link, write images, sizes and the compiler version.
 
     Exit 10: compile error; 11: link error; 3: does not fit (then an unbounded link measures it).
     """
@@ -47,23 +48,23 @@ def _script(cc: str, arch_flags: str, link: str, fit_check: bool) -> str:
         "set -u",
         f"CFLAGS=\"{arch_flags} {COMMON_CFLAGS} -ffile-prefix-map=$(cd .. && pwd)=.\"",
         f"{cc} --version | head -n 1 > ../build/compiler.txt",
-        "for f in $(ls *.c | LC_ALL=C sort); do",
-        f"  {cc} $CFLAGS -I. -c \"$f\" -o \"../build/${{f%.c}}.o\" || exit 10",
+        "for f in $(ls *.c *.S 2>/dev/null | LC_ALL=C sort); do",
+        f"  {cc} $CFLAGS -I. -c \"$f\" -o \"../build/${{f%.*}}.o\" || exit 10",
         "done",
         "OBJS=$(ls ../build/*.o | LC_ALL=C sort)",
     ]
     if fit_check:
         lines += [
-            f"if ! {cc} {arch_flags} {link} -L board $OBJS -lm -o ../build/firmware.elf 2> ../build/link.log; then",
+            f"if ! {cc} {arch_flags} {link} -L board $OBJS {libs} -o ../build/firmware.elf 2> ../build/link.log; then",
             "  cat ../build/link.log >&2",
             "  grep -q 'overflowed by' ../build/link.log || exit 11",
-            f"  {cc} {arch_flags} {link} -L unbounded $OBJS -lm -o ../build/firmware.unbounded.elf || exit 11",
+            f"  {cc} {arch_flags} {link} -L unbounded $OBJS {libs} -o ../build/firmware.unbounded.elf || exit 11",
             f"  {prefix}size -A ../build/firmware.unbounded.elf > ../build/size.txt",
             "  exit 3",
             "fi",
         ]
     else:
-        lines += [f"{cc} {arch_flags} {link} $OBJS -lm -o ../build/firmware.elf || exit 11"]
+        lines += [f"{cc} {arch_flags} {link} $OBJS {libs} -o ../build/firmware.elf || exit 11"]
     lines += [
         f"{prefix}size -A ../build/firmware.elf > ../build/size.txt",
         f"{prefix}objcopy -O binary ../build/firmware.elf ../build/firmware.bin",
@@ -81,13 +82,36 @@ def _memory_script(flash: int, ram: int, stack: int) -> str:
             f"TINYEIT_STACK_BYTES = {stack};\n")
 
 
+def does_not_fit(board: str, link_output: str, sizes: dict, flash: int, ram: int, stack_bytes: int,
+                 regions: dict[str, str]) -> dict:
+    """The build.json fields of a link that overflowed: what needs how much of what the board has.
+
+    `regions` maps each linker memory region to "flash" or "ram", so that an overflow of any
+    region is reported under the memory it belongs to, even when the totals alone would fit.
+    """
+    overflow = measure.parse_overflows(link_output)
+    hit = {regions.get(region, region) for region in overflow}
+    problems = []
+    if sizes["flash_bytes"] > flash or "flash" in hit:
+        problems.append(f"flash: needs {sizes['flash_bytes']} bytes, {board} has {flash}")
+    ram_link = sizes["ram_static_bytes"] + stack_bytes
+    if ram_link > ram or "ram" in hit:
+        problems.append(f"RAM: needs {ram_link} bytes (static {sizes['ram_static_bytes']} + stack "
+                        f"{stack_bytes}), {board} has {ram}")
+    unknown = sorted(region for region in overflow if region not in regions)
+    if unknown:
+        problems.append("linker region(s) " + ", ".join(f"{r} overflowed by {overflow[r]} bytes" for r in unknown))
+    return dict(status="does_not_fit", reason="; ".join(problems), linker_overflow=overflow,
+                ram_link_bytes=ram_link, files={}, image=None, sha256=None)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _clear(out_dir: Path) -> None:
     """Remove everything a build writes in out_dir (staged sources, objects, images, record)."""
-    for name in ("src", "build", "project", "sketch", "arduino"):
+    for name in ("src", "build", "project", "sketch", "arduino", "esp-idf"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
     for old in ("build.json", "firmware.elf", "firmware.bin", "firmware.hex", "firmware", "firmware.map"):
         (out_dir / old).unlink(missing_ok=True)
@@ -172,16 +196,8 @@ def build_cortex_m4f(board: str, board_cfg: dict, variant: str, codegen_dir: Pat
     record.update(flash_bytes=sizes["flash_bytes"], ram_static_bytes=sizes["ram_static_bytes"],
                   ram_bytes=ram_used, **stack, toolchain=_toolchain("arm", stamp, build_dir))
     if proc.returncode == 3:
-        overflow = measure.parse_overflows(proc.stdout + proc.stderr)
-        problems = []
-        if sizes["flash_bytes"] > flash or "FLASH" in overflow:
-            problems.append(f"flash: needs {sizes['flash_bytes']} bytes, {board} has {flash}")
-        ram_link = sizes["ram_static_bytes"] + stack_bytes
-        if ram_link > ram or "RAM" in overflow:
-            problems.append(f"RAM: needs {ram_link} bytes (static {sizes['ram_static_bytes']} + stack "
-                            f"{stack_bytes}), {board} has {ram}")
-        record.update(status="does_not_fit", reason="; ".join(problems), linker_overflow=overflow,
-                      ram_link_bytes=ram_link, files={}, image=None, sha256=None)
+        record.update(does_not_fit(board, proc.stdout + proc.stderr, sizes, flash, ram, stack_bytes,
+                                   CORTEX_M4F_REGIONS))
     else:
         if stack["stack_estimate_bytes"] > stack_bytes:
             raise FirmwareBuildError(f"firmware for board {board}, variant {variant}: the stack estimate "
@@ -258,72 +274,17 @@ def build_aarch64_linux(board: str, board_cfg: dict, variant: str, codegen_dir: 
     return record
 
 
-def stage_esp_idf_project(board: str, board_cfg: dict, codegen_dir: Path, frames_npz: Path, project: Path,
-                          n_frames: int) -> dict:
-    """Write the ESP-IDF project (CMakeLists.txt, sdkconfig.defaults, main/ with all C)."""
-    main = project / "main"
-    model = stage_sources(main, board, board_cfg["clock_hz"], ["esp32"], codegen_dir, frames_npz, n_frames)
-    for name in ("CMakeLists.txt", "sdkconfig.defaults"):
-        shutil.move(main / name, project / name) if (main / name).exists() else \
-            shutil.copyfile(board_sources_dir("esp32") / name, project / name)
-    shutil.copyfile(board_sources_dir("esp32") / "main_CMakeLists.txt", main / "CMakeLists.txt")
-    (main / "main_CMakeLists.txt").unlink(missing_ok=True)
-    return model
-
-
-def build_esp32(board: str, board_cfg: dict, variant: str, codegen_dir: Path, frames_npz: Path,
-                out_dir: Path, n_frames: int, image_stamp=None) -> dict:
-    """ESP-IDF project built in the esp-idf image, merged with esptool; else "toolchain_unavailable"."""
-    _, build_dir = _fresh(out_dir)
-    project = out_dir / "project"
-    model = stage_esp_idf_project(board, board_cfg, codegen_dir, frames_npz, project, n_frames)
-    record = _base_record(board, board_cfg, variant, model)
-    record.update(project="project", flash_available_bytes=int(board_cfg["flash_bytes"]),
-                  ram_available_bytes=int(board_cfg["ram_bytes"]))
-    stamp = _stamp(image_stamp, "esp-idf") if image_stamp else {"available": False, "reason": "no esp-idf image stamp given"}
-    if not stamp.get("available") or containers.runner_kind() != "docker":
-        reason = stamp.get("reason") or "no Docker engine for the esp-idf image"
-        record.update(status="toolchain_unavailable", reason=f"ESP-IDF toolchain image unavailable: {reason}",
-                      flash_bytes=None, ram_bytes=None, image=None, sha256=None, files={}, toolchain=None)
-        shutil.rmtree(build_dir)
-        write_json(out_dir / "build.json", record, sort_keys=True)
-        return record
-    script = ("set -eu\n"
-              "idf-env idf.py -C project -B build/idf build\n"
-              "idf-env esptool.py --chip esp32 merge_bin -o build/firmware.bin --flash_mode dio --flash_size 4MB "
-              "0x1000 build/idf/bootloader/bootloader.bin 0x8000 build/idf/partition_table/partition-table.bin "
-              "0x10000 build/idf/tinyeit.bin\n"
-              "cp build/idf/tinyeit.elf build/firmware.elf\n"
-              "xtensa-esp32-elf-size -A build/firmware.elf > build/size.txt\n"
-              "xtensa-esp32-elf-gcc --version | head -n 1 > build/compiler.txt\n")
-    proc = containers.run("esp-idf", ["sh", "-c", script], mounts_ro=[project], out_dir=out_dir,
-                          workdir=out_dir, timeout=3600)
-    if proc.returncode != 0:
-        raise _fail(board, variant, proc)
-    sizes = measure.memory_use(measure.parse_size_a((build_dir / "size.txt").read_text()))
-    files = {}
-    for name in ("firmware.elf", "firmware.bin"):
-        os.replace(build_dir / name, out_dir / name)
-        files[name] = _sha256(out_dir / name)
-    record.update(status="ok", reason=None, flash_bytes=(out_dir / "firmware.bin").stat().st_size,
-                  ram_static_bytes=sizes["ram_static_bytes"], ram_bytes=sizes["ram_static_bytes"],
-                  image="firmware.bin", sha256=files["firmware.bin"], files=files, merged_bin="firmware.bin",
-                  flash_images=[{"offset": 0, "path": "firmware.bin"}],
-                  toolchain=_toolchain("esp-idf", stamp, build_dir))
-    shutil.rmtree(build_dir)
-    write_json(out_dir / "build.json", record, sort_keys=True)
-    return record
-
-
 ENGINES = ("aot", "tflm")
 
 
 def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frames_npz, out_dir,
                    n_frames: int = 8, image_stamp=None, arduino_stamp=None, engine: str = "aot",
-                   tflite=None) -> dict:
+                   tflite=None, esp_idf_stamp=None) -> dict:
     """Build `variant` for `board` with `engine` into out_dir (build.json + images).
 
     aot: the code generator's C (codegen_dir); tflm: TFLite Micro around the .tflite (`tflite`).
+    Companion builds for real boards: the Arduino sketch (`arduino_stamp`, Cortex-M4F) and the
+    ESP-IDF project (`esp_idf_stamp`, ESP32), built where their images exist.
     """
     family = board_cfg.get("family")
     if engine not in ENGINES:
@@ -347,7 +308,8 @@ def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frame
         elif family == "aarch64_linux":
             record = build_aarch64_linux(*args, image_stamp=image_stamp)
         else:
-            record = build_esp32(*args, image_stamp=image_stamp)
+            from tinyeit.firmware.esp32_build import build_esp32
+            record = build_esp32(*args, image_stamp=image_stamp, esp_idf_stamp=esp_idf_stamp)
         record["engine"] = "aot"
         write_json(out / "build.json", record, sort_keys=True)
         return record
@@ -357,13 +319,16 @@ def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frame
 
 
 def _tflm_unavailable(board: str, board_cfg: dict, variant: str, out_dir: Path) -> dict:
-    """ESP32: no TFLM build here (its toolchain needs ESP-IDF, which cannot be had offline)."""
+    """ESP32: no TFLM build yet. TFLite Micro is C++, and the xtensa image's GCC is C only (its
+    C++ front end and libstdc++ would double the image's 19-minute build); ESP-IDF's own TFLM
+    component needs ESP-IDF, which cannot be had offline."""
     _, build_dir = _fresh(out_dir)
     shutil.rmtree(build_dir)
     record = {"board": board, "variant": variant, "engine": "tflm", "family": board_cfg["family"],
               "clock_hz": int(board_cfg["clock_hz"]), "status": "toolchain_unavailable",
-              "reason": "no TFLite Micro build for the ESP32 here (it needs ESP-IDF's toolchain, unavailable "
-                        "offline)", "flash_bytes": None, "ram_bytes": None, "arena_bytes": None,
+              "reason": "no TFLite Micro build for the ESP32 here: TFLite Micro is C++ and the xtensa image "
+                        "builds a C-only GCC (no libstdc++); ESP-IDF's TFLM component needs ESP-IDF, unavailable "
+                        "offline", "flash_bytes": None, "ram_bytes": None, "arena_bytes": None,
               "image": None, "sha256": None, "files": {}, "toolchain": None}
     write_json(out_dir / "build.json", record, sort_keys=True)
     return record

@@ -14,7 +14,8 @@ def _firmware(args) -> int:
         raise TinyEitError(f"--board-config for board {args.board}: not JSON: {exc}") from None
     record = build_firmware(args.board, board_cfg, args.variant, args.codegen, args.frames, args.out,
                             n_frames=args.n_frames, image_stamp=args.image_stamp,
-                            arduino_stamp=args.arduino_stamp, engine=args.engine, tflite=args.tflite)
+                            arduino_stamp=args.arduino_stamp, engine=args.engine, tflite=args.tflite,
+                            esp_idf_stamp=args.esp_idf_stamp)
     extra = f" ({record['reason']})" if record.get("reason") else ""
     print(f"firmware {args.board}/{args.engine}/{args.variant}: {record['status']}{extra}")
     return 0
@@ -34,6 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--frames", required=True, help="frames.npz whose `input` frames are embedded")
     p.add_argument("--image-stamp", default=None, help="results/images/<toolchain>.json")
     p.add_argument("--arduino-stamp", default=None, help="results/images/arduino.json (Cortex-M boards)")
+    p.add_argument("--esp-idf-stamp", default=None,
+                   help="results/images/esp-idf.json (ESP32: the ESP-IDF project for real boards)")
     p.add_argument("--n-frames", type=int, default=8)
     p.add_argument("--out", required=True, help="results/firmware/<board>/<engine>/<variant>")
     p.set_defaults(func=_firmware)

@@ -3,6 +3,8 @@
 The stack estimate walks GCC's -fcallgraph-info=su call graph from the entry point: the deepest
 chain of static frames, plus interrupt handlers and the exception frame on Cortex-M. Library
 functions outside the graph and indirect calls count as 0 bytes, which the record says.
+ESP32 code in IRAM (`.iram0.*`) counts twice, as on the chip: its image is in flash, and it is
+copied into (instruction) RAM at boot.
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ FLASH_SECTIONS = (".isr_vector", ".text", ".rodata", ".ARM.exidx", ".ARM.extab",
                   ".tdata", ".data", ".data.rel.ro", ".got", ".got.plt", ".rela.plt", ".iplt",
                   ".note.ABI-tag", ".note.gnu.property", ".plt", ".rela.iplt", "__libc_freeres_fn",
                   "__libc_subfreeres", "__libc_IO_vtables", "__libc_atexit", "__libc_freeres_ptrs",
-                  ".stapsdt.base")
+                  ".stapsdt.base", ".iram0.vectors", ".iram0.text")
 RAM_SECTIONS = (".data", ".bss", ".tdata", ".tbss", ".got", ".got.plt", ".data.rel.ro", ".init_array",
-                ".fini_array", "__libc_subfreeres", "__libc_IO_vtables", "__libc_atexit", "__libc_freeres_ptrs")
+                ".fini_array", "__libc_subfreeres", "__libc_IO_vtables", "__libc_atexit", "__libc_freeres_ptrs",
+                ".iram0.vectors", ".iram0.text")
 _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
 
 
