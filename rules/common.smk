@@ -74,7 +74,11 @@ def firmware_arduino_stamp(wildcards):
 
 def firmware_esp_idf_stamp(wildcards):
     """The ESP-IDF image, for an ESP32 board (its real-board firmware; the emulated one is bare metal)."""
-    return ["results/images/esp-idf.json"] if BOARDS[wildcards.board]["family"] == "esp32" else []
+    return (
+        ["results/images/esp-idf.json"]
+        if BOARDS[wildcards.board]["family"] == "esp32"
+        else []
+    )
 
 
 def board_build_settings(wildcards):

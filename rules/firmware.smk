@@ -41,7 +41,8 @@ rule firmware:
         board=board_build_settings,
         arduino=lambda w, input: (
             f"--arduino-stamp {input.arduino}" if input.arduino else ""
-        ) + (f" --esp-idf-stamp {input.esp_idf}" if input.esp_idf else ""),
+        )
+        + (f" --esp-idf-stamp {input.esp_idf}" if input.esp_idf else ""),
         n_frames=config["deploy"]["n_frames"],
     shell:
         "tinyeit firmware --board {wildcards.board} --variant {wildcards.variant} --board-config {params.board:q} --codegen results/codegen/{wildcards.variant} --frames {input.frames} --image-stamp {input.image} {params.arduino} --n-frames {params.n_frames} --out results/firmware/{wildcards.board}/aot/{wildcards.variant} > {log} 2>&1"
