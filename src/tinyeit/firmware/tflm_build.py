@@ -222,16 +222,8 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
                   ram_bytes=sizes["ram_static_bytes"] + (stack_bytes if cortex else stack["stack_estimate_bytes"]),
                   **stack, toolchain=_toolchain(image, stamp, build_dir))
     if proc.returncode == 3:
-        overflow = measure.parse_overflows(proc.stdout + proc.stderr)
-        problems = []
-        if sizes["flash_bytes"] > flash or "FLASH" in overflow:
-            problems.append(f"flash: needs {sizes['flash_bytes']} bytes, {board} has {flash}")
-        ram_link = sizes["ram_static_bytes"] + stack_bytes
-        if ram_link > ram or "RAM" in overflow:
-            problems.append(f"RAM: needs {ram_link} bytes (static {sizes['ram_static_bytes']}, of which arena "
-                            f"{arena}, + stack {stack_bytes}), {board} has {ram}")
-        record.update(status="does_not_fit", reason="; ".join(problems), linker_overflow=overflow,
-                      ram_link_bytes=ram_link, files={}, image=None, sha256=None)
+        record.update(measure.does_not_fit(sizes, proc.stdout + proc.stderr, board, flash, ram, stack_bytes,
+                                           arena_bytes=arena))
     elif cortex:
         files = {}
         for name in ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map"):
