@@ -21,7 +21,7 @@ from tinyeit.deploy.boards import board_from_config
 from tinyeit.deploy.protocol import parse
 from tinyeit.errors import TinyEitError
 from tinyeit.firmware import build_firmware, esp32_build
-from tinyeit.firmware.build import does_not_fit
+from tinyeit.firmware.measure import does_not_fit
 from tinyeit.firmware.fixture_model import fixture_expected, write_fixture_frames, write_fixture_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,14 +63,14 @@ def test_region_use_from_size_output():
 def test_a_region_overflow_is_reported_under_its_memory_even_when_totals_fit():
     sizes = {"flash_bytes": 9000, "ram_static_bytes": 190000}
     link = "xtensa-esp32-elf/bin/ld: region `dram' overflowed by 17456 bytes\n"
-    record = does_not_fit("esp32", link, sizes, 1048576, 400000, 8192, esp32_build.REGION_MEMORY)
+    record = does_not_fit(sizes, link, "esp32", 1048576, 400000, 8192, regions=esp32_build.REGION_MEMORY)
     assert record["status"] == "does_not_fit" and record["linker_overflow"] == {"dram": 17456}
     assert record["reason"] == "RAM: needs 198192 bytes (static 190000 + stack 8192), esp32 has 400000"
-    record = does_not_fit("esp32", "region `drom' overflowed by 5 bytes", sizes, 1048576, 400000, 0,
-                          esp32_build.REGION_MEMORY)
+    record = does_not_fit(sizes, "region `drom' overflowed by 5 bytes", "esp32", 1048576, 400000, 0,
+                          regions=esp32_build.REGION_MEMORY)
     assert record["reason"] == "flash: needs 9000 bytes, esp32 has 1048576"
-    record = does_not_fit("esp32", "region `xyz' overflowed by 5 bytes", sizes, 1048576, 400000, 0,
-                          esp32_build.REGION_MEMORY)
+    record = does_not_fit(sizes, "region `xyz' overflowed by 5 bytes", "esp32", 1048576, 400000, 0,
+                          regions=esp32_build.REGION_MEMORY)
     assert "xyz overflowed by 5 bytes" in record["reason"]
 
 

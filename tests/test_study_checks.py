@@ -28,8 +28,11 @@ def test_a_good_study_passes():
     too_big = ok(variant="baseline+kd", status="does_not_fit", flash_bytes=700_000, ram_bytes=9_000,
                  error="flash: needs 700000 bytes, nicla_sense has 524288", instructions_per_inference=None,
                  latency_ms=None, outputs_match_host=None, runner=None)
+    no_kernel = ok(engine="tflm", variant="baseline+ptq_dynamic", status="unsupported",
+                   error="TFLite Micro cannot run this model: Hybrid models are not supported on TFLite Micro.",
+                   instructions_per_inference=None, latency_ms=None, outputs_match_host=None, runner=None)
     esp32_aot = ok(board="esp32", engine="aot", latency_ms=0.93)
-    assert deployment_problems([ok(), ok(board="rpi4"), too_big, esp32(), esp32_aot], ESP32) == []
+    assert deployment_problems([ok(), ok(board="rpi4"), too_big, esp32(), no_kernel, esp32_aot], ESP32) == []
 
 
 @pytest.mark.parametrize("record,why", [
@@ -42,6 +45,9 @@ def test_a_good_study_passes():
     (ok(latency_ms=None), "without a latency"),
     (ok(status="does_not_fit", error="does not fit"), "without the byte figures"),
     (ok(status="toolchain_unavailable", error="no image"), "toolchain_unavailable: no image"),
+    (ok(engine="tflm", status="unsupported", error="crashed"), "unsupported without the engine's own message"),
+    (ok(engine="aot", status="unsupported", error="TFLite Micro cannot run this model: x"),
+     "nicla_sense/aot/baseline: unsupported"),
     (esp32(status="failed", error="no emulator"), "status 'failed', expected 'toolchain_unavailable'"),
     (esp32(error="something else"), "without the expected reason"),
     (esp32(engine="aot", error="ESP-IDF toolchain image unavailable"),
@@ -49,7 +55,8 @@ def test_a_good_study_passes():
     (ok(board="esp32", engine="aot", status="does_not_fit", error="does not fit"), "without the byte figures"),
     (ok(board="esp32", engine="aot", instructions_per_inference=None), "without an instruction count"),
 ], ids=["hang", "crash", "wrong-outputs", "no-count", "local-runner", "no-latency",
-        "does-not-fit-without-bytes", "unexpected-unavailable", "esp32-tflm-failed", "esp32-tflm-other-reason",
+        "does-not-fit-without-bytes", "unexpected-unavailable", "tflm-unsupported-unexplained",
+        "aot-unsupported", "esp32-tflm-failed", "esp32-tflm-other-reason",
         "esp32-aot-unavailable", "esp32-aot-does-not-fit-without-bytes", "esp32-aot-no-count"])
 def test_each_shortfall_is_reported(record, why):
     problems = deployment_problems([ok(board="rpi4"), record], ESP32)

@@ -29,7 +29,6 @@ COMMON_CFLAGS = ("-O2 -std=gnu11 -Wall -ffunction-sections -fdata-sections -ffp-
                  "-gno-record-gcc-switches -fcallgraph-info=su")
 DEFAULT_STACK_BYTES = 4096
 RAM_ORIGIN = 0x20000000
-CORTEX_M4F_REGIONS = {"FLASH": "flash", "RAM": "ram"}
 
 
 class FirmwareBuildError(TinyEitError):
@@ -80,29 +79,6 @@ def _memory_script(flash: int, ram: int, stack: int) -> str:
             f"    RAM (rwx)  : ORIGIN = 0x{RAM_ORIGIN:08X}, LENGTH = {ram}\n"
             "}\n"
             f"TINYEIT_STACK_BYTES = {stack};\n")
-
-
-def does_not_fit(board: str, link_output: str, sizes: dict, flash: int, ram: int, stack_bytes: int,
-                 regions: dict[str, str]) -> dict:
-    """The build.json fields of a link that overflowed: what needs how much of what the board has.
-
-    `regions` maps each linker memory region to "flash" or "ram", so that an overflow of any
-    region is reported under the memory it belongs to, even when the totals alone would fit.
-    """
-    overflow = measure.parse_overflows(link_output)
-    hit = {regions.get(region, region) for region in overflow}
-    problems = []
-    if sizes["flash_bytes"] > flash or "flash" in hit:
-        problems.append(f"flash: needs {sizes['flash_bytes']} bytes, {board} has {flash}")
-    ram_link = sizes["ram_static_bytes"] + stack_bytes
-    if ram_link > ram or "ram" in hit:
-        problems.append(f"RAM: needs {ram_link} bytes (static {sizes['ram_static_bytes']} + stack "
-                        f"{stack_bytes}), {board} has {ram}")
-    unknown = sorted(region for region in overflow if region not in regions)
-    if unknown:
-        problems.append("linker region(s) " + ", ".join(f"{r} overflowed by {overflow[r]} bytes" for r in unknown))
-    return dict(status="does_not_fit", reason="; ".join(problems), linker_overflow=overflow,
-                ram_link_bytes=ram_link, files={}, image=None, sha256=None)
 
 
 def _sha256(path: Path) -> str:
@@ -196,8 +172,7 @@ def build_cortex_m4f(board: str, board_cfg: dict, variant: str, codegen_dir: Pat
     record.update(flash_bytes=sizes["flash_bytes"], ram_static_bytes=sizes["ram_static_bytes"],
                   ram_bytes=ram_used, **stack, toolchain=_toolchain("arm", stamp, build_dir))
     if proc.returncode == 3:
-        record.update(does_not_fit(board, proc.stdout + proc.stderr, sizes, flash, ram, stack_bytes,
-                                   CORTEX_M4F_REGIONS))
+        record.update(measure.does_not_fit(sizes, proc.stdout + proc.stderr, board, flash, ram, stack_bytes))
     else:
         if stack["stack_estimate_bytes"] > stack_bytes:
             raise FirmwareBuildError(f"firmware for board {board}, variant {variant}: the stack estimate "

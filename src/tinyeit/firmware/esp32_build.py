@@ -17,7 +17,7 @@ from tinyeit import containers
 from tinyeit.atomic import write_json
 from tinyeit.firmware import measure
 from tinyeit.firmware.build import (FirmwareBuildError, _base_record, _fail, _fresh, _run_script, _script,
-                                    _sha256, _stamp, _toolchain, does_not_fit)
+                                    _sha256, _stamp, _toolchain)
 from tinyeit.firmware.stage import board_sources_dir, stage_sources
 
 IMAGE = "xtensa"
@@ -105,8 +105,8 @@ def build_esp32(board: str, board_cfg: dict, variant: str, codegen_dir: Path, fr
                   ram_bytes=sizes["ram_static_bytes"] + stack["stack_estimate_bytes"], **stack,
                   memory_regions=region_use(sections), toolchain=_toolchain(IMAGE, stamp, build_dir))
     if proc.returncode == 3 or sizes["flash_bytes"] > flash:
-        record.update(does_not_fit(board, proc.stdout + proc.stderr, sizes, flash, ram, STACK_BYTES,
-                                   REGION_MEMORY))
+        record.update(measure.does_not_fit(sizes, proc.stdout + proc.stderr, board, flash, ram, STACK_BYTES,
+                                           arena_bytes=model["TINYEIT_ARENA_BYTES"], regions=REGION_MEMORY))
     else:
         if stack["stack_estimate_bytes"] > STACK_BYTES:
             raise FirmwareBuildError(f"firmware for board {board}, variant {variant}: the stack estimate "

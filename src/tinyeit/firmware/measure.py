@@ -48,6 +48,36 @@ def parse_overflows(linker_output: str) -> dict[str, int]:
     return found
 
 
+# The Cortex-M link's memory regions; a board whose link has more (the ESP32's IROM, DROM, IRAM,
+# DRAM) passes its own map of region -> "flash" or "ram".
+REGIONS = {"FLASH": "flash", "RAM": "ram"}
+
+
+def does_not_fit(sizes: dict[str, int], linker_output: str, board: str, flash: int, ram: int,
+                 stack_bytes: int, arena_bytes: int | None = None, regions: dict[str, str] = REGIONS) -> dict:
+    """The build.json fields of an image that overflows the board: what it needs against what it has.
+
+    `sizes` come from an unbounded link (the board-sized one stops at the first overflow), the
+    linker's own overflow lines are kept beside them. An overflowed region counts against the
+    memory `regions` maps it to, even when the totals alone would fit.
+    """
+    overflow = parse_overflows(linker_output)
+    hit = {regions.get(region) for region in overflow}
+    problems = []
+    if sizes["flash_bytes"] > flash or "flash" in hit:
+        problems.append(f"flash: needs {sizes['flash_bytes']} bytes, {board} has {flash}")
+    ram_link = sizes["ram_static_bytes"] + stack_bytes
+    if ram_link > ram or "ram" in hit:
+        arena = f", of which arena {arena_bytes}," if arena_bytes is not None else ""
+        problems.append(f"RAM: needs {ram_link} bytes (static {sizes['ram_static_bytes']}{arena} + stack "
+                        f"{stack_bytes}), {board} has {ram}")
+    unknown = sorted(region for region in overflow if region not in regions)
+    if unknown:
+        problems.append("linker region(s) " + ", ".join(f"{r} overflowed by {overflow[r]} bytes" for r in unknown))
+    return dict(status="does_not_fit", reason="; ".join(problems), linker_overflow=overflow,
+                ram_link_bytes=ram_link, files={}, image=None, sha256=None)
+
+
 def parse_callgraph(texts: list[str]) -> tuple[dict[str, int], dict[str, set[str]]]:
     """Frames {function: static bytes} and calls {caller: callees} from .ci (VCG) files."""
     frames: dict[str, int] = {}
