@@ -107,7 +107,7 @@ def stage_sources(dest: Path, board: str, clock_hz: int, family_dirs: list[str],
     model = read_model_header(codegen_dir)
     for family in ["common", *family_dirs]:
         for src in sorted(board_sources_dir(family).iterdir()):
-            if src.is_file() and src.suffix in (".c", ".h", ".ld") and src.name not in exclude:
+            if src.is_file() and src.suffix in (".c", ".S", ".h", ".ld") and src.name not in exclude:
                 shutil.copyfile(src, dest / src.name)
     for src in model_source_files(codegen_dir):
         if (dest / src.name).exists():
