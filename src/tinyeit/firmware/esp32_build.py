@@ -24,7 +24,10 @@ IMAGE = "xtensa"
 CC = "xtensa-esp32-elf-gcc"
 # LX6 with its FPU (hard single-precision float), calls that reach across the address space
 # (code in IROM calls IRAM and back), no fused multiply-add (-ffp-contract=off, in COMMON_CFLAGS).
-ARCH_FLAGS = "-mlongcalls"
+# -fno-if-conversion: GCC 12.2's Xtensa back end stops with an internal compiler error
+# (postreload, extract_constrain_insn) on the generated kernels' `bias ? bias[u] : 0.0f` float
+# selects after if-conversion; Espressif's own GCC carries fixes this Debian-source build lacks.
+ARCH_FLAGS = "-mlongcalls -fno-if-conversion"
 LIBS = "-Wl,--start-group -lm -lc -lgcc -Wl,--end-group"
 LINK = ("-nostdlib -T esp32_sim.ld -Wl,--gc-sections -Wl,--build-id=none "
         "-Wl,-Map=../build/firmware.map")
