@@ -62,6 +62,19 @@ def _run(cfg: dict, image: Path, marker: str | None = None):
     return emulator.run_aarch64(image, 600)
 
 
+def check_outputs(run, frames: Path, where: str) -> bool:
+    """The run's outputs against LiteRT's (frames.npz): bit-exact for int8, the study's float
+    tolerance for float; a mismatch is an error, not a figure."""
+    from tinyeit.deploy import profile, protocol
+
+    parsed = protocol.parse(run.stdout, where=where)
+    verdict = profile.compare_outputs(parsed, profile.expected_outputs(frames))
+    if not verdict["outputs_match_host"]:
+        raise RuntimeError(f"{where}: outputs differ from LiteRT's (max abs diff "
+                           f"{verdict['outputs_max_abs_diff']})")
+    return bool(verdict["outputs_exact"])
+
+
 def _cost(cfg: dict, run) -> int:
     """One inference's cost: cycles on the Cortex-M4 model, else instructions (first frame)."""
     values = run.cycles if cfg["family"] == "cortex_m4f" else run.instructions
@@ -95,11 +108,13 @@ def profile_variant(config: dict, board: str, variant: str, results: Path, work:
     frames = results / "tflite" / variant / "frames.npz"
     vwork = work / board / variant
     image, _ = _build(board, cfg, variant, tflite, frames, vwork, marks=False)
-    total = _cost(cfg, _run(cfg, image))
+    run = _run(cfg, image)
+    total = _cost(cfg, run)
+    exact = check_outputs(run, frames, f"{board}/{variant}")
     image_m, op_marks = _build(board, cfg, variant, tflite, frames, vwork, marks=True)
     ops = per_op(cfg, _run(cfg, image_m, MARK), op_marks)
     row = {"board": board, "variant": variant, "unit": "cycles" if cfg["family"] == "cortex_m4f"
-           else "instructions", "aot": total, "ops": ops, "by_op": by_name(ops), "tflm": None}
+           else "instructions", "aot": total, "exact": exact, "ops": ops, "by_op": by_name(ops), "tflm": None}
     tflm_dir = results / "firmware" / board / "tflm" / variant
     tflm_image = tflm_dir / ("firmware.elf" if cfg["family"] == "cortex_m4f" else "firmware")
     if tflm_image.is_file():
