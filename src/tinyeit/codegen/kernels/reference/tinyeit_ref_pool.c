@@ -1,0 +1,93 @@
+/* tinyeit reference kernels: pooling and mean. Portable C99, the reference every target version is held
+ * against and the fallback where a target has none. Written for this project from TFLite's
+ * quantization specification; no code of other projects is copied here. */
+#include "tinyeit_common.h"
+
+#include <math.h>
+
+#define POOL_LOOP_BEGIN                                                                       \
+    int32_t b, oy, ox, c, ky, kx;                                                             \
+    for (b = 0; b < P.batches; ++b)                                                          \
+    for (oy = 0; oy < P.out_h; ++oy)                                                         \
+    for (ox = 0; ox < P.out_w; ++ox) {                                                       \
+        const int32_t y0 = oy * P.stride_h - P.pad_h, x0 = ox * P.stride_w - P.pad_w;     \
+        const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(P.k_h, P.in_h - y0);     \
+        const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(P.k_w, P.in_w - x0);     \
+        const int32_t obase = ((b * P.out_h + oy) * P.out_w + ox) * P.ch;                  \
+        for (c = 0; c < P.ch; ++c)
+
+#define POOL_AT(ky, kx) (((b * P.in_h + y0 + (ky)) * P.in_w + x0 + (kx)) * P.ch + c)
+
+void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
+{
+    const tinyeit_pool_params P = *p;
+    POOL_LOOP_BEGIN {
+        int32_t m = -128;
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) m = TINYEIT_MAX(m, (int32_t)in[POOL_AT(ky, kx)]);
+        out[obase + c] = sat_s8(m, P.act_min, P.act_max);
+    }}
+}
+
+void tinyeit_avgpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
+{
+    const tinyeit_pool_params P = *p;
+    POOL_LOOP_BEGIN {
+        int32_t acc = 0, count = (ky1 - ky0) * (kx1 - kx0);
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) acc += in[POOL_AT(ky, kx)];
+        if (count <= 0) count = 1;
+        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        out[obase + c] = sat_s8(acc, P.act_min, P.act_max);
+    }}
+}
+
+void tinyeit_maxpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
+{
+    const tinyeit_pool_params P = *p;
+    POOL_LOOP_BEGIN {
+        float m = -INFINITY;
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) {
+                const float v = in[POOL_AT(ky, kx)];
+                if (v > m) m = v;
+            }
+        out[obase + c] = clamp_f(m, P.f_min, P.f_max);
+    }}
+}
+
+void tinyeit_avgpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
+{
+    const tinyeit_pool_params P = *p;
+    POOL_LOOP_BEGIN {
+        float acc = 0.0f;
+        int32_t count = (ky1 - ky0) * (kx1 - kx0);
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) acc += in[POOL_AT(ky, kx)];
+        out[obase + c] = clamp_f(acc / (float)count, P.f_min, P.f_max);
+    }}
+}
+
+void tinyeit_mean_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner,
+                     int32_t in_zp, int32_t out_zp, int32_t mult, int32_t shift)
+{
+    int32_t o, r, i;
+    for (o = 0; o < outer; ++o)
+        for (i = 0; i < inner; ++i) {
+            int32_t acc = 0;
+            for (r = 0; r < reduce; ++r) acc += in[(o * reduce + r) * inner + i];
+            acc = mbqm_fast(acc - in_zp * reduce, mult, shift) + out_zp;
+            out[o * inner + i] = sat_s8(acc, -128, 127);
+        }
+}
+
+void tinyeit_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner)
+{
+    int32_t o, r, i;
+    for (o = 0; o < outer; ++o)
+        for (i = 0; i < inner; ++i) {
+            float acc = 0.0f;
+            for (r = 0; r < reduce; ++r) acc += in[(o * reduce + r) * inner + i];
+            out[o * inner + i] = acc / (float)reduce;
+        }
+}
