@@ -59,6 +59,16 @@ def c_array(ctype: str, name: str, values, per_line: int = 16) -> str:
     return f"static const {ctype} {name}[{len(items)}] = {{\n    {body}\n}};\n"
 
 
+def aligned_array(ctype: str, name: str, values) -> str:
+    """A const array in a union with an int32_t, so that it is word aligned in plain C99: use
+    `name.v`."""
+    text = c_array(ctype, "v", values)
+    body = text[len(f"static const {ctype} "):].rstrip().rstrip(";")
+    decl, init = body.split(" = ", 1)
+    return (f"static const union {{ {ctype} {decl}; int32_t align; }} {name} = {{\n"
+            f"    {init.strip()}\n}};\n")
+
+
 @dataclass
 class Lowered:
     """Everything emitted for one op."""
@@ -115,6 +125,29 @@ class Generator:
             blocks = rows[:full].reshape(-1, F32_BLOCK, rows.shape[1]).transpose(0, 2, 1)
             data = np.concatenate([blocks.reshape(-1), rows[full:].reshape(-1)])
             self.const_names[key] = self.table("float", data, f"tensor_{w.index}_blocked")
+        return self.const_names[key]
+
+    def packed_fc_s8(self, w: Tensor) -> str:
+        """int8 fully connected weights [units, n] in the kernels' layout (tinyeit_kernels.h,
+        tinyeit_fc_s8): units in blocks of 4, each block as groups of 4 inputs x 4 units
+        (16 bytes: unit 0's 4 bytes, unit 1's, ...), then each unit's last n % 4 bytes; the
+        units % 4 remaining units as plain rows. Word aligned."""
+        key = (w.index, "fc4")
+        if key not in self.const_names:
+            rows = w.data.astype(np.int8).reshape(w.shape[0], -1)
+            units, n = rows.shape
+            n4, full = n - n % 4, units - units % 4
+            parts = []
+            for u in range(0, full, 4):
+                blk = rows[u:u + 4]
+                parts.append(blk[:, :n4].reshape(4, n4 // 4, 4).transpose(1, 0, 2).reshape(-1))
+                parts.append(blk[:, n4:].reshape(-1))
+            parts.append(rows[full:].reshape(-1))
+            data = np.concatenate(parts)
+            cname = f"tensor_{w.index}_fc4"
+            self.const_decls.append(aligned_array("int8_t", cname, data))
+            self.weights_bytes += data.nbytes
+            self.const_names[key] = f"{cname}.v"
         return self.const_names[key]
 
     def table(self, ctype: str, values, prefix: str = "tab") -> str:
@@ -346,7 +379,7 @@ class Generator:
             p["cheap_rq"] = self._cheap_requant(np.abs(base) + wabs * max(127 - zx, zx + 128))
             post, p["post_len"], dest = self._post(op, out, p["act_min"], p["act_max"])
             prm = self.params("tinyeit_fc_params", p)
-            low.code.append(f"tinyeit_fc_s8({ptr(x)}, {self.const(w.index)}, {bias}, {mult}, "
+            low.code.append(f"tinyeit_fc_s8({ptr(x)}, {self.packed_fc_s8(w)}, {bias}, {mult}, "
                             f"{shift}, {post}, {ptr(dest)}, &{prm});")
         elif w.dtype == np.int8:
             self.require(op, not np.any(w.zero_point), "hybrid filter zero points must be 0")
@@ -825,7 +858,9 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         size, align = sizes.get(g, (0, 1))
         sizes[g] = (max(size, tensor.nbytes), max(align, tensor.dtype.itemsize))
 
-    buffers = [Buffer(("t", g), sizes[g][0], life[g][0], life[g][1], min(4, sizes[g][1]))
+    # every buffer word aligned and a whole number of words: the kernels read words (and NEON
+    # vectors) from any tensor, through memcpy, at no unaligned-access cost
+    buffers = [Buffer(("t", g), -(-sizes[g][0] // 4) * 4, life[g][0], life[g][1], 4)
                for g in sorted(life)]
 
     def ptr(tensor: Tensor) -> str:
@@ -848,7 +883,7 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         else:
             low = gen.lower(op, ptr)
         if low.scratch_bytes:
-            buffers.append(Buffer(("s", op.index), low.scratch_bytes, k, k, 4))
+            buffers.append(Buffer(("s", op.index), -(-low.scratch_bytes // 4) * 4, k, k, 4))
         lowered.append((op, low))
 
     arena = plan(buffers)

@@ -1,35 +1,85 @@
-/* Cortex-M DSP int8 fully connected: tinyeit_fc_s8 with four units per input pass
- * (tinyeit_cm_dot.h) and the cheap exact requantization. Asymmetric weights (a weight zero
- * point, never produced by TFLite's int8 converter) go to the reference kernel. */
+/* Cortex-M DSP int8 fully connected: tinyeit_fc_s8 on the packed weights (tinyeit_kernels.h),
+ * four units per input word: one LDR of 4 inputs, SXTB16 (bytes 0, 2) and SXTB16 ROR #8 (bytes
+ * 1, 3) into int16 pairs, then per unit one LDR of its 4 weights, the same two widenings and two
+ * SMLAD. The loop is written in assembly: in C, gcc spills the accumulators and pointers of a
+ * four-unit loop to the stack. Integer sums in another order: the reference's result. */
 #include "tinyeit_common.h"
 
 #if defined(TINYEIT_CORTEX_M_DSP)
 #include "tinyeit_cm_dot.h"
+
+/* acc[r] += sum over groups * 4 inputs; x and w advance past what they read. */
+static inline void cm_fc4_groups(const int8_t **xp, const int8_t **wp, int32_t groups,
+                                 int32_t *acc)
+{
+    const int8_t *x = *xp, *w = *wp;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t xa, xb, t0, t1, u;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[xa], [%[x]], #4\n\t"
+        "ldr    %[t0], [%[w]], #4\n\t"
+        "ldr    %[t1], [%[w]], #4\n\t"
+        "sxtb16 %[xb], %[xa], ror #8\n\t"
+        "sxtb16 %[xa], %[xa]\n\t"
+        "sxtb16 %[u], %[t0], ror #8\n\t"
+        "sxtb16 %[t0], %[t0]\n\t"
+        "smlad  %[a0], %[t0], %[xa], %[a0]\n\t"
+        "smlad  %[a0], %[u], %[xb], %[a0]\n\t"
+        "sxtb16 %[u], %[t1], ror #8\n\t"
+        "sxtb16 %[t1], %[t1]\n\t"
+        "smlad  %[a1], %[t1], %[xa], %[a1]\n\t"
+        "smlad  %[a1], %[u], %[xb], %[a1]\n\t"
+        "ldr    %[t0], [%[w]], #4\n\t"
+        "ldr    %[t1], [%[w]], #4\n\t"
+        "sxtb16 %[u], %[t0], ror #8\n\t"
+        "sxtb16 %[t0], %[t0]\n\t"
+        "smlad  %[a2], %[t0], %[xa], %[a2]\n\t"
+        "smlad  %[a2], %[u], %[xb], %[a2]\n\t"
+        "sxtb16 %[u], %[t1], ror #8\n\t"
+        "sxtb16 %[t1], %[t1]\n\t"
+        "smlad  %[a3], %[t1], %[xa], %[a3]\n\t"
+        "smlad  %[a3], %[u], %[xb], %[a3]\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+          [n] "+r"(groups), [xa] "=&r"(xa), [xb] "=&r"(xb), [t0] "=&r"(t0), [t1] "=&r"(t1),
+          [u] "=&r"(u)
+        :
+        : "cc", "memory");
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+    *xp = x;
+    *wp = w;
+}
 
 void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
                    const int32_t *shift, const int8_t *post, int8_t *out,
                    const tinyeit_fc_params *p)
 {
     const tinyeit_fc_params P = *p;
-    int32_t b, u, r;
+    const int32_t n = P.in_dim, tail = n & 3;
+    int32_t b, u, r, j;
     if (P.w_offset != 0) {
         tinyeit_fc_s8_ref(in, w, bias, mult, shift, post, out, p);
         return;
     }
     for (b = 0; b < P.batches; ++b) {
-        const int8_t *x = in + b * P.in_dim;
+        const int8_t *x0 = in + b * n;
         int8_t *o = out + b * P.units;
         for (u = 0; u + 4 <= P.units; u += 4) {
+            const int8_t *x = x0, *wb = w + u * n;
             int32_t acc[4];
             acc[0] = bias[u]; acc[1] = bias[u + 1]; acc[2] = bias[u + 2]; acc[3] = bias[u + 3];
-            cm_dot4_s8(x, w + u * P.in_dim, P.in_dim, P.in_dim, acc);
+            if (n >= 4) cm_fc4_groups(&x, &wb, n >> 2, acc);
+            for (r = 0; r < 4; ++r)
+                for (j = 0; j < tail; ++j) acc[r] += (int32_t)x[j] * wb[r * tail + j];
             for (r = 0; r < 4; ++r)
                 o[u + r] = epilogue_s8(acc[r], mult[u + r], shift[u + r], P.single_round,
                                        P.cheap_rq, P.out_offset, P.act_min, P.act_max,
                                        post ? post + (u + r) * P.post_len : NULL);
         }
         for (; u < P.units; ++u) {
-            const int32_t acc = cm_dot1_s8(x, w + u * P.in_dim, P.in_dim, bias[u]);
+            const int32_t acc = cm_dot1_s8(x0, w + u * n, n, bias[u]);
             o[u] = epilogue_s8(acc, mult[u], shift[u], P.single_round, P.cheap_rq, P.out_offset,
                                P.act_min, P.act_max, post ? post + u * P.post_len : NULL);
         }

@@ -18,15 +18,37 @@
 
 #define POOL_AT(ky, kx) (((b * P.in_h + y0 + (ky)) * P.in_w + x0 + (kx)) * P.ch + c)
 
+/* Channel innermost: the output row starts as the first valid tap's row and takes the max with
+ * each further tap's row, so every inner loop runs over contiguous channels (vectorizable, no
+ * index arithmetic per element). A window with no valid tap gives -128, as TFLite's. */
 void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
 {
     const tinyeit_pool_params P = *p;
-    POOL_LOOP_BEGIN {
-        int32_t m = -128;
+    const int32_t C = P.ch;
+    const int clamp = P.act_min > -128 || P.act_max < 127;
+    int32_t b, oy, ox, ky, kx, c;
+    for (b = 0; b < P.batches; ++b)
+    for (oy = 0; oy < P.out_h; ++oy)
+    for (ox = 0; ox < P.out_w; ++ox) {
+        const int32_t y0 = oy * P.stride_h - P.pad_h, x0 = ox * P.stride_w - P.pad_w;
+        const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(P.k_h, P.in_h - y0);
+        const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(P.k_w, P.in_w - x0);
+        int8_t *o = out + ((b * P.out_h + oy) * P.out_w + ox) * C;
+        int first = 1;
         for (ky = ky0; ky < ky1; ++ky)
-            for (kx = kx0; kx < kx1; ++kx) m = TINYEIT_MAX(m, (int32_t)in[POOL_AT(ky, kx)]);
-        out[obase + c] = sat_s8(m, P.act_min, P.act_max);
-    }}
+            for (kx = kx0; kx < kx1; ++kx) {
+                const int8_t *row = in + ((b * P.in_h + y0 + ky) * P.in_w + x0 + kx) * C;
+                if (first) {
+                    memcpy(o, row, (size_t)C);
+                    first = 0;
+                } else {
+                    for (c = 0; c < C; ++c) o[c] = row[c] > o[c] ? row[c] : o[c];
+                }
+            }
+        if (first) memset(o, 0x80, (size_t)C);
+        if (clamp)
+            for (c = 0; c < C; ++c) o[c] = sat_s8(o[c], P.act_min, P.act_max);
+    }
 }
 
 void tinyeit_avgpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
