@@ -300,7 +300,7 @@ class Generator:
                 p["cheap_rq"] = self._cheap_requant(base + wabs * zx_span)
                 post, p["post_len"], dest = self._post(op, out, p["act_min"], p["act_max"])
                 prm = self.params("tinyeit_conv_params", p)
-                low.code.append(f"tinyeit_conv_s8({ptr(x)}, {self.const(w.index)}, {bias}, "
+                low.code.append(f"tinyeit_conv_s8({ptr(x)}, {self.packed_fc_s8(w)}, {bias}, "
                                 f"{corr}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm});")
         elif w.dtype == np.int8 and x.dtype == np.float32:
             self.require(op, not depthwise, "hybrid depthwise convolution is not supported")

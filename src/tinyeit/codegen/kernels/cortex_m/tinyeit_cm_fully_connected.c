@@ -1,4 +1,5 @@
-/* Cortex-M DSP int8 fully connected: tinyeit_fc_s8 on the packed weights (tinyeit_kernels.h),
+/* Cortex-M DSP int8 fully connected and convolution: tinyeit_fc_s8 and tinyeit_conv_s8 on the
+ * packed weights (tinyeit_kernels.h),
  * four units per input word: one LDR of 4 inputs, SXTB16 (bytes 0, 2) and SXTB16 ROR #8 (bytes
  * 1, 3) into int16 pairs, then per unit one LDR of its 4 weights, the same two widenings and two
  * SMLAD. The loop is written in assembly: in C, gcc spills the accumulators and pointers of a
@@ -52,37 +53,68 @@ static inline void cm_fc4_groups(const int8_t **xp, const int8_t **wp, int32_t g
     *wp = w;
 }
 
+/* One input vector against `units` packed units: the body of fully connected, and of conv per
+ * output position (tinyeit_cm_conv.c). */
+static void cm_fc_row(const int8_t *x0, const int8_t *w, int32_t n, int32_t units,
+                      const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                      const tinyeit_epi *e, const int8_t *post, int8_t *o)
+{
+    const int32_t tail = n & 3;
+    int32_t u, r, j;
+    for (u = 0; u + 4 <= units; u += 4) {
+        const int8_t *x = x0, *wb = w + u * n;
+        int32_t acc[4];
+        acc[0] = bias[u]; acc[1] = bias[u + 1]; acc[2] = bias[u + 2]; acc[3] = bias[u + 3];
+        if (n >= 4) cm_fc4_groups(&x, &wb, n >> 2, acc);
+        for (r = 0; r < 4; ++r)
+            for (j = 0; j < tail; ++j) acc[r] += (int32_t)x[j] * wb[r * tail + j];
+        for (r = 0; r < 4; ++r)
+            o[u + r] = epilogue_s8(acc[r], mult[u + r], shift[u + r], e->single_round,
+                                   e->cheap_rq, e->out_offset, e->act_min, e->act_max,
+                                   post ? post + (u + r) * e->post_len : NULL);
+    }
+    for (; u < units; ++u) {
+        const int32_t acc = cm_dot1_s8(x0, w + u * n, n, bias[u]);
+        o[u] = epilogue_s8(acc, mult[u], shift[u], e->single_round, e->cheap_rq, e->out_offset,
+                           e->act_min, e->act_max, post ? post + u * e->post_len : NULL);
+    }
+}
+
 void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
                    const int32_t *shift, const int8_t *post, int8_t *out,
                    const tinyeit_fc_params *p)
 {
-    const tinyeit_fc_params P = *p;
-    const int32_t n = P.in_dim, tail = n & 3;
-    int32_t b, u, r, j;
-    if (P.w_offset != 0) {
+    const tinyeit_epi e = {p->out_offset, p->act_min, p->act_max, p->single_round, p->cheap_rq,
+                           p->post_len};
+    int32_t b;
+    if (p->w_offset != 0) {
         tinyeit_fc_s8_ref(in, w, bias, mult, shift, post, out, p);
         return;
     }
-    for (b = 0; b < P.batches; ++b) {
-        const int8_t *x0 = in + b * n;
-        int8_t *o = out + b * P.units;
-        for (u = 0; u + 4 <= P.units; u += 4) {
-            const int8_t *x = x0, *wb = w + u * n;
-            int32_t acc[4];
-            acc[0] = bias[u]; acc[1] = bias[u + 1]; acc[2] = bias[u + 2]; acc[3] = bias[u + 3];
-            if (n >= 4) cm_fc4_groups(&x, &wb, n >> 2, acc);
-            for (r = 0; r < 4; ++r)
-                for (j = 0; j < tail; ++j) acc[r] += (int32_t)x[j] * wb[r * tail + j];
-            for (r = 0; r < 4; ++r)
-                o[u + r] = epilogue_s8(acc[r], mult[u + r], shift[u + r], P.single_round,
-                                       P.cheap_rq, P.out_offset, P.act_min, P.act_max,
-                                       post ? post + (u + r) * P.post_len : NULL);
-        }
-        for (; u < P.units; ++u) {
-            const int32_t acc = cm_dot1_s8(x0, w + u * n, n, bias[u]);
-            o[u] = epilogue_s8(acc, mult[u], shift[u], P.single_round, P.cheap_rq, P.out_offset,
-                               P.act_min, P.act_max, post ? post + u * P.post_len : NULL);
-        }
+    for (b = 0; b < p->batches; ++b)
+        cm_fc_row(in + b * p->in_dim, w, p->in_dim, p->units, bias, mult, shift, &e, post,
+                  out + b * p->units);
+}
+
+/* Convolution: per output position, its window (conv_window: in place or gathered) against the
+ * packed filters, as a fully connected layer. */
+void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
+                     const int32_t *tap_corr, const int32_t *mult, const int32_t *shift,
+                     const int8_t *post, int8_t *out, const tinyeit_conv_params *p)
+{
+    const tinyeit_epi e = {p->out_offset, p->act_min, p->act_max, 0, p->cheap_rq, p->post_len};
+    const int32_t K = p->k_h * p->k_w * p->in_c;
+    union { int8_t v[TINYEIT_PATCH_MAX]; int32_t align; } patch;
+    int32_t b, oy, ox;
+    int8_t *o = out;
+    if (K > TINYEIT_PATCH_MAX) {
+        tinyeit_conv_s8_ref(in, w, bias, tap_corr, mult, shift, post, out, p);
+        return;
     }
+    for (b = 0; b < p->batches; ++b)
+        for (oy = 0; oy < p->out_h; ++oy)
+            for (ox = 0; ox < p->out_w; ++ox, o += p->out_c)
+                cm_fc_row(conv_window(in, p, b, oy, ox, patch.v), w, K, p->out_c, bias, mult,
+                          shift, &e, post, o);
 }
 #endif

@@ -33,6 +33,10 @@
 #define TINYEIT_TARGET_FC_S8 1
 #define TINYEIT_TARGET_CONV_S8 1
 #endif
+#if defined(TINYEIT_AARCH64_NEON)
+#define TINYEIT_TARGET_FC_S8 1
+#define TINYEIT_TARGET_CONV_S8 1
+#endif
 
 #if defined(TINYEIT_TARGET_FC_S8)
 #define TINYEIT_REF_FC_S8 tinyeit_fc_s8_ref
@@ -224,6 +228,54 @@ static inline int8_t epilogue_s8(int32_t acc, int32_t mult, int32_t shift, int32
     v += out_offset;
     v = v < lo ? lo : (v > hi ? hi : v);
     return post_row ? post_row[v - lo] : (int8_t)v;
+}
+
+/* Where weight k of unit u sits in the packed fully connected layout (tinyeit_kernels.h), which
+ * int8 conv filters use too (unit = output channel, k = (ky * k_w + kx) * in_c + ic). */
+static inline int32_t fc4_index(int32_t u, int32_t k, int32_t n, int32_t units)
+{
+    const int32_t n4 = n & ~3, blk = u & ~3, r = u & 3;
+    if (u >= (units & ~3)) return u * n + k;
+    return k < n4 ? blk * n + (k & ~3) * 4 + r * 4 + (k & 3)
+                  : blk * n + 4 * n4 + r * (n - n4) + (k - n4);
+}
+
+/* The int8 epilogue's parameters, shared by conv and fully connected. */
+typedef struct {
+    int32_t out_offset, act_min, act_max, single_round, cheap_rq, post_len;
+} tinyeit_epi;
+
+/* Largest conv window (k_h * k_w * in_c) the target kernels gather on the stack. */
+#define TINYEIT_PATCH_MAX 512
+
+/* The window of output (b, oy, ox) as one contiguous run of k_h * k_w * in_c int8: a pointer
+ * into the input when the window lies inside it and is contiguous there, else gathered into
+ * patch, every tap outside the input holding the input zero point. That is exact: the folded
+ * bias already holds -zero_point * (sum of all the filter's weights), so a tap equal to the
+ * zero point adds w * zero_point back and contributes nothing, as TFLite's skipped tap. */
+static inline const int8_t *conv_window(const int8_t *in, const tinyeit_conv_params *P,
+                                        int32_t b, int32_t oy, int32_t ox, int8_t *patch)
+{
+    const int32_t y0 = oy * P->stride_h - P->pad_h, x0 = ox * P->stride_w - P->pad_w;
+    const int32_t inside = y0 >= 0 && y0 + (P->k_h - 1) * P->dil_h < P->in_h && x0 >= 0 &&
+                           x0 + (P->k_w - 1) * P->dil_w < P->in_w;
+    const int8_t zp = (int8_t)(-P->in_offset);
+    int8_t *q = patch;
+    int32_t ky, kx;
+    if (inside && (P->dil_w == 1 || P->k_w == 1) &&
+        (P->k_h == 1 || (x0 == 0 && P->k_w == P->in_w && P->dil_h == 1)))
+        return in + ((b * P->in_h + y0) * P->in_w + x0) * P->in_c;
+    for (ky = 0; ky < P->k_h; ++ky) {
+        const int32_t y = y0 + ky * P->dil_h;
+        for (kx = 0; kx < P->k_w; ++kx, q += P->in_c) {
+            const int32_t x = x0 + kx * P->dil_w;
+            if (y >= 0 && y < P->in_h && x >= 0 && x < P->in_w)
+                memcpy(q, in + ((b * P->in_h + y) * P->in_w + x) * P->in_c, (size_t)P->in_c);
+            else
+                memset(q, zp, (size_t)P->in_c);
+        }
+    }
+    return patch;
 }
 
 static inline float exp_f(float x)

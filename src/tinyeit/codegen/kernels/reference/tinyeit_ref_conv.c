@@ -9,13 +9,14 @@
  * generation time). tap_corr (NULL when no window leaves the input): in_offset * the weight sum
  * of each (out channel, ky, kx) tap, subtracted for the taps a border window skips, which
  * TFLite's kernel leaves out of the sum. */
+/* Filters in the packed layout of fully connected weights (fc4_index: unit = output channel). */
 void TINYEIT_REF_CONV_S8(const int8_t *in, const int8_t *w, const int32_t *bias,
                          const int32_t *tap_corr, const int32_t *mult, const int32_t *shift,
                          const int8_t *post, int8_t *out, const tinyeit_conv_params *p)
 {
     const tinyeit_conv_params P = *p;
-    const int32_t taps = P.k_h * P.k_w;
-    int32_t b, oy, ox, oc, ky, kx;
+    const int32_t taps = P.k_h * P.k_w, K = taps * P.in_c;
+    int32_t b, oy, ox, oc, ky, kx, ic;
     for (b = 0; b < P.batches; ++b)
     for (oy = 0; oy < P.out_h; ++oy) {
         const int32_t y0 = oy * P.stride_h - P.pad_h;
@@ -24,12 +25,10 @@ void TINYEIT_REF_CONV_S8(const int8_t *in, const int8_t *w, const int32_t *bias,
         for (ox = 0; ox < P.out_w; ++ox) {
             const int32_t x0 = ox * P.stride_w - P.pad_w;
             int8_t *o = out + (((b * P.out_h + oy) * P.out_w + ox) * P.out_c);
-            const int32_t base = (b * P.in_h * P.in_w + x0) * P.in_c;
             int32_t kx0, kx1, full;
             tap_range(x0, P.k_w, P.dil_w, P.in_w, &kx0, &kx1);
             full = ky0 == 0 && ky1 == P.k_h && kx0 == 0 && kx1 == P.k_w;
             for (oc = 0; oc < P.out_c; ++oc) {
-                const int8_t *wo = w + oc * taps * P.in_c;
                 int32_t acc = bias[oc];
                 if (!full) {
                     const int32_t *tc = tap_corr + oc * taps;
@@ -38,24 +37,14 @@ void TINYEIT_REF_CONV_S8(const int8_t *in, const int8_t *w, const int32_t *bias,
                             if (ky < ky0 || ky >= ky1 || kx < kx0 || kx >= kx1)
                                 acc -= tc[ky * P.k_w + kx];
                 }
-                for (ky = ky0; ky < ky1; ++ky) {
-                    const int32_t xr = base + (y0 + ky * P.dil_h) * P.in_w * P.in_c;
-                    const int8_t *wr = wo + ky * P.k_w * P.in_c;
-                    if (P.dil_w == 1) {
-                        const int32_t len = (kx1 - kx0) * P.in_c;
-                        const int8_t *xs = in + (xr + kx0 * P.in_c), *ws = wr + kx0 * P.in_c;
-                        if (len < 16) {  /* short rows (Conv1D on few channels): no call */
-                            int32_t k;
-                            for (k = 0; k < len; ++k) acc += (int32_t)xs[k] * (int32_t)ws[k];
-                        } else {
-                            acc += tinyeit_dot_s8(xs, ws, len);
-                        }
-                    } else {
-                        for (kx = kx0; kx < kx1; ++kx)
-                            acc += tinyeit_dot_s8(in + (xr + kx * P.dil_w * P.in_c),
-                                                  wr + kx * P.in_c, P.in_c);
+                for (ky = ky0; ky < ky1; ++ky)
+                    for (kx = kx0; kx < kx1; ++kx) {
+                        const int8_t *xs = in + ((b * P.in_h + y0 + ky * P.dil_h) * P.in_w + x0 +
+                                                 kx * P.dil_w) * P.in_c;
+                        const int32_t k0 = (ky * P.k_w + kx) * P.in_c;
+                        for (ic = 0; ic < P.in_c; ++ic)
+                            acc += (int32_t)xs[ic] * w[fc4_index(oc, k0 + ic, K, P.out_c)];
                     }
-                }
                 o[oc] = epilogue_s8(acc, mult[oc], shift[oc], 0, 0, P.out_offset, P.act_min,
                                     P.act_max, post ? post + oc * P.post_len : NULL);
             }
