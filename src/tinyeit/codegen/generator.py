@@ -130,8 +130,8 @@ class Generator:
     def packed_fc_s8(self, w: Tensor) -> str:
         """int8 fully connected weights [units, n] in the kernels' layout (tinyeit_kernels.h,
         tinyeit_fc_s8): units in blocks of 4, each block as groups of 4 inputs x 4 units
-        (16 bytes: unit 0's 4 bytes, unit 1's, ...), then each unit's last n % 4 bytes; the
-        units % 4 remaining units as plain rows. Word aligned."""
+        (16 bytes: unit 0's 4 bytes, unit 1's, ...), then the last n % 4 inputs, each as the 4
+        units' weights; the units % 4 remaining units as plain rows. Word aligned."""
         key = (w.index, "fc4")
         if key not in self.const_names:
             rows = w.data.astype(np.int8).reshape(w.shape[0], -1)
@@ -141,7 +141,7 @@ class Generator:
             for u in range(0, full, 4):
                 blk = rows[u:u + 4]
                 parts.append(blk[:, :n4].reshape(4, n4 // 4, 4).transpose(1, 0, 2).reshape(-1))
-                parts.append(blk[:, n4:].reshape(-1))
+                parts.append(blk[:, n4:].T.reshape(-1))
             parts.append(rows[full:].reshape(-1))
             data = np.concatenate(parts)
             cname = f"tensor_{w.index}_fc4"

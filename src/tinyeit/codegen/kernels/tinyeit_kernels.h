@@ -69,8 +69,8 @@ void tinyeit_conv_hybrid(const float *in, const int8_t *w, const float *w_scale,
                          const float *bias, int8_t *scratch, float *out,
                          const tinyeit_conv_params *p);
 /* tinyeit_fc_s8's weights (the generator's layout, word aligned): units in blocks of 4, each
- * block as n / 4 groups of 16 bytes (4 inputs of unit 0, of unit 1, 2, 3), then unit 0's last
- * n % 4 weights, unit 1's, 2's, 3's; the units % 4 remaining units as plain rows. One input word
+ * block as n / 4 groups of 16 bytes (4 inputs of unit 0, of unit 1, 2, 3), then for each of
+ * the last n % 4 inputs the 4 units' weights; the units % 4 remaining units as plain rows. One input word
  * then meets four units' words in a row (SXTB16/SMLAD on the Cortex-M, SMULL/SADALP on NEON). */
 void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
                    const int32_t *shift, const int8_t *post, int8_t *out,

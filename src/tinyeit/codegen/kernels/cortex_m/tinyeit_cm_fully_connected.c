@@ -66,8 +66,10 @@ static void cm_fc_row(const int8_t *x0, const int8_t *w, int32_t n, int32_t unit
         int32_t acc[4];
         acc[0] = bias[u]; acc[1] = bias[u + 1]; acc[2] = bias[u + 2]; acc[3] = bias[u + 3];
         if (n >= 4) cm_fc4_groups(&x, &wb, n >> 2, acc);
-        for (r = 0; r < 4; ++r)
-            for (j = 0; j < tail; ++j) acc[r] += (int32_t)x[j] * wb[r * tail + j];
+        for (j = 0; j < tail; ++j, wb += 4) {
+            const int32_t xj = x[j];
+            acc[0] += xj * wb[0]; acc[1] += xj * wb[1]; acc[2] += xj * wb[2]; acc[3] += xj * wb[3];
+        }
         for (r = 0; r < 4; ++r)
             o[u + r] = epilogue_s8(acc[r], mult[u + r], shift[u + r], e->single_round,
                                    e->cheap_rq, e->out_offset, e->act_min, e->act_max,

@@ -237,7 +237,7 @@ static inline int32_t fc4_index(int32_t u, int32_t k, int32_t n, int32_t units)
     const int32_t n4 = n & ~3, blk = u & ~3, r = u & 3;
     if (u >= (units & ~3)) return u * n + k;
     return k < n4 ? blk * n + (k & ~3) * 4 + r * 4 + (k & 3)
-                  : blk * n + 4 * n4 + r * (n - n4) + (k - n4);
+                  : blk * n + 4 * k + r;
 }
 
 /* The int8 epilogue's parameters, shared by conv and fully connected. */

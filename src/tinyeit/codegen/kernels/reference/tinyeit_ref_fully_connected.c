@@ -23,7 +23,7 @@ void TINYEIT_REF_FC_S8(const int8_t *in, const int8_t *w, const int32_t *bias, c
                 int32_t acc = bias[u + r] + xterm;
                 for (g = 0; g < n4; g += 4)
                     for (j = 0; j < 4; ++j) acc += (int32_t)x[g + j] * wb[4 * g + 4 * r + j];
-                for (j = 0; j < tail; ++j) acc += (int32_t)x[n4 + j] * wb[4 * n4 + r * tail + j];
+                for (j = 0; j < tail; ++j) acc += (int32_t)x[n4 + j] * wb[4 * (n4 + j) + r];
                 o[u + r] = epilogue_s8(acc, mult[u + r], shift[u + r], P.single_round, 0,
                                        P.out_offset, P.act_min, P.act_max,
                                        post ? post + (u + r) * P.post_len : NULL);
