@@ -226,6 +226,32 @@ def test_cheap_requantization_equals_the_reference():
             assert cheap == fp.mbqm(x, m, s), (x, m, s)
 
 
+def _single_cheap(x: int, m: int, shift: int) -> int | None:
+    """Python mirror of requant_single_cheap (tinyeit_common.h); None on int32 overflow."""
+    prod = x * m
+    if shift >= 0:
+        return None
+    s = (prod >> 31) + (1 << (-shift - 1))
+    if not -(1 << 31) <= s < (1 << 31):
+        return None
+    return s >> -shift
+
+
+def test_cheap_single_rounding_equals_litert():
+    """LiteRT's single rounding (acc * m + 2^(t-1)) >> t, t = 31 - shift, in 32-bit steps."""
+    rnd = random.Random(6)
+    cases = [(x, (1 << 30) + k, -s) for x in range(-300, 301) for k in (0, 1, 12345)
+             for s in (1, 2, 9)]
+    for _ in range(20000):
+        cases.append((rnd.randint(-(1 << 24), 1 << 24), rnd.randint(1 << 30, (1 << 31) - 1),
+                      rnd.randint(-20, -1)))
+    for x, m, s in cases:
+        t = 31 - s
+        cheap = _single_cheap(x, m, s)
+        if cheap is not None:
+            assert cheap == (x * m + (1 << (t - 1))) >> t, (x, m, s)
+
+
 def test_cheap_requantization_is_refused_where_it_could_overflow(tmp_path):
     from tinyeit.codegen.generator import Generator
 

@@ -54,10 +54,15 @@ static inline void cm_fc4_groups(const int8_t **xp, const int8_t **wp, int32_t g
 }
 
 /* One input vector against `units` packed units: the body of fully connected, and of conv per
- * output position (tinyeit_cm_conv.c). */
-static void cm_fc_row(const int8_t *x0, const int8_t *w, int32_t n, int32_t units,
-                      const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                      const tinyeit_epi *e, const int8_t *post, int8_t *o)
+ * output position. Instantiated per requantization (single, cheap: constants after inlining)
+ * so that the per-output epilogue carries no flag tests. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void cm_fc_row_t(const int8_t *x0, const int8_t *w, int32_t n, int32_t units,
+                               const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                               const tinyeit_epi *e, const int8_t *post, int8_t *o,
+                               const int32_t single, const int32_t cheap)
 {
     const int32_t tail = n & 3;
     int32_t u, r, j;
@@ -71,15 +76,29 @@ static void cm_fc_row(const int8_t *x0, const int8_t *w, int32_t n, int32_t unit
             acc[0] += xj * wb[0]; acc[1] += xj * wb[1]; acc[2] += xj * wb[2]; acc[3] += xj * wb[3];
         }
         for (r = 0; r < 4; ++r)
-            o[u + r] = epilogue_s8(acc[r], mult[u + r], shift[u + r], e->single_round,
-                                   e->cheap_rq, e->out_offset, e->act_min, e->act_max,
+            o[u + r] = epilogue_s8(acc[r], mult[u + r], shift[u + r], single, cheap,
+                                   e->out_offset, e->act_min, e->act_max,
                                    post ? post + (u + r) * e->post_len : NULL);
     }
     for (; u < units; ++u) {
         const int32_t acc = cm_dot1_s8(x0, w + u * n, n, bias[u]);
-        o[u] = epilogue_s8(acc, mult[u], shift[u], e->single_round, e->cheap_rq, e->out_offset,
+        o[u] = epilogue_s8(acc, mult[u], shift[u], single, cheap, e->out_offset,
                            e->act_min, e->act_max, post ? post + u * e->post_len : NULL);
     }
+}
+
+static void cm_fc_row(const int8_t *x, const int8_t *w, int32_t n, int32_t units,
+                      const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                      const tinyeit_epi *e, const int8_t *post, int8_t *o)
+{
+    if (e->single_round && e->cheap_rq)
+        cm_fc_row_t(x, w, n, units, bias, mult, shift, e, post, o, 1, 1);
+    else if (e->single_round)
+        cm_fc_row_t(x, w, n, units, bias, mult, shift, e, post, o, 1, 0);
+    else if (e->cheap_rq)
+        cm_fc_row_t(x, w, n, units, bias, mult, shift, e, post, o, 0, 1);
+    else
+        cm_fc_row_t(x, w, n, units, bias, mult, shift, e, post, o, 0, 0);
 }
 
 void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,

@@ -215,6 +215,18 @@ static inline int32_t requant_single(int32_t acc, int32_t mult, int32_t shift)
     return (int32_t)(((int64_t)acc * mult + ((int64_t)1 << (total - 1))) >> total);
 }
 
+/* requant_single in 32-bit steps: with P = acc * mult and right = -shift >= 1,
+ * floor((P + 2^(30+right)) / 2^(31+right)) = (floor(P / 2^31) + 2^(right-1)) >> right (the
+ * rounding term is a whole multiple of 2^31). Exact under the same cheap_rq bound as
+ * mbqm_cheap (floor(P / 2^31) + 2^(right-1) stays in int32). */
+static inline int32_t requant_single_cheap(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int64_t prod = (int64_t)acc * mult;
+    if (shift > 0) return requant_single(acc, mult, shift);
+    if (shift == 0) return (int32_t)((prod + ((int64_t)1 << 30)) >> 31);
+    return ((int32_t)(prod >> 31) + (int32_t)(1u << (-shift - 1))) >> -shift;
+}
+
 /* The int8 epilogue of conv and fully connected: requantize (single or double rounding, cheap
  * form when proven exact), add the output zero point, clamp to the activation range, and look
  * up the folded per-channel table of the element-wise ops that followed (when there is one). */
@@ -223,7 +235,7 @@ static inline int8_t epilogue_s8(int32_t acc, int32_t mult, int32_t shift, int32
                                  const int8_t *post_row)
 {
     int32_t v;
-    if (single) v = requant_single(acc, mult, shift);
+    if (single) v = cheap ? requant_single_cheap(acc, mult, shift) : requant_single(acc, mult, shift);
     else v = cheap ? mbqm_cheap(acc, mult, shift) : mbqm_fast(acc, mult, shift);
     v += out_offset;
     v = v < lo ? lo : (v > hi ? hi : v);
