@@ -64,18 +64,29 @@ void tinyeit_avgpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params
     }}
 }
 
+/* Channel innermost, as tinyeit_maxpool_s8; `v > m` keeps the first of equal values and lets a
+ * NaN through only as the first tap, exactly as the element-wise loop did. */
 void tinyeit_maxpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
 {
     const tinyeit_pool_params P = *p;
-    POOL_LOOP_BEGIN {
-        float m = -INFINITY;
+    const int32_t C = P.ch;
+    int32_t b, oy, ox, ky, kx, c;
+    for (b = 0; b < P.batches; ++b)
+    for (oy = 0; oy < P.out_h; ++oy)
+    for (ox = 0; ox < P.out_w; ++ox) {
+        const int32_t y0 = oy * P.stride_h - P.pad_h, x0 = ox * P.stride_w - P.pad_w;
+        const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(P.k_h, P.in_h - y0);
+        const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(P.k_w, P.in_w - x0);
+        float *o = out + ((b * P.out_h + oy) * P.out_w + ox) * C;
+        for (c = 0; c < C; ++c) o[c] = -INFINITY;
         for (ky = ky0; ky < ky1; ++ky)
             for (kx = kx0; kx < kx1; ++kx) {
-                const float v = in[POOL_AT(ky, kx)];
-                if (v > m) m = v;
+                const float *row = in + ((b * P.in_h + y0 + ky) * P.in_w + x0 + kx) * C;
+                for (c = 0; c < C; ++c)
+                    if (row[c] > o[c]) o[c] = row[c];
             }
-        out[obase + c] = clamp_f(m, P.f_min, P.f_max);
-    }}
+        for (c = 0; c < C; ++c) o[c] = clamp_f(o[c], P.f_min, P.f_max);
+    }
 }
 
 void tinyeit_avgpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
