@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test lint venv host-deps doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy bench-latency clean
+.PHONY: all test lint venv host-deps doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy bench-ops bench-latency clean
 
 all: venv host-deps
 	$(BIN)/snakemake --cores $(CORES) all
@@ -78,6 +78,11 @@ bench-latency: venv host-deps
 
 bench-deploy: venv host-deps
 	$(BIN)/python -m tinyeit.bench deploy
+	$(BIN)/python -m tinyeit.deploy.opbench
+
+# Per-op cycles (nano33ble) and instructions (rpi4) of the generated C beside the tflm engine.
+bench-ops: venv host-deps
+	$(BIN)/python -m tinyeit.deploy.opbench
 
 clean:
 	rm -rf results .snakemake logs benchmarks

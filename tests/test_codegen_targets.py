@@ -299,3 +299,30 @@ def test_kernels_never_fuse_multiply_add(tmp_path, cc, flags):
                           str(tmp_path / "tinyeit_kernels.c")], capture_output=True, text=True,
                          check=True).stdout
     assert not re.search(r"\b(fmadd|fmsub|fmla|fmls|vfmadd\w*|vfnmadd\w*)\b", asm)
+
+
+def test_op_marks_split_one_inference_into_ops(tmp_path):
+    """marks=True puts a marker call before the first op and after each op; opbench turns the
+    counts at those calls into per-op costs, first inference only."""
+    from types import SimpleNamespace
+
+    from tinyeit.codegen.sample_models import convert, representative_inputs, study_like_model
+    from tinyeit.deploy.opbench import by_name, per_op
+
+    path = tmp_path / "m.tflite"
+    path.write_bytes(convert(study_like_model(0), "ptq_int8",
+                             representative_inputs((1, 40, 1), 16)))
+    info = build(str(path), marks=True)
+    marks = info["op_marks"]
+    assert [n for _, n in marks] == ["CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED",
+                                     "FULLY_CONNECTED", "FULLY_CONNECTED", "SOFTMAX"]
+    # one call before the ops, one after each, plus the declaration and the definition
+    assert info["files"]["model.c"].count("tinyeit_op_mark(") == len(marks) + 3
+    assert "tinyeit_op_mark" not in build(str(path))["files"]["model.c"]
+    counts = [(100 + 10 * k, 1000 + 100 * k * k) for k in range(len(marks) + 1)]
+    m4 = per_op({"family": "cortex_m4f"}, SimpleNamespace(marks=counts * 2), marks)
+    assert [o["cost"] for o in m4] == [100 * (2 * k + 1) for k in range(len(marks))]
+    a64 = per_op({"family": "aarch64_linux"},
+                 SimpleNamespace(marks=[(5, None)] + [(c, None) for c, _ in counts]), marks)
+    assert [o["cost"] for o in a64] == [10] * len(marks)
+    assert by_name(m4)["FULLY_CONNECTED"] == 500 + 700 + 900

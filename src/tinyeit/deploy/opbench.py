@@ -51,7 +51,7 @@ def _build(board: str, cfg: dict, variant: str, tflite: Path, frames: Path, work
     if record.get("status") != "ok":
         raise RuntimeError(f"{board}/{variant}: firmware build {record.get('status')}: "
                            f"{record.get('reason')}")
-    return out / record["image"], gen["op_marks"]
+    return out / record["image"], gen["op_marks"], record
 
 
 def _run(cfg: dict, image: Path, marker: str | None = None):
@@ -107,28 +107,36 @@ def profile_variant(config: dict, board: str, variant: str, results: Path, work:
     tflite = results / "tflite" / variant / "model.tflite"
     frames = results / "tflite" / variant / "frames.npz"
     vwork = work / board / variant
-    image, _ = _build(board, cfg, variant, tflite, frames, vwork, marks=False)
+    image, _, record = _build(board, cfg, variant, tflite, frames, vwork, marks=False)
     run = _run(cfg, image)
     total = _cost(cfg, run)
     exact = check_outputs(run, frames, f"{board}/{variant}")
-    image_m, op_marks = _build(board, cfg, variant, tflite, frames, vwork, marks=True)
+    image_m, op_marks, _ = _build(board, cfg, variant, tflite, frames, vwork, marks=True)
     ops = per_op(cfg, _run(cfg, image_m, MARK), op_marks)
     row = {"board": board, "variant": variant, "unit": "cycles" if cfg["family"] == "cortex_m4f"
-           else "instructions", "aot": total, "exact": exact, "ops": ops, "by_op": by_name(ops), "tflm": None}
+           else "instructions", "aot": total, "exact": exact, "ops": ops,
+           "aot_flash": record.get("flash_bytes"), "aot_arena": record.get("arena_bytes"), "by_op": by_name(ops), "tflm": None}
     tflm_dir = results / "firmware" / board / "tflm" / variant
     tflm_image = tflm_dir / ("firmware.elf" if cfg["family"] == "cortex_m4f" else "firmware")
     if tflm_image.is_file():
+        from tinyeit.atomic import read_json
+
         row["tflm"] = _cost(cfg, _run(cfg, tflm_image))
+        if (tflm_dir / "build.json").is_file():
+            built = read_json(tflm_dir / "build.json", "the tflm firmware record")
+            row["tflm_flash"], row["tflm_arena"] = built.get("flash_bytes"), built.get("arena_bytes")
     return row
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| board | variant | unit | generated C | tflm | ratio |", "|---|---|---|---:|---:|---:|"]
+    lines = ["| board | variant | unit | generated C | tflm | ratio | flash B (C / tflm) | "
+             "arena B (C / tflm) |", "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         ratio = f"{r['aot'] / r['tflm']:.2f}" if r["tflm"] else "-"
-        lines.append(f"| {r['board']} | {r['variant']} | {r['unit']} | {r['aot']:,} | "
-                     f"{r['tflm'] or '-':,} | {ratio} |" if r["tflm"] else
-                     f"| {r['board']} | {r['variant']} | {r['unit']} | {r['aot']:,} | - | - |")
+        tflm = f"{r['tflm']:,}" if r["tflm"] else "-"
+        lines.append(f"| {r['board']} | {r['variant']} | {r['unit']} | {r['aot']:,} | {tflm} | "
+                     f"{ratio} | {r.get('aot_flash')} / {r.get('tflm_flash', '-')} | "
+                     f"{r.get('aot_arena')} / {r.get('tflm_arena', '-')} |")
     lines += ["", "| board | variant | " + "per op (sum by op type, marker calls included) |",
               "|---|---|---|"]
     for r in rows:
