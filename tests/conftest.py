@@ -66,3 +66,12 @@ def pty_boards(monkeypatch):
     yield make
     for fake in boards.values():
         fake.close()
+
+
+@pytest.fixture
+def bin_dir(tmp_path, monkeypatch):
+    """A folder first on PATH, for fake executables (tests/fakes.py)."""
+    d = tmp_path / "bin"
+    d.mkdir()
+    monkeypatch.setenv("PATH", f"{d}{os.pathsep}{os.environ['PATH']}")
+    return d

@@ -1,14 +1,18 @@
 """What an end-to-end study must show for each deployment, as one checker with its own tests.
 
 A deployment passes when it ran and matched LiteRT (`ok`), or when its firmware was refused by
-the board's limits with the byte figures that say why (`does_not_fit`). Any other status is a
-failure unless the caller expects exactly that status, with a reason, for that board.
+the board's limits with the byte figures that say why (`does_not_fit`), or when an engine other than
+the project's own says in its own words that it has no kernel for the model (`unsupported`: TFLite
+Micro and hybrid or float16 models). Any other status is a failure unless the caller expects
+exactly that status, with a reason, for that board.
 """
 from __future__ import annotations
 
 import re
 
 NEEDS_BYTES = re.compile(r"needs \d+ bytes")
+# TFLite Micro's refusal, quoted by the build after this prefix.
+UNSUPPORTED_SAYS = re.compile(r"^TFLite Micro cannot run this model: \S")
 
 
 def _count(value) -> bool:
@@ -56,6 +60,9 @@ def deployment_problems(deployments: list[dict], expected: dict | None = None,
                     and NEEDS_BYTES.search(d.get("error") or "")):
                 problems.append(f"{where}: does_not_fit without the byte figures: "
                                 f"flash {d.get('flash_bytes')!r}, ram {d.get('ram_bytes')!r}, {d.get('error')!r}")
+        elif status == "unsupported" and d.get("engine") not in (None, "aot"):
+            if not UNSUPPORTED_SAYS.search(d.get("error") or ""):
+                problems.append(f"{where}: unsupported without the engine's own message: {d.get('error')!r}")
         else:
             problems.append(f"{where}: {status}: {d.get('error')}")
     return problems

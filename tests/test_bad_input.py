@@ -11,11 +11,7 @@ are in test_data_errors.py.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import stat
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,7 +19,9 @@ import numpy as np
 import pytest
 import yaml
 
-from test_report_data import small_host_latency, small_summary
+from fakes import LINES, calls, fake_tool
+from report_workflow import report_workflow
+from test_report_data import small_summary
 from tinyeit.cli import build_parser, main
 from tinyeit.deploy import flashers
 from tinyeit.deploy.run import profile_pair
@@ -32,10 +30,6 @@ from tinyeit.errors import TinyEitError
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "configs" / "small.yaml"
 VARIANT = "baseline+ptq_int8"
-LINES = (b"TINYEIT BEGIN v=1 board=nicla frames=2 in=4 out=2 clock_hz=64000000\r\n"
-         b"TINYEIT FRAME i=0 ticks=64000 out=01fe\r\n"
-         b"TINYEIT FRAME i=1 ticks=64010 out=0304\r\n"
-         b"TINYEIT END status=ok\r\n")
 GARBAGE = b"\x00\x01 this is not what the stage wrote \xff\xfe"
 
 
@@ -43,21 +37,6 @@ def board_settings(key: str, **changes) -> dict:
     board = dict(yaml.safe_load(SMALL.read_text())["boards"][key])
     board.update(changes)
     return board
-
-
-@pytest.fixture
-def bin_dir(tmp_path, monkeypatch):
-    """Fake executables go here, first on PATH."""
-    d = tmp_path / "bin"
-    d.mkdir()
-    monkeypatch.setenv("PATH", f"{d}{os.pathsep}{os.environ['PATH']}")
-    return d
-
-
-def fake_tool(bin_dir: Path, name: str, body: str) -> None:
-    script = bin_dir / name
-    script.write_text("#!/bin/sh\n" + body + "\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
 
 
 @pytest.fixture
@@ -381,8 +360,8 @@ def test_cli_missing_required_arguments(command, capsys):
 # --- real boards: ssh, scp, the power meter, the serial port -------------------------------------
 
 def test_ssh_that_fails(deploy, bin_dir):
-    fake_tool(bin_dir, "ssh", 'echo "ssh: connect to host pi.local port 22: Connection refused" >&2; exit 255')
-    fake_tool(bin_dir, "scp", "exit 0")
+    fake_tool(bin_dir, "ssh", stderr="ssh: connect to host pi.local port 22: Connection refused\n", exit_code=255)
+    fake_tool(bin_dir, "scp")
     refused(deploy, "rpi4", "board rpi4, host pi@pi.local, variant baseline\\+ptq_int8: could not "
                             "create the remote folder \\(exit 255\\): ssh: connect to host pi.local",
             transport="ssh", ssh={"host": "pi.local", "user": "pi"})
@@ -390,15 +369,15 @@ def test_ssh_that_fails(deploy, bin_dir):
 
 def test_ssh_that_hangs(deploy, bin_dir, monkeypatch):
     monkeypatch.setattr(flashers, "SSH_STEP_TIMEOUT_S", 1)
-    fake_tool(bin_dir, "ssh", "exec sleep 120")
+    fake_tool(bin_dir, "ssh", hang=True)
     refused(deploy, "rpi4", "board rpi4, host pi@pi.local, variant baseline\\+ptq_int8: could not "
                             "create the remote folder: `ssh` gave no answer within 1 s \\(killed\\)",
             transport="ssh", ssh={"host": "pi.local", "user": "pi"})
 
 
 def test_scp_that_fails(deploy, bin_dir):
-    fake_tool(bin_dir, "ssh", "exit 0")
-    fake_tool(bin_dir, "scp", 'echo "scp: /tmp/tinyeit: Permission denied" >&2; exit 1')
+    fake_tool(bin_dir, "ssh")
+    fake_tool(bin_dir, "scp", stderr="scp: /tmp/tinyeit: Permission denied\n", exit_code=1)
     refused(deploy, "rpi4", "host pi@pi.local, variant baseline\\+ptq_int8: could not copy the "
                             "firmware \\(exit 1\\): scp: /tmp/tinyeit: Permission denied",
             transport="ssh", ssh={"host": "pi.local", "user": "pi"})
@@ -406,14 +385,14 @@ def test_scp_that_fails(deploy, bin_dir):
 
 def test_scp_that_hangs(deploy, bin_dir, monkeypatch):
     monkeypatch.setattr(flashers, "SSH_STEP_TIMEOUT_S", 1)
-    fake_tool(bin_dir, "ssh", "exit 0")
-    fake_tool(bin_dir, "scp", "exec sleep 120")
+    fake_tool(bin_dir, "ssh")
+    fake_tool(bin_dir, "scp", hang=True)
     refused(deploy, "rpi4", "could not copy the firmware: `scp` gave no answer within 1 s",
             transport="ssh", ssh={"host": "pi.local", "user": "pi"})
 
 
 def test_ppk2_that_is_absent(deploy, bin_dir, pty_boards):
-    fake_tool(bin_dir, "arduino-cli", "echo '{}'")
+    fake_tool(bin_dir, "arduino-cli", stdout="{}\n")
     board = pty_boards(LINES)
     refused(deploy, "nicla_sense", "board nicla_sense: PPK2 on /dev/tinyeit-no-ppk2: ",
             transport="serial", port=board.port,
@@ -424,7 +403,7 @@ def test_ppk2_none_connected(deploy, bin_dir, pty_boards, monkeypatch):
     import serial.tools.list_ports
 
     monkeypatch.setattr(serial.tools.list_ports, "comports", lambda *a, **k: [])
-    fake_tool(bin_dir, "arduino-cli", "echo '{}'")
+    fake_tool(bin_dir, "arduino-cli", stdout="{}\n")
     board = pty_boards(LINES)
     refused(deploy, "nicla_sense", "board nicla_sense: power_meter ppk2 configured but no PPK2 is connected",
             transport="serial", port=board.port, power_meter={"type": "ppk2", "port": None})
@@ -435,36 +414,14 @@ def test_port_auto_with_no_matching_board(deploy, bin_dir, monkeypatch):
 
     other = SimpleNamespace(device="/dev/ttyUSB0", vid=0x1A86, pid=0x7523)
     monkeypatch.setattr(serial.tools.list_ports, "comports", lambda *a, **k: [other])
-    fake_tool(bin_dir, "arduino-cli", "echo '{}'; exit 9")
+    fake_tool(bin_dir, "arduino-cli", stdout="{}\n", exit_code=9)
     refused(deploy, "nicla_sense", "board nicla_sense, port auto, variant baseline\\+ptq_int8: no serial "
                                    "port with USB id 2341:8060, 2341:0060; ports seen: /dev/ttyUSB0 "
                                    "\\(1a86:7523\\)", transport="serial", port="auto")
-    assert not (bin_dir / "arduino-cli.calls").exists()
+    assert calls(bin_dir, "arduino-cli") == []   # nothing flashed, not even asked
 
 
 # --- a config that removes a board or a variant ---------------------------------------------------
-
-def report_workflow(tmp_path: Path, data: dict) -> Path:
-    """The real report rule in a workflow holding only it and this summary."""
-    (tmp_path / "rules").mkdir(exist_ok=True)
-    shutil.copy(ROOT / "rules" / "report.smk", tmp_path / "rules" / "report.smk")
-    if not (tmp_path / "report").exists():
-        shutil.copytree(ROOT / "report", tmp_path / "report")
-        shutil.copytree(ROOT / "envs", tmp_path / "envs")   # the rule names its conda env
-    (tmp_path / "results").mkdir(exist_ok=True)
-    (tmp_path / "results" / "summary.json").write_text(json.dumps(data))
-    (tmp_path / "results" / "host_latency.json").write_text(json.dumps(small_host_latency()))
-    (tmp_path / "Snakefile").write_text(
-        f"BOARDS = {json.dumps(data['boards'])}\n"
-        "ENV = '../envs/tinyeit.yaml'\n"
-        "include: 'rules/report.smk'\n"
-        "rule all:\n    default_target: True\n    input: rules.report.output\n")
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return tmp_path / "results" / "report"
-
 
 @pytest.mark.slow
 def test_removed_board_leaves_no_stale_report_files(tmp_path):

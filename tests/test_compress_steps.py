@@ -65,7 +65,7 @@ def chains(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     write_tiny_dataset(root / "dataset.npz")
     for chain in ("baseline", "baseline+kd", "baseline+kd+fp", "baseline+prune",
-                  "baseline+cluster", "baseline+qat"):
+                  "baseline+cluster", "baseline+qat", "baseline+prune+cluster"):
         run_chain(root, chain)
     return root
 
@@ -147,6 +147,15 @@ def test_cluster_leaves_at_most_n_clusters_values_per_kernel(chains):
     for layer, k in kernels(model).items():
         assert len(np.unique(k)) <= 6, layer
         assert len(np.unique(kernels(base)[layer])) > 6  # it was not so before
+
+
+@pytest.mark.slow
+def test_cluster_after_prune_keeps_every_zero_where_prune_put_it(chains):
+    pruned = kernels(load(chains / "baseline+prune" / "full.h5"))
+    for layer, k in kernels(load(chains / "baseline+prune+cluster" / "full.h5")).items():
+        assert np.array_equal(k == 0, pruned[layer] == 0), layer   # the same zeros, no new ones
+        assert len(np.unique(k)) <= 6 and len(np.unique(k[k != 0])) <= 5, layer
+        assert len(np.unique(pruned[layer])) > 6
 
 
 @pytest.mark.slow

@@ -1,50 +1,18 @@
 """Real-board transports without hardware: fake arduino-cli, esptool, ssh and scp executables on
 PATH that record their argv, and a pty peer playing the board's serial console."""
 import json
-import os
-import stat
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fakes import LINES, calls, fake_tool
 from tinyeit.deploy import flashers
 from tinyeit.deploy.boards import board_from_config
 from tinyeit.deploy.run import profile_pair
 from tinyeit.errors import TinyEitError
 
 OUT = np.array([[1, -2], [3, 4]], dtype=np.int8)
-LINES = (b"TINYEIT BEGIN v=1 board=nicla frames=2 in=4 out=2 clock_hz=64000000\r\n"
-         b"TINYEIT FRAME i=0 ticks=64000 out=01fe\r\n"
-         b"TINYEIT FRAME i=1 ticks=64010 out=0304\r\n"
-         b"TINYEIT END status=ok\r\n")
 
-
-def fake_tool(bin_dir: Path, name: str, stdout: str = "", exit_code: int = 0, stderr: str = ""):
-    """An executable that appends its argv (JSON) to <bin_dir>/<name>.calls and answers."""
-    script = bin_dir / name
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import json, sys\n"
-        f"open({str(bin_dir / (name + '.calls'))!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
-        f"sys.stdout.write({stdout!r}); sys.stderr.write({stderr!r})\n"
-        f"sys.exit({exit_code})\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
-
-
-def calls(bin_dir: Path, name: str) -> list[list[str]]:
-    path = bin_dir / f"{name}.calls"
-    return [json.loads(l) for l in path.read_text().splitlines()] if path.exists() else []
-
-
-@pytest.fixture
-def bin_dir(tmp_path, monkeypatch):
-    d = tmp_path / "bin"
-    d.mkdir()
-    monkeypatch.setenv("PATH", f"{d}{os.pathsep}{os.environ['PATH']}")
-    return d
 
 
 def study(tmp_path, board_key, **settings):

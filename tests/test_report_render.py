@@ -5,17 +5,16 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import matplotlib
 import pytest
 from PIL import Image, ImageStat
+from report_workflow import report_workflow, snakemake
 from test_report_data import small_host_latency, small_summary
 
 from tinyeit.report import plots, render_report
@@ -148,32 +147,10 @@ def test_overlap_check_can_fail():
     assert ("one label", "another label") in plots.overlapping_texts(fig)
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", *args],
-                          cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return proc
-
-
 @pytest.mark.slow
 def test_snakemake_rule_and_report_zip(tmp_path):
     """The real rule from rules/report.smk, in a workflow holding only it and a summary."""
-    data = small_summary()
-    (tmp_path / "rules").mkdir()
-    shutil.copy(ROOT / "rules" / "report.smk", tmp_path / "rules" / "report.smk")
-    shutil.copytree(ROOT / "report", tmp_path / "report")
-    shutil.copytree(ROOT / "envs", tmp_path / "envs")  # the rule names its conda env
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "summary.json").write_text(json.dumps(data))
-    (tmp_path / "results" / "host_latency.json").write_text(json.dumps(small_host_latency()))
-    (tmp_path / "Snakefile").write_text(
-        f"BOARDS = {json.dumps(data['boards'])}\n"
-        "ENV = '../envs/tinyeit.yaml'\n"
-        "include: 'rules/report.smk'\n"
-        "rule all:\n    default_target: True\n    input: rules.report.output\n")
-    snakemake(tmp_path)
-    out = tmp_path / "results" / "report"
+    out = report_workflow(tmp_path, small_summary())
     assert (out / "index.html").is_file() and (out / "latency_nicla_sense.png").is_file()
     snakemake(tmp_path, "--report", "report.zip")
     with zipfile.ZipFile(tmp_path / "report.zip") as zf:

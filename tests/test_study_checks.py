@@ -28,7 +28,10 @@ def test_a_good_study_passes():
     too_big = ok(variant="baseline+kd", status="does_not_fit", flash_bytes=700_000, ram_bytes=9_000,
                  error="flash: needs 700000 bytes, nicla_sense has 524288", instructions_per_inference=None,
                  latency_ms=None, outputs_match_host=None, runner=None)
-    assert deployment_problems([ok(), ok(board="rpi4"), too_big, esp32()], ESP32) == []
+    no_kernel = ok(engine="tflm", variant="baseline+ptq_dynamic", status="unsupported",
+                   error="TFLite Micro cannot run this model: Hybrid models are not supported on TFLite Micro.",
+                   instructions_per_inference=None, latency_ms=None, outputs_match_host=None, runner=None)
+    assert deployment_problems([ok(), ok(board="rpi4"), too_big, esp32(), no_kernel], ESP32) == []
 
 
 @pytest.mark.parametrize("record,why", [
@@ -41,10 +44,14 @@ def test_a_good_study_passes():
     (ok(latency_ms=None), "without a latency"),
     (ok(status="does_not_fit", error="does not fit"), "without the byte figures"),
     (ok(status="toolchain_unavailable", error="no image"), "toolchain_unavailable: no image"),
+    (ok(engine="tflm", status="unsupported", error="crashed"), "unsupported without the engine's own message"),
+    (ok(engine="aot", status="unsupported", error="TFLite Micro cannot run this model: x"),
+     "nicla_sense/aot/baseline: unsupported"),
     (esp32(status="failed", error="no emulator"), "status 'failed', expected 'toolchain_unavailable'"),
     (esp32(error="something else"), "without the expected reason"),
 ], ids=["hang", "crash", "wrong-outputs", "no-count", "local-runner", "no-latency",
-        "does-not-fit-without-bytes", "unexpected-unavailable", "esp32-failed", "esp32-other-reason"])
+        "does-not-fit-without-bytes", "unexpected-unavailable", "tflm-unsupported-unexplained",
+        "aot-unsupported", "esp32-failed", "esp32-other-reason"])
 def test_each_shortfall_is_reported(record, why):
     problems = deployment_problems([ok(board="rpi4"), record], ESP32)
     assert len(problems) == 1 and why in problems[0], problems

@@ -131,13 +131,13 @@ def test_esp32_has_no_tflm_build_and_says_so(tmp_path, int8_model):
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_a_model_tflm_cannot_run_is_recorded_failed_with_its_message(tmp_path):
+def test_a_model_tflm_cannot_run_is_recorded_unsupported_with_its_message(tmp_path):
     """Dynamic-range (hybrid) FULLY_CONNECTED has no TFLite Micro kernel."""
     tflite, frames = write_model_and_frames(tmp_path, "ptq_dynamic")
     stamp = tmp_path / "tflm-arm.json"
     containers.write_stamp("tflm-arm", stamp)
     record = build_firmware("nicla_sense", BOARDS["nicla_sense"], "v", None, frames, tmp_path / "fw", n_frames=2,
                             image_stamp=stamp, engine="tflm", tflite=tflite)
-    assert record["status"] == "failed" and record["engine"] == "tflm"
+    assert record["status"] == "unsupported" and record["engine"] == "tflm"
     assert "Hybrid models are not supported" in record["reason"], record["reason"]
     assert "TINYEIT END status=error code=4" in record["reason"]

@@ -28,6 +28,7 @@ from tinyeit.errors import TinyEitError
 
 PLUGIN_SOURCE = Path(__file__).with_name("insn_count_plugin.c")
 CYCLE_PLUGIN_SOURCE = Path(__file__).with_name("m4_cycles_plugin.c")
+PLUGIN_API_HEADER = Path(__file__).with_name("qemu_plugin_api.h")
 MARKER_SYMBOL = "tinyeit_platform_ticks"   # the harness reads the clock around each inference
 CORTEX_M_MACHINE = "mps2-an386"
 TIMEOUT_EXIT = 124           # coreutils timeout: the command was killed
@@ -112,6 +113,7 @@ def build_plugin(out_dir: str | Path, source: Path = PLUGIN_SOURCE, image: str =
     out_dir = Path(out_dir)
     src = out_dir / source.name
     shutil.copyfile(source, src)
+    shutil.copyfile(PLUGIN_API_HEADER, out_dir / PLUGIN_API_HEADER.name)
     so = out_dir / f"lib{source.stem}.so"
     argv = ["cc", "-shared", "-fPIC", "-O2", "-o", str(so), str(src)]
     errors = []

@@ -6,33 +6,12 @@
  *     TINYEIT_INSN <count>
  * on stderr. The firmware reads the clock just before and just after each inference, so the
  * difference of consecutive pairs is the instructions of one inference (plus the fixed few of
- * the clock_gettime wrapper). The API is declared here (only what is used) so the plugin builds
- * with a plain C compiler, without QEMU's development headers.
+ * the clock_gettime wrapper). The plugin API comes from qemu_plugin_api.h beside it.
  */
 #include <inttypes.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 
-#define PLUGIN_EXPORT __attribute__((visibility("default")))
-
-typedef uint64_t qemu_plugin_id_t;
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-struct qemu_info_t;
-enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
-
-typedef void (*tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
-typedef void (*syscall_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
-                             uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-                             uint64_t a5, uint64_t a6, uint64_t a7, uint64_t a8);
-
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, tb_trans_cb_t cb);
-void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, syscall_cb_t cb);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
-void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,
-                                                enum qemu_plugin_op op, void *ptr, uint64_t imm);
+#include "qemu_plugin_api.h"
 
 PLUGIN_EXPORT int qemu_plugin_version = 1;
 

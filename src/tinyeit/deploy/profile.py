@@ -36,13 +36,15 @@ EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "cy
 # generator's own criterion for float models (libm and summation order may differ by an ulp).
 # Integer outputs must be equal to the bit.
 FLOAT_RELATIVE_TOLERANCE = 1e-5
-STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
+STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "unsupported", "failed")
 # Instructions per cycle assumed where no cycle model exists. Cortex-A72 (rpi4): out of order,
 # decodes at most 3 instructions a cycle; on compiled integer code such cores sustain about 1 to
 # 1.5 (SPEC CPU integer runs), and a small int8/float inference loop (loads, multiply-adds,
 # compare-and-branch, all in L1/L2) sits in that range, not at the peak: 1.2 is the midpoint used.
 ESTIMATED_IPC = {"aarch64_linux": 1.2}
-NOT_BUILT = ("does_not_fit", "toolchain_unavailable")
+# Built nothing to run, for a reason that is a result, not a failure: too big for the board, no
+# toolchain here, or the engine has no kernel for an op or type of the model.
+NOT_BUILT = ("does_not_fit", "toolchain_unavailable", "unsupported")
 
 
 def load_build(path: str | Path) -> dict:

@@ -172,16 +172,7 @@ def build_cortex_m4f(board: str, board_cfg: dict, variant: str, codegen_dir: Pat
     record.update(flash_bytes=sizes["flash_bytes"], ram_static_bytes=sizes["ram_static_bytes"],
                   ram_bytes=ram_used, **stack, toolchain=_toolchain("arm", stamp, build_dir))
     if proc.returncode == 3:
-        overflow = measure.parse_overflows(proc.stdout + proc.stderr)
-        problems = []
-        if sizes["flash_bytes"] > flash or "FLASH" in overflow:
-            problems.append(f"flash: needs {sizes['flash_bytes']} bytes, {board} has {flash}")
-        ram_link = sizes["ram_static_bytes"] + stack_bytes
-        if ram_link > ram or "RAM" in overflow:
-            problems.append(f"RAM: needs {ram_link} bytes (static {sizes['ram_static_bytes']} + stack "
-                            f"{stack_bytes}), {board} has {ram}")
-        record.update(status="does_not_fit", reason="; ".join(problems), linker_overflow=overflow,
-                      ram_link_bytes=ram_link, files={}, image=None, sha256=None)
+        record.update(measure.does_not_fit(sizes, proc.stdout + proc.stderr, board, flash, ram, stack_bytes))
     else:
         if stack["stack_estimate_bytes"] > stack_bytes:
             raise FirmwareBuildError(f"firmware for board {board}, variant {variant}: the stack estimate "

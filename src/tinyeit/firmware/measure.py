@@ -45,6 +45,26 @@ def parse_overflows(linker_output: str) -> dict[str, int]:
     return found
 
 
+def does_not_fit(sizes: dict[str, int], linker_output: str, board: str, flash: int, ram: int,
+                 stack_bytes: int, arena_bytes: int | None = None) -> dict:
+    """The build.json fields of an image that overflows the board: what it needs against what it has.
+
+    `sizes` come from an unbounded link (the board-sized one stops at the first overflow), the
+    linker's own overflow lines are kept beside them.
+    """
+    overflow = parse_overflows(linker_output)
+    problems = []
+    if sizes["flash_bytes"] > flash or "FLASH" in overflow:
+        problems.append(f"flash: needs {sizes['flash_bytes']} bytes, {board} has {flash}")
+    ram_link = sizes["ram_static_bytes"] + stack_bytes
+    if ram_link > ram or "RAM" in overflow:
+        arena = f", of which arena {arena_bytes}," if arena_bytes is not None else ""
+        problems.append(f"RAM: needs {ram_link} bytes (static {sizes['ram_static_bytes']}{arena} + stack "
+                        f"{stack_bytes}), {board} has {ram}")
+    return dict(status="does_not_fit", reason="; ".join(problems), linker_overflow=overflow,
+                ram_link_bytes=ram_link, files={}, image=None, sha256=None)
+
+
 def parse_callgraph(texts: list[str]) -> tuple[dict[str, int], dict[str, set[str]]]:
     """Frames {function: static bytes} and calls {caller: callees} from .ci (VCG) files."""
     frames: dict[str, int] = {}

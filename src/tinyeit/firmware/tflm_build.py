@@ -6,7 +6,9 @@ TFLM's own arena_used_bytes() and the smallest arena (16-byte steps) with which 
 AllocateTensors succeeds, found by trying sizes on the target (planning needs temporary room, so
 it can exceed arena_used_bytes); the second with that arena, linked at the board's flash and RAM
 (does_not_fit with figures, as for the generated C). A model TFLM cannot set up
-(an op or type without a kernel) is recorded as status "failed" with TFLM's own message.
+(an op or type without a kernel) is recorded as status "unsupported" with TFLM's own message: a
+fact about the engine, not a failure of the study; a set-up that fails without TFLM saying why is
+"failed".
 """
 from __future__ import annotations
 
@@ -198,8 +200,8 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
     if proc.returncode == 12 or not found or not smallest:
         said = [ln.strip() for ln in run_text.splitlines() if ln.strip() and not ln.startswith(
             ("TINYEIT BEGIN", "TINYEIT FRAME", "tflm arena_"))]
-        record.update(status="failed", reason="TFLite Micro cannot run this model: "
-                      + ("; ".join(said) or _tail(proc, build_dir)),
+        record.update(status="unsupported" if said else "failed",
+                      reason="TFLite Micro cannot run this model: " + ("; ".join(said) or _tail(proc, build_dir)),
                       arena_bytes=None, arena_used_bytes=None, flash_bytes=None, ram_bytes=None,
                       ram_static_bytes=None, image=None, sha256=None, files={},
                       toolchain=_toolchain(image, stamp, build_dir))
@@ -222,16 +224,8 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
                   ram_bytes=sizes["ram_static_bytes"] + (stack_bytes if cortex else stack["stack_estimate_bytes"]),
                   **stack, toolchain=_toolchain(image, stamp, build_dir))
     if proc.returncode == 3:
-        overflow = measure.parse_overflows(proc.stdout + proc.stderr)
-        problems = []
-        if sizes["flash_bytes"] > flash or "FLASH" in overflow:
-            problems.append(f"flash: needs {sizes['flash_bytes']} bytes, {board} has {flash}")
-        ram_link = sizes["ram_static_bytes"] + stack_bytes
-        if ram_link > ram or "RAM" in overflow:
-            problems.append(f"RAM: needs {ram_link} bytes (static {sizes['ram_static_bytes']}, of which arena "
-                            f"{arena}, + stack {stack_bytes}), {board} has {ram}")
-        record.update(status="does_not_fit", reason="; ".join(problems), linker_overflow=overflow,
-                      ram_link_bytes=ram_link, files={}, image=None, sha256=None)
+        record.update(measure.does_not_fit(sizes, proc.stdout + proc.stderr, board, flash, ram, stack_bytes,
+                                           arena_bytes=arena))
     elif cortex:
         files = {}
         for name in ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map"):

@@ -28,7 +28,7 @@ tr.pareto td:first-child{font-weight:bold}tr.key td{background:#f5f7e8}
 .card{border:1px solid #bbc;border-radius:4px;padding:.6em 1em;margin:.8em 0;background:#fafbff}
 .choice{font-size:1.1em}.none{color:#a33}
 .st-ok{background:#e6f4e6}.st-does_not_fit{background:#fbe3e3}.st-failed{background:#f6c9c9}
-.st-toolchain_unavailable{background:#eee}.st-not{background:#f4f4f4;color:#666}
+.st-toolchain_unavailable{background:#eee}.st-unsupported{background:#eee}.st-not{background:#f4f4f4;color:#666}
 img{max-width:100%;height:auto;border:1px solid #ddd}
 nav a{margin-right:1em}.wide{overflow-x:auto}code{background:#f1f1f1;padding:0 .2em}
 """

@@ -18,7 +18,7 @@ from typing import Any
 from tinyeit.errors import TinyEitError
 
 BASELINE = "baseline"
-DEPLOY_STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
+DEPLOY_STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "unsupported", "failed")
 
 # Fields every variant must carry with a number (the report's tables and plots need them).
 VARIANT_NUMBERS = ("tflite_bytes", "accuracy_cv_mean", "accuracy_cv_std")

@@ -28,7 +28,7 @@ DEPLOYMENT_KEYS = ("variant", "board", "engine", "transport", "status", "flash_b
                    "arena_bytes", "instructions_per_inference", "cycles_per_inference",
                    "latency_ms", "latency_is_estimate", "latency_method", "energy_uj",
                    "energy_is_estimate", "outputs_match_host", "firmware_sha256")
-DEPLOYMENT_STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "failed")
+DEPLOYMENT_STATUSES = ("ok", "does_not_fit", "toolchain_unavailable", "unsupported", "failed")
 BOARD_KEYS = ("alias", "family", "clock_hz", "flash_bytes", "ram_bytes", "active_power_mw",
               "power_source", "transport")
 
