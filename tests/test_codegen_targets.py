@@ -297,7 +297,7 @@ def test_kernels_never_fuse_multiply_add(tmp_path, cc, flags):
         (tmp_path / name).write_text(text)
     asm = subprocess.run([cc, *flags, "-O2", "-std=gnu11", "-ffp-contract=fast", "-S", "-o", "-",
                           str(tmp_path / "tinyeit_kernels.c")], capture_output=True, text=True,
-                         check=True).stdout
+                         check=True, timeout=300).stdout
     assert not re.search(r"\b(fmadd|fmsub|fmla|fmls|vfmadd\w*|vfnmadd\w*)\b", asm)
 
 
