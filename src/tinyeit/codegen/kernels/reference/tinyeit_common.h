@@ -211,14 +211,6 @@ static inline int32_t mbqm_fast(int32_t x, int32_t mult, int32_t shift)
     return (h >> right) + ((h & mask) > threshold ? 1 : 0);
 }
 
-/* Requantize with a per-channel (multiplier, shift) and clamp: the int8 output of an
- * accumulator, exactly TFLite's MultiplyByQuantizedMultiplier. */
-static inline int8_t requant(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset,
-                      int32_t lo, int32_t hi)
-{
-    return sat_s8(mbqm_fast(acc, mult, shift) + out_offset, lo, hi);
-}
-
 /* exp and tanh through double: glibc's and newlib's double functions are accurate to within an
  * ulp of double, so rounding to float gives the correctly rounded float on every target (bar
  * ties closer than ~2^-29 ulp), where expf/tanhf differ between C libraries by 1-2 ulp. */
