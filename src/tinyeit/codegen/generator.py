@@ -238,6 +238,9 @@ class Generator:
         self.require(op, len(ws) == n, "filter scales do not match output channels")
         mults, shifts = zip(*(fp.quantize_multiplier(float(sx) * float(s) / float(so))
                               for s in ws))
+        # kernels shift by at most 31 either way (quantize_multiplier keeps shift >= -31)
+        self.require(op, max(shifts) <= 30, f"requantization scale {max(ws) * sx / so:g} is too "
+                     "large (shift above 30)")
         self.last_requant = (list(mults), list(shifts))
         return self.table("int32_t", mults, "mult"), self.table("int32_t", shifts, "shift")
 

@@ -313,6 +313,14 @@ static inline const int8_t *conv_window(const int8_t *in, const tinyeit_conv_par
     return patch;
 }
 
+/* A rounded float as int32 for an int8 result: clamped to [-256, 256] first (any value beyond
+ * saturates int8 whatever the zero point), so the conversion is always defined; NaN gives -256,
+ * hence -128, as x86's conversion (INT32_MIN) does in LiteRT. */
+static inline int32_t round_to_i32_s8(float r)
+{
+    return (int32_t)(r >= -256.0f ? (r <= 256.0f ? r : 256.0f) : -256.0f);
+}
+
 static inline float exp_f(float x)
 {
     return (float)exp((double)x);

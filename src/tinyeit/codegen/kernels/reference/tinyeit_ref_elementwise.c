@@ -91,7 +91,8 @@ void tinyeit_requant_s8(const int8_t *in, int8_t *out, int32_t n, int32_t in_zp,
 void tinyeit_quantize_f32_s8(const float *in, int8_t *out, int32_t n, float scale, int32_t zp)
 {
     int32_t i;
-    for (i = 0; i < n; ++i) out[i] = sat_s8((int32_t)roundf(in[i] / scale) + zp, -128, 127);
+    for (i = 0; i < n; ++i)
+        out[i] = sat_s8(round_to_i32_s8(roundf(in[i] / scale)) + zp, -128, 127);
 }
 
 void tinyeit_dequantize_s8_f32(const int8_t *in, float *out, int32_t n, float scale, int32_t zp)

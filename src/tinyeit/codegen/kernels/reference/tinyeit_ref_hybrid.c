@@ -38,7 +38,8 @@ static float quantize_row(const float *v, int32_t n, int8_t *q, int32_t asymmetr
          * .5 step rounds the other way (seen on ReLU outputs). */
         inv = 1.0 / scale;
         for (i = 0; i < n; ++i) {
-            int32_t qv = (int32_t)round((double)nudged + (double)v[i] * inv);
+            const double r = round((double)nudged + (double)v[i] * inv);
+            int32_t qv = (int32_t)(r >= -256.0 ? (r <= 256.0 ? r : 256.0) : -256.0);
             q[i] = (int8_t)TINYEIT_MIN(127, TINYEIT_MAX(-128, qv));
         }
         *offset = nudged;
@@ -54,7 +55,7 @@ static float quantize_row(const float *v, int32_t n, int8_t *q, int32_t asymmetr
         scale_f = range / 127.0f;
         inv = 127.0f / range;
         for (i = 0; i < n; ++i) {
-            int32_t qv = (int32_t)roundf(v[i] * inv);
+            int32_t qv = round_to_i32_s8(roundf(v[i] * inv));
             q[i] = (int8_t)TINYEIT_MIN(127, TINYEIT_MAX(-127, qv));
         }
         return scale_f;
