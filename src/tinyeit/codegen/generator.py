@@ -257,7 +257,7 @@ class Generator:
         return 1
 
     def _post(self, op: Op, out: Tensor, lo: int, hi: int) -> tuple[str, int, Tensor]:
-        """The folded element-wise chain after op (see fold_elementwise): its per-channel table,
+        """The folded element-wise chain after op (see _fold_elementwise): its per-channel table,
         row length, and the tensor the chain ends in (where op now writes); else NULL, 0, out."""
         if op.index not in self.folds:
             return "NULL", 0, out
