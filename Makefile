@@ -54,7 +54,7 @@ host-deps: venv
 
 # Offline, the TFLite Micro images take their pinned sources from TINYEIT_SOURCE_MIRROR.
 images: venv host-deps
-	$(BIN)/python -m tinyeit.containers.images $(IMAGES)
+	$(BIN)/tinyeit images $(IMAGES)
 
 # Does every host tool the study and the tests call work (compilers compile and link with
 # <stdint.h> and <math.h>)? Names the Debian package for each one that does not.
