@@ -11,12 +11,17 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Rules call the `tinyeit` command: the venv comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all test lint venv host-deps doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy bench-latency clean
+# The toolchain images the study and the suite build firmware in (tagged by the hash of what
+# builds them; an existing tag is reused). Built before the study or the suite starts, so no
+# job or test pays for an image build inside its own time limit.
+IMAGES := arm aarch64 tflm-arm tflm-aarch64
 
-all: venv host-deps
+.PHONY: all test lint venv host-deps images doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy bench-ops bench-latency clean
+
+all: venv host-deps images
 	$(BIN)/snakemake --cores $(CORES) all
 
-test: venv host-deps
+test: venv host-deps images
 	$(BIN)/python -m pytest -q tests
 
 # Snakemake's own checks of the workflow (the test suite runs them too).
@@ -46,6 +51,10 @@ host-deps: venv
 	fi
 	@$(BIN)/python -m tinyeit.containers.host ensure
 	@$(BIN)/python -m tinyeit.doctor
+
+# Offline, the TFLite Micro images take their pinned sources from TINYEIT_SOURCE_MIRROR.
+images: venv host-deps
+	$(BIN)/tinyeit images $(IMAGES)
 
 # Does every host tool the study and the tests call work (compilers compile and link with
 # <stdint.h> and <math.h>)? Names the Debian package for each one that does not.
@@ -78,6 +87,11 @@ bench-latency: venv host-deps
 
 bench-deploy: venv host-deps
 	$(BIN)/python -m tinyeit.bench deploy
+	$(BIN)/python -m tinyeit.deploy.opbench
+
+# Per-op cycles (nano33ble) and instructions (rpi4) of the generated C beside the tflm engine.
+bench-ops: venv host-deps
+	$(BIN)/python -m tinyeit.deploy.opbench
 
 clean:
 	rm -rf results .snakemake logs benchmarks

@@ -297,6 +297,7 @@ def cli_cases(tmp: Path) -> dict[str, tuple[list[str], str, Path]]:
                       "--codegen", str(tmp), "--frames", str(garbage), "--out", str(out)],
                      "--board-config for board nicla_sense: not JSON", out),
         "image": (["riscv", "--stamp", str(out / "s.json")], "argument name: invalid choice: 'riscv'", out),
+        "images": (["arm", "riscv"], "argument NAME: invalid choice: 'riscv'", out),
         "profile": (["--board", "nicla_sense", "--variant", "v", "--board-config", board,
                      "--build", str(tmp / "nope.json"), "--frames", str(garbage),
                      "--metrics", str(garbage), "--out", str(out / "p.json")],
@@ -327,7 +328,7 @@ def test_every_subcommand_has_an_argument_error_case(tmp_path):
 
 
 SUBCOMMANDS = ["check-config", "codegen", "codegen-run", "dataset", "engines", "export", "firmware",
-               "host-instructions", "host-latency", "image", "manifest", "profile", "recommend",
+               "host-instructions", "host-latency", "image", "images", "manifest", "profile", "recommend",
                "report", "step", "summary", "verify"]
 
 

@@ -97,7 +97,8 @@ def test_generate_writes_api_and_is_deterministic(models, tmp_path):
     path = models["study", "ptq_int8"]
     a = generate(path, tmp_path / "a")
     generate(path, tmp_path / "b")
-    assert a["sources"] == ["model.c", "model.h", "tinyeit_kernels.c", "tinyeit_kernels.h"]
+    assert a["sources"] == ["model.c", "model.h", "tinyeit_cm_dot.h", "tinyeit_common.h",
+                            "tinyeit_kernels.c", "tinyeit_kernels.h"]
     for name in a["sources"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     header = (tmp_path / "a" / "model.h").read_text()

@@ -8,6 +8,9 @@ package) and compared with flavor="tflm", except models holding the ops listed i
 TFLM_EXCLUDED_OPS, where TFLite Micro's kernels compute something else than LiteRT's
 (documented limitation). Each family also checks that the ops it
 exists for were produced. TINYEIT_PROPERTY_EXAMPLES raises the examples per family.
+The host runs the portable reference kernels; the first TINYEIT_PROPERTY_TARGET_EXAMPLES int8
+models of each family (default 2) also run on the Cortex-M4 (nano33ble) and A72 (rpi4)
+emulators, with those targets' kernels, and must equal LiteRT there too.
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ from tinyeit.codegen.generator import build  # noqa: E402
 from litert_reference import litert_outputs
 
 EXAMPLES = int(os.environ.get("TINYEIT_PROPERTY_EXAMPLES", "12"))
+TARGET_EXAMPLES = int(os.environ.get("TINYEIT_PROPERTY_TARGET_EXAMPLES", "2"))
+TARGET_BOARDS = ("nano33ble", "rpi4")
 # TFLite Micro differs from LiteRT here, and flavor="tflm" does not follow it: LOGISTIC/TANH
 # (its own fixed-point approximations) and SPACE_TO_BATCH_ND/BATCH_TO_SPACE_ND (on dilated SAME
 # convolutions its outputs do not follow LiteRT's, e.g. 3x3 input, block 2, 1x1 depthwise).
@@ -79,6 +84,7 @@ class Family:
         self.ops: set[str] = set()
         self.tflm_compared = 0
         self.count = 0
+        self.on_targets = 0
 
     def check(self, model, per_channel: bool = True) -> None:
         self.count += 1
@@ -99,6 +105,9 @@ class Family:
             if int8:
                 bad = int((got != want).sum())
                 assert bad == 0, f"{path.name} ({info['ops']}): {bad} int8 elements differ"
+                if self.on_targets < TARGET_EXAMPLES:
+                    self.on_targets += 1
+                    self.check_targets(path, x, want, info)
                 if not TFLM_EXCLUDED_OPS & set(info["ops"]):
                     micro = _tflm(str(path), x)
                     if micro is not None:
@@ -112,12 +121,26 @@ class Family:
                 assert err <= 1e-5 * span, f"{path.name} ({info['ops']}): float error {err}"
 
 
+    @staticmethod
+    def check_targets(path, x: np.ndarray, want: np.ndarray, info: dict) -> None:
+        from tinyeit import config as study_config
+        from tinyeit.codegen.target import run_board
+
+        boards = study_config.load("config.yaml")["boards"]
+        for board in TARGET_BOARDS:
+            got = run_board(path, x, board, boards[board]).reshape(len(x), -1)
+            bad = int((got != want).sum())
+            assert bad == 0, f"{path.name} ({info['ops']}) on {board}: {bad} elements differ"
+
+
 @pytest.fixture
 def family(tmp_path_factory):
     fam = Family(tmp_path_factory)
     yield fam
-    print(f"{fam.count} models, {fam.tflm_compared} also against TFLM, ops {sorted(fam.ops)}")
+    print(f"{fam.count} models, {fam.tflm_compared} also against TFLM, {fam.on_targets} on "
+          f"the emulated targets, ops {sorted(fam.ops)}")
     assert fam.count >= EXAMPLES // 2, "hypothesis ran far fewer models than asked"
+    assert fam.on_targets >= min(TARGET_EXAMPLES, fam.count)
 
 
 def _conv_geometry(draw, depthwise: bool = False):

@@ -13,7 +13,7 @@ import pytest
 
 from offline import offline_docker_dir, refused_url
 from tinyeit import containers
-from tinyeit.containers import engine, runner
+from tinyeit.containers import engine, images, runner
 from tinyeit.errors import TinyEitError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,3 +188,25 @@ def test_base_image_bootstrap_with_debootstrap_when_no_registry_answers():
         assert proc.stdout.startswith("12.") and "bookworm-security" in proc.stdout
     finally:
         subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True, timeout=120)
+
+
+def test_make_images_without_an_engine_says_the_local_runner_will_be_used(monkeypatch, capsys):
+    def no_engine(name, log=None):
+        raise containers.EngineUnavailable("dockerd is not installed")
+
+    monkeypatch.setattr(images, "ensure_image", no_engine)
+    assert images.main(["arm", "aarch64"]) == 0
+    out = capsys.readouterr().out
+    assert "no Docker engine" in out and "local runner" in out and "dockerd is not installed" in out
+
+
+def test_make_images_fails_on_an_unknown_or_unbuildable_image(monkeypatch, capsys):
+    assert images.main(["arm-typo"]) == 1
+    assert "unknown toolchain image 'arm-typo'" in capsys.readouterr().err
+
+    def broken(name, log=None):
+        raise images.ImageUnavailable(f"building toolchain image {name} failed: E: no space left")
+
+    monkeypatch.setattr(images, "ensure_image", broken)
+    assert images.main(["tflm-arm"]) == 1
+    assert "building toolchain image tflm-arm failed: E: no space left" in capsys.readouterr().err

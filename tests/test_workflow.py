@@ -215,7 +215,7 @@ def test_changing_a_boards_power_figure_reprofiles_only_that_board(study):
 def test_changing_the_code_generator_reruns_from_codegen_on(study):
     """Generated C depends on the generator's code: an edited kernel source replans codegen and
     what follows it, and no training or export."""
-    kernel = study / "pkg" / "tinyeit" / "codegen" / "kernels" / "tinyeit_kernels.c"
+    kernel = study / "pkg" / "tinyeit" / "codegen" / "kernels" / "reference" / "tinyeit_ref_conv.c"
     with edited(kernel, kernel.read_text() + "/* edited */\n"):
         jobs = planned_jobs(study, "all")
     assert {rule for rule, _ in jobs} == {"codegen", "firmware", "profile", "summary", "report",

@@ -59,6 +59,16 @@ def c_array(ctype: str, name: str, values, per_line: int = 16) -> str:
     return f"static const {ctype} {name}[{len(items)}] = {{\n    {body}\n}};\n"
 
 
+def aligned_array(ctype: str, name: str, values) -> str:
+    """A const array in a union with an int32_t, so that it is word aligned in plain C99: use
+    `name.v`."""
+    text = c_array(ctype, "v", values)
+    body = text[len(f"static const {ctype} "):].rstrip().rstrip(";")
+    decl, init = body.split(" = ", 1)
+    return (f"static const union {{ {ctype} {decl}; int32_t align; }} {name} = {{\n"
+            f"    {init.strip()}\n}};\n")
+
+
 @dataclass
 class Lowered:
     """Everything emitted for one op."""
@@ -80,6 +90,8 @@ class Generator:
         self.const_decls: list[str] = []
         self.weights_bytes = 0
         self.counter = 0
+        self.folds: dict = {}
+        self.last_requant: tuple[list, list] = ([], [])
 
     # ---- helpers -------------------------------------------------------------------------
     def fail(self, op: Op, why: str) -> CodegenError:
@@ -113,6 +125,29 @@ class Generator:
             blocks = rows[:full].reshape(-1, F32_BLOCK, rows.shape[1]).transpose(0, 2, 1)
             data = np.concatenate([blocks.reshape(-1), rows[full:].reshape(-1)])
             self.const_names[key] = self.table("float", data, f"tensor_{w.index}_blocked")
+        return self.const_names[key]
+
+    def packed_fc_s8(self, w: Tensor) -> str:
+        """int8 fully connected weights [units, n] in the kernels' layout (tinyeit_kernels.h,
+        tinyeit_fc_s8): units in blocks of 4, each block as groups of 4 inputs x 4 units
+        (16 bytes: unit 0's 4 bytes, unit 1's, ...), then the last n % 4 inputs, each as the 4
+        units' weights; the units % 4 remaining units as plain rows. Word aligned."""
+        key = (w.index, "fc4")
+        if key not in self.const_names:
+            rows = w.data.astype(np.int8).reshape(w.shape[0], -1)
+            units, n = rows.shape
+            n4, full = n - n % 4, units - units % 4
+            parts = []
+            for u in range(0, full, 4):
+                blk = rows[u:u + 4]
+                parts.append(blk[:, :n4].reshape(4, n4 // 4, 4).transpose(1, 0, 2).reshape(-1))
+                parts.append(blk[:, n4:].T.reshape(-1))
+            parts.append(rows[full:].reshape(-1))
+            data = np.concatenate(parts)
+            cname = f"tensor_{w.index}_fc4"
+            self.const_decls.append(aligned_array("int8_t", cname, data))
+            self.weights_bytes += data.nbytes
+            self.const_names[key] = f"{cname}.v"
         return self.const_names[key]
 
     def table(self, ctype: str, values, prefix: str = "tab") -> str:
@@ -167,7 +202,7 @@ class Generator:
         return fn(op, ptr)
 
     def _conv_params(self, op: Op, depthwise: bool) -> tuple[dict, Tensor, Tensor, Tensor]:
-        x, w, out = self.in_t(op, 0), self.in_t(op, 1), self.t[op.outputs[0]]
+        x, w, out = self.in_t(op, 0), self.in_t(op, 1), self.own_out(op)
         self.require(op, len(x.shape) == 4 and len(w.shape) == 4, "expects 4D input and filter")
         self.require(op, w.is_const, "filter must be a constant tensor")
         o = op.options
@@ -203,7 +238,43 @@ class Generator:
         self.require(op, len(ws) == n, "filter scales do not match output channels")
         mults, shifts = zip(*(fp.quantize_multiplier(float(sx) * float(s) / float(so))
                               for s in ws))
+        # kernels shift by at most 31 either way (quantize_multiplier keeps shift >= -31)
+        self.require(op, max(shifts) <= 30, f"requantization scale {max(ws) * sx / so:g} is too "
+                     "large (shift above 30)")
+        self.last_requant = (list(mults), list(shifts))
         return self.table("int32_t", mults, "mult"), self.table("int32_t", shifts, "shift")
+
+    def _cheap_requant(self, bounds) -> int:
+        """1 when mbqm_cheap (tinyeit_common.h) equals the reference requantization for every
+        accumulator each channel can reach (|acc| <= its bound): no int32 overflow in
+        h + 2^(right-1). Else 0 and the kernels keep the reference form."""
+        for bound, m, s in zip(bounds, *self.last_requant):
+            left, right = max(s, 0), max(-s, 0)
+            x = min(int(bound) << left, 1 << 31)
+            h = (x * int(m) + (1 << 30)) // (1 << 31) + 1
+            if h + ((1 << right) >> 1) > (1 << 31) - 1:
+                return 0
+        return 1
+
+    def _post(self, op: Op, out: Tensor, lo: int, hi: int) -> tuple[str, int, Tensor]:
+        """The folded element-wise chain after op (see _fold_elementwise): its per-channel table,
+        row length, and the tensor the chain ends in (where op now writes); else NULL, 0, out."""
+        if op.index not in self.folds:
+            return "NULL", 0, out
+        _, chain = self.folds[op.index]
+        c = out.shape[-1]
+        rows = np.empty((c, hi - lo + 1), np.int8)
+        for ch in range(c):
+            for q in range(lo, hi + 1):
+                v = q
+                for e in chain:
+                    v = e.apply(v, ch)
+                rows[ch, q - lo] = v
+        return self.table("int8_t", rows, "post"), hi - lo + 1, self.t[op.outputs[0]]
+
+    def own_out(self, op: Op) -> Tensor:
+        """op's own output tensor (its quantization), also when a folded chain now follows it."""
+        return self.t[self.folds[op.index][0]] if op.index in self.folds else self.t[op.outputs[0]]
 
     def _conv(self, op: Op, ptr, depthwise: bool) -> Lowered:
         p, x, w, out = self._conv_params(op, depthwise)
@@ -218,15 +289,22 @@ class Generator:
             so, zo = out.qparams()
             p.update(in_offset=-zx, out_offset=zo, **self.act_range(op, out))
             mult, shift = self._per_channel_requant(op, x, w, out, p["out_c"])
-            prm = self.params("tinyeit_conv_params", p)
             if depthwise:
+                prm = self.params("tinyeit_conv_params", p)
                 bias = self.const(b.index, np.int32) if b is not None else "NULL"
                 low.code.append(f"tinyeit_dwconv_s8({ptr(x)}, {self.const(w.index)}, {bias}, "
                                 f"{mult}, {shift}, {ptr(out)}, &{prm});")
             else:
                 bias, corr = self._folded_conv_bias(b, w, p)
-                low.code.append(f"tinyeit_conv_s8({ptr(x)}, {self.const(w.index)}, {bias}, "
-                                f"{corr}, {mult}, {shift}, {ptr(out)}, &{prm});")
+                wabs = np.abs(w.data.astype(np.int64)).reshape(p["out_c"], -1).sum(axis=1)
+                base = (np.abs(b.data.astype(np.int64)).reshape(-1) if b is not None
+                        else np.zeros(p["out_c"], np.int64))
+                zx_span = max(127 - zx, zx + 128)
+                p["cheap_rq"] = self._cheap_requant(base + wabs * zx_span)
+                post, p["post_len"], dest = self._post(op, out, p["act_min"], p["act_max"])
+                prm = self.params("tinyeit_conv_params", p)
+                low.code.append(f"tinyeit_conv_s8({ptr(x)}, {self.packed_fc_s8(w)}, {bias}, "
+                                f"{corr}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm});")
         elif w.dtype == np.int8 and x.dtype == np.float32:
             self.require(op, not depthwise, "hybrid depthwise convolution is not supported")
             p.update(**self.act_range(op, out))
@@ -275,7 +353,7 @@ class Generator:
         return self._conv(op, ptr, True)
 
     def op_fully_connected(self, op: Op, ptr) -> Lowered:
-        x, w, out = self.in_t(op, 0), self.in_t(op, 1), self.t[op.outputs[0]]
+        x, w, out = self.in_t(op, 0), self.in_t(op, 1), self.own_out(op)
         b = self.in_t(op, 2)
         o = op.options
         self.require(op, w.is_const and len(w.shape) == 2, "weights must be a constant 2D tensor")
@@ -300,9 +378,12 @@ class Generator:
                     else np.zeros(units, np.int64))
             bias = self.table("int32_t", [fp._wrap32(int(v)) for v in base + p["in_offset"] * wsum],
                               "bias")
+            wabs = np.abs(w.data.astype(np.int64) + p["w_offset"]).sum(axis=1)
+            p["cheap_rq"] = self._cheap_requant(np.abs(base) + wabs * max(127 - zx, zx + 128))
+            post, p["post_len"], dest = self._post(op, out, p["act_min"], p["act_max"])
             prm = self.params("tinyeit_fc_params", p)
-            low.code.append(f"tinyeit_fc_s8({ptr(x)}, {self.const(w.index)}, {bias}, {mult}, "
-                            f"{shift}, {ptr(out)}, &{prm});")
+            low.code.append(f"tinyeit_fc_s8({ptr(x)}, {self.packed_fc_s8(w)}, {bias}, {mult}, "
+                            f"{shift}, {post}, {ptr(dest)}, &{prm});")
         elif w.dtype == np.int8:
             self.require(op, not np.any(w.zero_point), "hybrid filter zero points must be 0")
             p.update(asymmetric=int(bool(getattr(o, "asymmetricQuantizeInputs", False))),
@@ -611,16 +692,114 @@ def _fold_constants(graph: Graph) -> list[Op]:
     return kept
 
 
+class _PostOp:
+    """One int8 MUL or ADD of a per-channel constant, as a function of (value, channel): the same
+    integer math and parameters as the generator's ADD/MUL lowering (tinyeit_add_s8/mul_s8)."""
+
+    def __init__(self, gen: "Generator", op: Op, src: int):
+        t = gen.t
+        k = 1 if op.inputs[0] == src else 0
+        a, c, out = t[src], t[op.inputs[k]], t[op.outputs[0]]
+        self.out = op.outputs[0]
+        self.kind = op.name
+        self.values = np.asarray(c.data).astype(np.int64).reshape(-1)
+        (self.sa, self.za), (self.sc, self.zc) = a.qparams(), c.qparams()
+        self.so, self.zo = out.qparams()
+        self.lo, self.hi = gen.act_range(op, out)["act_min"], gen.act_range(op, out)["act_max"]
+        if op.name == "MUL":
+            self.m, self.s = fp.quantize_multiplier(float(self.sa) * float(self.sc) / float(self.so))
+        else:
+            twice_max = 2.0 * max(float(self.sa), float(self.sc))
+            self.ma, self.sha = fp.quantize_multiplier(float(self.sa) / twice_max)
+            self.mc, self.shc = fp.quantize_multiplier(float(self.sc) / twice_max)
+            self.m, self.s = fp.quantize_multiplier(twice_max / ((1 << 20) * float(self.so)))
+
+    def apply(self, v: int, ch: int) -> int:
+        c = int(self.values[ch if len(self.values) > 1 else 0])
+        if self.kind == "MUL":
+            r = fp.mbqm((v - self.za) * (c - self.zc), self.m, self.s)
+        else:
+            r = fp.mbqm(fp.mbqm((v - self.za) << 20, self.ma, self.sha)
+                        + fp.mbqm((c - self.zc) << 20, self.mc, self.shc), self.m, self.s)
+        return min(self.hi, max(self.lo, r + self.zo))
+
+
+def _fold_elementwise(graph: Graph, ops: list[Op], gen: "Generator") -> list[Op]:
+    """Fold int8 MUL/ADD of per-channel constants that follow an int8 CONV_2D or FULLY_CONNECTED
+    (a BatchNorm after the activation, which cannot fold into the weights) into the producer:
+    a table per channel over the producer's clamped output range, computed here with the ops'
+    own integer math, so exact by construction. Only when each intermediate tensor has that one
+    consumer and is not a model output. The producer then writes the chain's last tensor."""
+    t = graph.tensors
+    uses: dict[int, int] = {}
+    for op in ops:
+        for i in op.inputs:
+            uses[i] = uses.get(i, 0) + 1
+    by_input: dict[int, Op] = {}
+    for op in ops:
+        for i in op.inputs:
+            by_input.setdefault(i, op)
+    dropped: set[int] = set()
+    kept = []
+    for op in ops:
+        if op.index in dropped:
+            continue
+        if op.name in ("CONV_2D", "FULLY_CONNECTED") and _int8_producer(graph, op):
+            src, chain = op.outputs[0], []
+            while uses.get(src, 0) == 1 and src not in graph.outputs:
+                nxt = by_input[src]
+                if not _per_channel_const_op(graph, nxt, src):
+                    break
+                chain.append(_PostOp(gen, nxt, src))
+                dropped.add(nxt.index)
+                src = nxt.outputs[0]
+            if chain:
+                gen.folds[op.index] = (op.outputs[0], chain)
+                op = Op(op.index, op.name, list(op.inputs), [src], op.options)
+        kept.append(op)
+    return kept
+
+
+def _int8_producer(graph: Graph, op: Op) -> bool:
+    t = graph.tensors
+    x, w, out = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
+    return (x.dtype == np.int8 and w.dtype == np.int8 and out.dtype == np.int8
+            and out.quantized and len(out.shape) >= 1)
+
+
+def _per_channel_const_op(graph: Graph, op: Op, src: int) -> bool:
+    """An int8 MUL or ADD of src and a constant that varies at most along the last axis."""
+    t = graph.tensors
+    if op.name not in ("MUL", "ADD") or len(op.inputs) != 2 or src not in op.inputs:
+        return False
+    other = op.inputs[1] if op.inputs[0] == src else op.inputs[0]
+    if other == src or other < 0:
+        return False
+    a, c, out = t[src], t[other], t[op.outputs[0]]
+    if not (c.is_const and a.dtype == c.dtype == out.dtype == np.int8):
+        return False
+    if tuple(out.shape) != tuple(a.shape) or not a.shape:
+        return False
+    shape = list(c.shape)
+    per_channel = c.size == a.shape[-1] and all(d == 1 for d in shape[:-1])
+    return c.size == 1 or per_channel
+
+
 FLAVORS = ("litert", "tflm")
 
 
-def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict:
+def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
+          marks: bool = False) -> dict:
     """Generate the C sources in memory: returns {"files": {name: text}, ...figures}.
 
     flavor "litert" equals LiteRT's BUILTIN_REF kernels bit for bit; "tflm" equals TFLite
     Micro's kernels. They differ in one place: LiteRT's reference int8 FULLY_CONNECTED
     requantizes with single rounding (per-channel and per-tensor weights), TFLite Micro (and
     LiteRT's optimized kernel) with gemmlowp double rounding.
+
+    marks: call `tinyeit_op_mark(k)` (defined in model.c, never inlined) before the first op
+    (k = -1) and after each op (k = op index), so an emulator plugin that watches that function
+    splits one inference into per-op counts; "op_marks" lists (index, name) in call order.
     """
     if flavor not in FLAVORS:
         raise CodegenError(f"{tflite_path}: unknown flavor {flavor!r}; expected one of {FLAVORS}")
@@ -630,7 +809,9 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict
         raise CodegenError(f"{path}: expected one input and one output, found "
                            f"{len(graph.inputs)} and {len(graph.outputs)}")
     ops = _fold_constants(graph)
+    listed = sorted({op.name for op in ops})
     gen = Generator(graph, flavor)
+    ops = _fold_elementwise(graph, ops, gen)
     t = graph.tensors
     in_idx, out_idx = graph.inputs[0], graph.outputs[0]
     for idx, role in ((in_idx, "input"), (out_idx, "output")):
@@ -680,7 +861,9 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict
         size, align = sizes.get(g, (0, 1))
         sizes[g] = (max(size, tensor.nbytes), max(align, tensor.dtype.itemsize))
 
-    buffers = [Buffer(("t", g), sizes[g][0], life[g][0], life[g][1], min(4, sizes[g][1]))
+    # every buffer word aligned and a whole number of words: the kernels read words (and NEON
+    # vectors) from any tensor, through memcpy, at no unaligned-access cost
+    buffers = [Buffer(("t", g), -(-sizes[g][0] // 4) * 4, life[g][0], life[g][1], 4)
                for g in sorted(life)]
 
     def ptr(tensor: Tensor) -> str:
@@ -703,7 +886,7 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict
         else:
             low = gen.lower(op, ptr)
         if low.scratch_bytes:
-            buffers.append(Buffer(("s", op.index), low.scratch_bytes, k, k, 4))
+            buffers.append(Buffer(("s", op.index), -(-low.scratch_bytes // 4) * 4, k, k, 4))
         lowered.append((op, low))
 
     arena = plan(buffers)
@@ -718,10 +901,12 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict
                                 f"((int8_t *)(tinyeit_arena.u8 + {offsets[('s', op.index)]}))")
         return line
 
-    body = []
+    body = ["    tinyeit_op_mark(-1);"] if marks else []
     for op, low in lowered:
         for line in low.code:
             body.append(f"    /* op {op.index}: {op.name} */\n    {subst(line, op)}")
+        if marks:
+            body.append(f"    tinyeit_op_mark({op.index});")
         if trace:
             out_t = t[op.outputs[0]]
             body.append(subst(f"    tinyeit_trace({op.outputs[0]}, {ptr(out_t)}, "
@@ -739,21 +924,22 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False) -> dict
         in_type=_CTYPE[np.dtype(tin.dtype)], out_type=_CTYPE[np.dtype(tout.dtype)],
         in_scale=_c_scale(sin), in_zp=zin, out_scale=_c_scale(sout), out_zp=zout,
         arena=arena_alloc, weights=gen.weights_bytes,
-        ops=", ".join(sorted({op.name for op in ops})))
+        ops=", ".join(listed))
     if trace:
         gen.const_decls.insert(0, "void tinyeit_trace(int tensor, const void *data, int bytes);\n")
+    if marks:
+        gen.const_decls.insert(0, _MARK_FUNCTION)
     source = _SOURCE.format(arena=arena_alloc, consts="\n".join(gen.const_decls),
                             body="\n".join(body) if body else "    (void)input; (void)output;")
     return {
-        "files": {"model.h": header, "model.c": source,
-                  "tinyeit_kernels.h": _kernel_text("tinyeit_kernels.h"),
-                  "tinyeit_kernels.c": _kernel_text("tinyeit_kernels.c")},
+        "files": {"model.h": header, "model.c": source, **kernel_sources()},
         "arena_bytes": arena_alloc, "arena_lower_bound": bound,
         "weights_bytes": gen.weights_bytes, "input_size": tin.size, "output_size": tout.size,
         "input_dtype": np.dtype(tin.dtype).name, "output_dtype": np.dtype(tout.dtype).name,
         "input_shape": list(tin.shape), "output_shape": list(tout.shape),
         "input_quant": [sin, zin], "output_quant": [sout, zout],
-        "ops": sorted({op.name for op in ops}),
+        "ops": listed,
+        "op_marks": [(op.index, op.name) for op, _ in lowered] if marks else [],
     }
 
 
@@ -769,11 +955,53 @@ def _model_name(path: str) -> str:
     return parent if base == "model" and parent else base
 
 
-def _kernel_text(name: str) -> str:
+KERNEL_DIRS = ("reference", "cortex_m", "aarch64")
+
+
+def kernel_sources() -> dict[str, str]:
+    """The kernels as the generated folder holds them: the public header, the shared internal
+    header, and one translation unit joining every family file of every target (reference first),
+    each target's code compiled only where the compiler targets it (tinyeit_common.h), so one
+    folder builds for every board and the build flags pick the kernels."""
     from importlib import resources  # noqa: PLC0415
 
-    return resources.files("tinyeit.codegen").joinpath("kernels", name).read_text()
+    root = resources.files("tinyeit.codegen").joinpath("kernels")
+    parts = ["/* Generated by `tinyeit codegen`: the kernel sources of "
+             "src/tinyeit/codegen/kernels/, joined. */\n"]
+    files = {"tinyeit_kernels.h": root.joinpath("tinyeit_kernels.h").read_text()}
+    for sub in KERNEL_DIRS:
+        for entry in sorted(root.joinpath(sub).iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".c"):
+                parts.append(f"/* ---- {sub}/{entry.name} ---- */\n{entry.read_text()}")
+            elif entry.name.endswith(".h"):
+                files[entry.name] = entry.read_text()
+    files["tinyeit_kernels.c"] = "\n".join(parts)
+    return files
 
+
+_MARK_FUNCTION = """\
+/* Per-op profiling marker: an emulator plugin counts between its calls (on the Cortex-M, it
+ * watches this function's address; under qemu-aarch64, the clock_gettime system call). */
+#if defined(__linux__)
+#include <time.h>
+#endif
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+void tinyeit_op_mark(int op);
+void tinyeit_op_mark(int op)
+{
+#if defined(__linux__)
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+#if defined(__GNUC__)
+    __asm__ volatile("" : : "r"(op) : "memory");
+#else
+    (void)op;
+#endif
+}
+"""
 
 _HEADER = """\
 /* Generated by `tinyeit codegen` from {name}: do not edit.

@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import re
 import tempfile
 import urllib.error
@@ -249,10 +250,24 @@ def write_stamp(name: str, stamp: Path) -> dict:
     return record
 
 
-if __name__ == "__main__":
-    import sys
-    if sys.argv[1:] == ["base"]:
+def main(argv: list[str]) -> int:
+    """`base`, or build the named images; with no Docker engine, say that the local runner will be
+    used (not an error: the study then runs the host's tools); a failed build is one."""
+    if argv == ["base"]:
         print(bootstrap_base_image())
-    else:
-        for n in sys.argv[1:]:
-            print(ensure_image(n))
+        return 0
+    for name in argv:
+        try:
+            print(ensure_image(name))
+        except EngineUnavailable as exc:
+            print(f"tinyeit images: no Docker engine, so no toolchain image is built; builds use the "
+                  f"host's tools (the local runner): {exc}")
+            return 0
+        except (ImageUnavailable, TinyEitError) as exc:
+            print(f"tinyeit images: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

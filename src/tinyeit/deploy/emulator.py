@@ -59,6 +59,7 @@ class EmulatorRun:
     instructions: list[int] | None = None   # per inference, when counted by the plugin
     runner: str | None = None               # containers.runner_kind() that ran QEMU
     cycles: list[int] | None = None         # per inference, from the Cortex-M4 cycle model
+    marks: list | None = None               # every (instructions, cycles or None) the plugin printed
 
 
 class EmulatorUnavailable(TinyEitError):
@@ -145,7 +146,7 @@ def build_plugin(out_dir: str | Path, source: Path = PLUGIN_SOURCE, image: str =
                               f". Add a host C compiler (gcc) to docker/{image}/Dockerfile or the host.")
 
 
-def run_cortex_m(elf: str | Path, timeout_s: float) -> EmulatorRun:
+def run_cortex_m(elf: str | Path, timeout_s: float, marker_symbol: str = MARKER_SYMBOL) -> EmulatorRun:
     """The ELF on mps2-an386 under -icount shift=0 with the cycle model: instructions and cycles
     per inference, counted between entries of the harness's tick function.
 
@@ -156,7 +157,7 @@ def run_cortex_m(elf: str | Path, timeout_s: float) -> EmulatorRun:
     from tinyeit.deploy.elf_symbols import symbol_address
 
     elf = Path(elf).resolve()
-    marker = symbol_address(elf, MARKER_SYMBOL)
+    marker = symbol_address(elf, marker_symbol)
     with tempfile.TemporaryDirectory(prefix="tinyeit-qemu-") as work:
         plugin = build_plugin(work, CYCLE_PLUGIN_SOURCE, "arm")
         proc = _run("arm", cortex_m_argv(elf, plugin, marker), [elf.parent], Path(work), timeout_s)
@@ -165,7 +166,8 @@ def run_cortex_m(elf: str | Path, timeout_s: float) -> EmulatorRun:
     return EmulatorRun(console, proc.stderr, proc.returncode,
                        proc.returncode == TIMEOUT_EXIT, timeout_s,
                        instructions=per_inference([i for i, _ in marks]),
-                       cycles=per_inference([c for _, c in marks]), runner=_runner())
+                       cycles=per_inference([c for _, c in marks]), runner=_runner(),
+                       marks=marks)
 
 
 def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:
@@ -177,7 +179,8 @@ def run_aarch64(binary: str | Path, timeout_s: float) -> EmulatorRun:
     counts = [int(v) for v in _INSN_LINE.findall(proc.stderr or "")]
     return EmulatorRun(proc.stdout, proc.stderr, proc.returncode,
                        proc.returncode == TIMEOUT_EXIT, timeout_s,
-                       instructions=per_inference(counts), runner=_runner())
+                       instructions=per_inference(counts), runner=_runner(),
+                       marks=[(c, None) for c in counts])
 
 
 def run_esp32(elf: str | Path, timeout_s: float) -> EmulatorRun:

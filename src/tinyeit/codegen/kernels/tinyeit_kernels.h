@@ -2,9 +2,10 @@
  *
  * int8 kernels follow TFLite's quantization specification and its reference kernels'
  * rounding (gemmlowp double rounding), so outputs equal LiteRT's BUILTIN_REF kernels bit for
- * bit. Inner loops are plain dot products over contiguous channels (tinyeit_dot_s8) so that the
- * compiler can vectorize them and a Cortex-M DSP (SMLAD) path can replace them in one place.
- * Compile with -ffp-contract=off (implied by -std=c99) so float results do not depend on FMA. */
+ * bit. The portable reference kernels (one file per op family) are the fallback on every
+ * target; the Cortex-M DSP and AArch64 NEON versions of the hot int8 kernels replace them where
+ * the compiler targets those (tinyeit_common.h), with the same names and the same results.
+ * No kernel lets the compiler fuse a*b+c (tinyeit_common.h turns contraction off). */
 #ifndef TINYEIT_KERNELS_H
 #define TINYEIT_KERNELS_H
 
@@ -20,6 +21,8 @@ typedef struct {
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, depth_mult;
     int32_t in_offset, out_offset, act_min, act_max;  /* int8 */
     float f_min, f_max;                                /* float */
+    int32_t cheap_rq;  /* int8: the cheap requantization is proven exact for every channel */
+    int32_t post_len;  /* int8: row length of the folded per-channel table (0: none) */
 } tinyeit_conv_params;
 
 typedef struct {
@@ -28,6 +31,8 @@ typedef struct {
     float f_min, f_max;
     int32_t asymmetric;   /* hybrid: quantize inputs asymmetrically */
     int32_t single_round; /* int8: single-rounding requantization (LiteRT's FC) */
+    int32_t cheap_rq;     /* int8: as in tinyeit_conv_params */
+    int32_t post_len;     /* int8: as in tinyeit_conv_params */
 } tinyeit_fc_params;
 
 typedef struct {
@@ -46,16 +51,13 @@ typedef struct {
     float f_min, f_max;
 } tinyeit_binary_params;
 
-/* gemmlowp/TFLite fixed-point helpers (exact). */
-int32_t tinyeit_srdhm(int32_t a, int32_t b);
-int32_t tinyeit_rdbpot(int32_t x, int exponent);
-int32_t tinyeit_mbqm(int32_t x, int32_t multiplier, int shift);
-
 /* int8 conv and fully connected take a folded bias (generation time: bias + input offset times
- * the weight sums), so their inner loop is a plain int8 x int8 dot product. */
+ * the weight sums), so their inner loop is a plain int8 x int8 dot product. post (NULL: none):
+ * per output channel, post_len int8 values indexed by the clamped output minus act_min: the
+ * per-channel element-wise ops that followed the op in the model, folded at generation time. */
 void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
                      const int32_t *tap_corr, const int32_t *mult, const int32_t *shift,
-                     int8_t *out, const tinyeit_conv_params *p);
+                     const int8_t *post, int8_t *out, const tinyeit_conv_params *p);
 void tinyeit_dwconv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
                        const int32_t *mult, const int32_t *shift, int8_t *out,
                        const tinyeit_conv_params *p);
@@ -66,8 +68,13 @@ void tinyeit_dwconv_f32(const float *in, const float *w, const float *bias, floa
 void tinyeit_conv_hybrid(const float *in, const int8_t *w, const float *w_scale,
                          const float *bias, int8_t *scratch, float *out,
                          const tinyeit_conv_params *p);
+/* tinyeit_fc_s8's weights (the generator's layout, word aligned): units in blocks of 4, each
+ * block as n / 4 groups of 16 bytes (4 inputs of unit 0, of unit 1, 2, 3), then for each of
+ * the last n % 4 inputs the 4 units' weights; the units % 4 remaining units as plain rows. One input word
+ * then meets four units' words in a row (SXTB16/SMLAD on the Cortex-M, SMULL/SADALP on NEON). */
 void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
-                   const int32_t *shift, int8_t *out, const tinyeit_fc_params *p);
+                   const int32_t *shift, const int8_t *post, int8_t *out,
+                   const tinyeit_fc_params *p);
 void tinyeit_fc_f32(const float *in, const float *w, const float *bias, float *out,
                     const tinyeit_fc_params *p);
 void tinyeit_fc_hybrid(const float *in, const int8_t *w, const float *w_scale, int32_t n_scale,

@@ -1,0 +1,329 @@
+/* tinyeit kernels' shared internals: TFLite's quantization arithmetic (gemmlowp fixed point,
+ * exact), the small inner loops every family uses, and which target kernels this build takes.
+ * Included by every kernel file (reference and target), never by the generated model.c. */
+#ifndef TINYEIT_COMMON_H
+#define TINYEIT_COMMON_H
+
+/* Same float results whatever the build's flags: no a*b+c fused into one rounding (Arduino and
+ * ESP-IDF builds do not pass -ffp-contract=off; GNU C otherwise fuses on FMA targets). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tinyeit_kernels.h"
+
+/* Target kernels, chosen by the compiler's own target macros (so by the board's build flags):
+ * the Cortex-M DSP extension (SXTB16/SMLAD: Cortex-M4/M7/M33 with DSP) or AArch64 NEON.
+ * TINYEIT_PORTABLE forces the reference kernels everywhere. A kernel a target provides is
+ * compiled from the target's file; the reference one is kept under a _ref name, for the cases
+ * the target version hands back (and for tests that compare the two on the target). */
+#if !defined(TINYEIT_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
+#define TINYEIT_CORTEX_M_DSP 1
+#endif
+#if !defined(TINYEIT_PORTABLE) && defined(__aarch64__) && defined(__ARM_NEON)
+#define TINYEIT_AARCH64_NEON 1
+#endif
+#if defined(TINYEIT_CORTEX_M_DSP)
+#define TINYEIT_TARGET_FC_S8 1
+#define TINYEIT_TARGET_CONV_S8 1
+#endif
+#if defined(TINYEIT_AARCH64_NEON)
+#define TINYEIT_TARGET_FC_S8 1
+#define TINYEIT_TARGET_CONV_S8 1
+#endif
+
+#if defined(TINYEIT_TARGET_FC_S8)
+#define TINYEIT_REF_FC_S8 tinyeit_fc_s8_ref
+void tinyeit_fc_s8_ref(const int8_t *in, const int8_t *w, const int32_t *bias,
+                       const int32_t *mult, const int32_t *shift, const int8_t *post,
+                       int8_t *out, const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_S8 tinyeit_fc_s8
+#endif
+#if defined(TINYEIT_TARGET_CONV_S8)
+#define TINYEIT_REF_CONV_S8 tinyeit_conv_s8_ref
+void tinyeit_conv_s8_ref(const int8_t *in, const int8_t *w, const int32_t *bias,
+                         const int32_t *tap_corr, const int32_t *mult, const int32_t *shift,
+                         const int8_t *post, int8_t *out, const tinyeit_conv_params *p);
+#else
+#define TINYEIT_REF_CONV_S8 tinyeit_conv_s8
+#endif
+
+#define TINYEIT_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TINYEIT_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static inline int32_t tinyeit_srdhm(int32_t a, int32_t b)
+{
+    int64_t ab, nudge;
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    ab = (int64_t)a * (int64_t)b;
+    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static inline int32_t tinyeit_rdbpot(int32_t x, int exponent)
+{
+    int32_t mask, remainder, threshold;
+    if (exponent <= 0) return x;
+    mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
+    remainder = x & mask;
+    threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static inline int32_t tinyeit_mbqm(int32_t x, int32_t multiplier, int shift)
+{
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    int32_t shifted = (int32_t)((uint32_t)x << left);
+    return tinyeit_rdbpot(tinyeit_srdhm(shifted, multiplier), right);
+}
+
+static inline int8_t sat_s8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+static inline float clamp_f(float v, float lo, float hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* The one inner loop of int8 conv and fully connected: sum a[i] * b[i] over n elements, both
+ * operands raw int8 (zero-point terms are folded into the bias at generation time). gcc -O2
+ * vectorizes it (SSE2/NEON) or unrolls it (Cortex-M); integer sums, so every target gives the
+ * same result. A DSP (SMLAD) implementation replaces this function only. */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))  /* inlined into its callers' loops, gcc stops vectorizing it */
+#endif
+static int32_t tinyeit_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
+{
+    /* a trip count gcc knows is a multiple of 16: vectorized without an epilogue, or (no SIMD
+     * unit) unrolled 16 times into ldrsb/ldrsb/smlabb */
+    const int32_t n16 = n & ~15;
+    int32_t acc = 0, i = 0;
+#if defined(__ARM_ARCH) && !defined(__ARM_NEON)
+#pragma GCC unroll 16
+#endif
+    for (; i < n16; ++i) acc += (int32_t)a[i] * (int32_t)b[i];
+    for (; i < n; ++i) acc += (int32_t)a[i] * (int32_t)b[i];
+    return acc;
+}
+
+static inline int32_t tinyeit_sum_s8(const int8_t *a, int32_t n)
+{
+    int32_t acc = 0, i;
+    for (i = 0; i < n; ++i) acc += a[i];
+    return acc;
+}
+
+/* Float dot product continuing the running sum `acc`, strictly in element order: the same
+ * rounding as TFLite's reference kernels (and on every target). Unrolled by hand (same order)
+ * so that loop overhead is paid once per four products. */
+static inline float tinyeit_dot_f32(float acc, const float *a, const float *b, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        acc += a[i] * b[i];
+        acc += a[i + 1] * b[i + 1];
+        acc += a[i + 2] * b[i + 2];
+        acc += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) acc += a[i] * b[i];
+    return acc;
+}
+
+/* Eight float dot products at once, each continuing its own running sum strictly in element
+ * order (so each equals tinyeit_dot_f32 bit for bit): w holds 8 interleaved rows, w[i * 8 + j]
+ * = row j, element i (the generator lays weights out this way). The 8 lanes vectorize. On a
+ * Cortex-M4F the loop is assembly that keeps the 8 sums in FPU registers (gcc keeps them on
+ * the stack): per element one VLDM of the input, one VLDM of the 8 weights and 8 VMLA.F32,
+ * which rounds the product before adding it (unfused), the same arithmetic as the C. */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))  /* as a call it keeps its 8 sums in registers */
+#endif
+static void tinyeit_dot8_f32(float *acc, const float *x, const float *w, int32_t n)
+{
+#if defined(TINYEIT_CORTEX_M_DSP) && defined(__ARM_FP) && (__ARM_FP & 4)
+    if (n > 0) {
+        __asm__ volatile(
+            "vldmia   %[acc], {s8-s15}\n\t"
+            "1:\n\t"
+            "vldmia   %[x]!, {s16}\n\t"
+            "vldmia   %[w]!, {s0-s7}\n\t"
+            "vmla.f32 s8, s16, s0\n\t"
+            "vmla.f32 s9, s16, s1\n\t"
+            "vmla.f32 s10, s16, s2\n\t"
+            "vmla.f32 s11, s16, s3\n\t"
+            "vmla.f32 s12, s16, s4\n\t"
+            "vmla.f32 s13, s16, s5\n\t"
+            "vmla.f32 s14, s16, s6\n\t"
+            "vmla.f32 s15, s16, s7\n\t"
+            "subs     %[n], %[n], #1\n\t"
+            "bne      1b\n\t"
+            "vstmia   %[acc], {s8-s15}\n\t"
+            : [x] "+r"(x), [w] "+r"(w), [n] "+r"(n)
+            : [acc] "r"(acc)
+            : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12",
+              "s13", "s14", "s15", "s16", "cc", "memory");
+    }
+#else
+    float s[8];  /* local copy: the compiler keeps it in registers (acc may alias x, w) */
+    int32_t i, j;
+    for (j = 0; j < 8; ++j) s[j] = acc[j];
+    for (i = 0; i < n; ++i) {
+        const float xv = x[i];
+        for (j = 0; j < 8; ++j) s[j] += xv * w[i * 8 + j];
+    }
+    for (j = 0; j < 8; ++j) acc[j] = s[j];
+#endif
+}
+
+/* Valid filter taps [*k0, *k1) of a window starting at input coordinate `start`. */
+static inline void tap_range(int32_t start, int32_t k, int32_t dil, int32_t size, int32_t *k0,
+                      int32_t *k1)
+{
+    int32_t lo = 0, hi = k;
+    if (start < 0) lo = (-start + dil - 1) / dil;
+    if (start >= size) hi = 0;
+    else if (start + (k - 1) * dil >= size) hi = (size - 1 - start) / dil + 1;
+    if (hi < lo) hi = lo;
+    *k0 = lo;
+    *k1 = hi;
+}
+
+/* tinyeit_mbqm for multipliers from the generator (0 <= mult < 2^31, never INT32_MIN, so the
+ * saturating case of srdhm cannot occur) without branches: same result bit for bit. */
+static inline int32_t mbqm_fast(int32_t x, int32_t mult, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)mult;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    const int32_t h = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    return (h >> right) + ((h & mask) > threshold ? 1 : 0);
+}
+
+/* exp and tanh through double: glibc's and newlib's double functions are accurate to within an
+ * ulp of double, so rounding to float gives the correctly rounded float on every target (bar
+ * ties closer than ~2^-29 ulp), where expf/tanhf differ between C libraries by 1-2 ulp. */
+/* The same value as mbqm_fast in fewer operations (one 32x32->64 multiply-accumulate, shifts
+ * and adds; no 64-bit division): gemmlowp's rounding doubling high multiply is
+ * floor((x * mult + 2^30) / 2^31) for every product (its nudge and truncating division give
+ * exactly that), and the rounding divide by 2^right is floor((h + 2^(right-1) - [h < 0]) /
+ * 2^right). Exact as long as h + 2^(right-1) does not overflow int32: the generator proves that
+ * from each channel's accumulator bound and sets the kernel's cheap_rq flag only then. */
+static inline int32_t mbqm_cheap(int32_t x, int32_t mult, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int64_t t = (int64_t)(int32_t)((uint32_t)x << left) * mult + ((int64_t)1 << 30);
+    const int32_t h = (int32_t)(t >> 31);
+    const int32_t round = (int32_t)(((uint32_t)1 << right) >> 1);
+    const int32_t neg = right > 0 ? (h >> 31) : 0;
+    return (h + round + neg) >> right;
+}
+
+/* LiteRT's single-rounding requantization (its reference FULLY_CONNECTED):
+ * (acc * mult + 2^(t-1)) >> t with t = 31 - shift. */
+static inline int32_t requant_single(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int total = 31 - shift;
+    return (int32_t)(((int64_t)acc * mult + ((int64_t)1 << (total - 1))) >> total);
+}
+
+/* requant_single in 32-bit steps: with P = acc * mult and right = -shift >= 1,
+ * floor((P + 2^(30+right)) / 2^(31+right)) = (floor(P / 2^31) + 2^(right-1)) >> right (the
+ * rounding term is a whole multiple of 2^31). Exact under the same cheap_rq bound as
+ * mbqm_cheap (floor(P / 2^31) + 2^(right-1) stays in int32). */
+static inline int32_t requant_single_cheap(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int64_t prod = (int64_t)acc * mult;
+    if (shift > 0) return requant_single(acc, mult, shift);
+    if (shift == 0) return (int32_t)((prod + ((int64_t)1 << 30)) >> 31);
+    return ((int32_t)(prod >> 31) + (int32_t)(1u << (-shift - 1))) >> -shift;
+}
+
+/* The int8 epilogue of conv and fully connected: requantize (single or double rounding, cheap
+ * form when proven exact), add the output zero point, clamp to the activation range, and look
+ * up the folded per-channel table of the element-wise ops that followed (when there is one). */
+static inline int8_t epilogue_s8(int32_t acc, int32_t mult, int32_t shift, int32_t single,
+                                 int32_t cheap, int32_t out_offset, int32_t lo, int32_t hi,
+                                 const int8_t *post_row)
+{
+    int32_t v;
+    if (single) v = cheap ? requant_single_cheap(acc, mult, shift) : requant_single(acc, mult, shift);
+    else v = cheap ? mbqm_cheap(acc, mult, shift) : mbqm_fast(acc, mult, shift);
+    v += out_offset;
+    v = v < lo ? lo : (v > hi ? hi : v);
+    return post_row ? post_row[v - lo] : (int8_t)v;
+}
+
+/* Where weight k of unit u sits in the packed fully connected layout (tinyeit_kernels.h), which
+ * int8 conv filters use too (unit = output channel, k = (ky * k_w + kx) * in_c + ic). */
+static inline int32_t fc4_index(int32_t u, int32_t k, int32_t n, int32_t units)
+{
+    const int32_t n4 = n & ~3, blk = u & ~3, r = u & 3;
+    if (u >= (units & ~3)) return u * n + k;
+    return k < n4 ? blk * n + (k & ~3) * 4 + r * 4 + (k & 3)
+                  : blk * n + 4 * k + r;
+}
+
+/* The int8 epilogue's parameters, shared by conv and fully connected. */
+typedef struct {
+    int32_t out_offset, act_min, act_max, single_round, cheap_rq, post_len;
+} tinyeit_epi;
+
+/* Largest conv window (k_h * k_w * in_c) the target kernels gather on the stack. */
+#define TINYEIT_PATCH_MAX 512
+
+/* The window of output (b, oy, ox) as one contiguous run of k_h * k_w * in_c int8: a pointer
+ * into the input when the window lies inside it and is contiguous there, else gathered into
+ * patch, every tap outside the input holding the input zero point. That is exact: the folded
+ * bias already holds -zero_point * (sum of all the filter's weights), so a tap equal to the
+ * zero point adds w * zero_point back and contributes nothing, as TFLite's skipped tap. */
+static inline const int8_t *conv_window(const int8_t *in, const tinyeit_conv_params *P,
+                                        int32_t b, int32_t oy, int32_t ox, int8_t *patch)
+{
+    const int32_t y0 = oy * P->stride_h - P->pad_h, x0 = ox * P->stride_w - P->pad_w;
+    const int32_t inside = y0 >= 0 && y0 + (P->k_h - 1) * P->dil_h < P->in_h && x0 >= 0 &&
+                           x0 + (P->k_w - 1) * P->dil_w < P->in_w;
+    const int8_t zp = (int8_t)(-P->in_offset);
+    int8_t *q = patch;
+    int32_t ky, kx;
+    if (inside && (P->dil_w == 1 || P->k_w == 1) &&
+        (P->k_h == 1 || (x0 == 0 && P->k_w == P->in_w && P->dil_h == 1)))
+        return in + ((b * P->in_h + y0) * P->in_w + x0) * P->in_c;
+    for (ky = 0; ky < P->k_h; ++ky) {
+        const int32_t y = y0 + ky * P->dil_h;
+        for (kx = 0; kx < P->k_w; ++kx, q += P->in_c) {
+            const int32_t x = x0 + kx * P->dil_w;
+            if (y >= 0 && y < P->in_h && x >= 0 && x < P->in_w)
+                memcpy(q, in + ((b * P->in_h + y) * P->in_w + x) * P->in_c, (size_t)P->in_c);
+            else
+                memset(q, zp, (size_t)P->in_c);
+        }
+    }
+    return patch;
+}
+
+/* A rounded float as int32 for an int8 result: clamped to [-256, 256] first (any value beyond
+ * saturates int8 whatever the zero point), so the conversion is always defined; NaN gives -256,
+ * hence -128, as x86's conversion (INT32_MIN) does in LiteRT. */
+static inline int32_t round_to_i32_s8(float r)
+{
+    return (int32_t)(r >= -256.0f ? (r <= 256.0f ? r : 256.0f) : -256.0f);
+}
+
+static inline float exp_f(float x)
+{
+    return (float)exp((double)x);
+}
+
+#endif

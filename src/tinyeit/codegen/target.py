@@ -1,0 +1,76 @@
+"""Run generated C on a board's emulator, so that the target kernels are checked on the target.
+
+`run_board(tflite, inputs, board, board_cfg)` generates the C, builds it with the study's own
+firmware build for that board (the same flags, start-up and harness as every firmware; the
+rows embedded as its frames), runs it under the board family's emulator (QEMU mps2-an386 for the
+Cortex-M4F boards, qemu-aarch64 for rpi4) and returns the raw outputs the firmware printed.
+`tinyeit codegen-run MODEL IN.npy OUT.npy --board B` is this function.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tinyeit.atomic import write_text
+from tinyeit.codegen.model_reader import CodegenError
+
+EMULATED_FAMILIES = ("cortex_m4f", "aarch64_linux")
+
+
+def _rows(result: dict, tflite: str, inputs: np.ndarray) -> np.ndarray:
+    in_dtype = np.dtype(result["input_dtype"])
+    arr = np.asarray(inputs)
+    if arr.dtype != in_dtype:
+        raise CodegenError(f"{tflite}: inputs are {arr.dtype}, the model takes {in_dtype}")
+    rows = arr.reshape(len(arr), -1) if arr.ndim > 1 else arr.reshape(1, -1)
+    if rows.shape[1] != result["input_size"]:
+        raise CodegenError(f"{tflite}: input rows have {rows.shape[1]} elements, the model "
+                           f"takes {result['input_size']}")
+    if len(rows) == 0:
+        raise CodegenError(f"{tflite}: no input rows")
+    return np.ascontiguousarray(rows)
+
+
+def run_board(tflite: str | Path, inputs: np.ndarray, board: str, board_cfg: dict,
+              flavor: str = "litert") -> np.ndarray:
+    """Outputs (rows, *output shape without batch) of the generated C run on `board`'s emulator."""
+    from tinyeit.codegen.generator import build
+    from tinyeit.deploy import emulator, protocol
+    from tinyeit.firmware.build import build_firmware
+
+    tflite = str(tflite)
+    family = board_cfg.get("family")
+    if family not in EMULATED_FAMILIES:
+        raise CodegenError(f"board {board}: family {family!r} has no emulator here "
+                           f"(emulated: {', '.join(EMULATED_FAMILIES)})")
+    result = build(tflite, flavor)
+    rows = _rows(result, tflite, inputs)
+    out_dtype = np.dtype(result["output_dtype"])
+    with tempfile.TemporaryDirectory(prefix="tinyeit-codegen-run-") as tmp:
+        work = Path(tmp)
+        for name, text in result["files"].items():
+            write_text(work / "code" / name, text)
+        frames = work / "frames.npz"
+        np.savez(frames, input=rows)
+        record = build_firmware(board, board_cfg, "codegen-run", work / "code", frames,
+                                work / "fw", n_frames=len(rows))
+        if record.get("status") != "ok":
+            raise CodegenError(f"{tflite}: the firmware for board {board} was not built: "
+                               f"{record.get('status')}: {record.get('reason')}")
+        image = work / "fw" / record["image"]
+        timeout = emulator.timeout_for(10 ** 6, len(rows))
+        run = (emulator.run_cortex_m(image, timeout) if family == "cortex_m4f"
+               else emulator.run_aarch64(image, timeout))
+    where = f"{tflite} on board {board} (emulated)"
+    parsed = protocol.parse(run.stdout, where=where)
+    if parsed.status != "ok" or len(parsed.frames) != len(rows):
+        raise CodegenError(f"{where}: the run ended with status {parsed.status} after "
+                           f"{len(parsed.frames)} of {len(rows)} rows (exit {run.returncode})")
+    out = np.stack([np.frombuffer(f.output, dtype=out_dtype.newbyteorder("<"))
+                    for f in parsed.frames]).astype(out_dtype)
+    shape = result["output_shape"]
+    if shape and shape[0] == 1:
+        out = out.reshape(len(rows), *shape[1:])
+    return out
