@@ -124,7 +124,7 @@ class Family:
     @staticmethod
     def check_targets(path, x: np.ndarray, want: np.ndarray, info: dict) -> None:
         from tinyeit import config as study_config
-        from tinyeit.codegen.target import run_board
+        from tinyeit.deploy.codegen_run import run_board
 
         boards = study_config.load("config.yaml")["boards"]
         for board in TARGET_BOARDS:

@@ -77,7 +77,7 @@ def _check(path, x: np.ndarray, boards=BOARDS) -> dict:
     want = litert_outputs(str(path), x)
     got = run_host(str(path), x).reshape(len(x), -1)
     assert (got != want).sum() == 0, "host (reference kernels) differs from LiteRT"
-    from tinyeit.codegen.target import run_board
+    from tinyeit.deploy.codegen_run import run_board
 
     for board in boards:
         got = run_board(path, x, board, _board_cfg(board)).reshape(len(x), -1)
@@ -171,7 +171,7 @@ def test_tflm_flavor_double_rounding_on_targets(tmp_path):
     SQRDMULH form on NEON) equals the TFLite Micro interpreter."""
     from tflite_micro import runtime
 
-    from tinyeit.codegen.target import run_board
+    from tinyeit.deploy.codegen_run import run_board
 
     keras = _keras()
     keras.utils.set_random_seed(11)

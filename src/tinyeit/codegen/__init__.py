@@ -48,6 +48,14 @@ def run_host(tflite_path: str, inputs: np.ndarray, flavor: str = "litert") -> np
     from tinyeit.codegen.host import build_executable, run_rows  # noqa: PLC0415
 
     result = build(os.fspath(tflite_path), flavor)
+    rows = input_rows(result, tflite_path, inputs)
+    exe = build_executable(result["files"])
+    return shaped_outputs(result, run_rows(exe, rows, np.dtype(result["output_dtype"]), result["output_size"]))
+
+
+def input_rows(result: dict, tflite_path, inputs: np.ndarray) -> np.ndarray:
+    """`inputs` as contiguous rows of the model's input size and dtype (what the generated C
+    reads, one row per inference); a clear error naming the model otherwise."""
     in_dtype = np.dtype(result["input_dtype"])
     arr = np.asarray(inputs)
     if arr.dtype != in_dtype:
@@ -56,9 +64,12 @@ def run_host(tflite_path: str, inputs: np.ndarray, flavor: str = "litert") -> np
     if rows.shape[1] != result["input_size"]:
         raise CodegenError(f"{tflite_path}: input rows have {rows.shape[1]} elements, the model "
                            f"takes {result['input_size']}")
-    exe = build_executable(result["files"])
-    out = run_rows(exe, rows, np.dtype(result["output_dtype"]), result["output_size"])
+    if len(rows) == 0:
+        raise CodegenError(f"{tflite_path}: no input rows")
+    return np.ascontiguousarray(rows)
+
+
+def shaped_outputs(result: dict, out: np.ndarray) -> np.ndarray:
+    """Output rows in the model's output shape without its batch of one."""
     shape = result["output_shape"]
-    if shape and shape[0] == 1:
-        out = out.reshape(len(rows), *shape[1:])
-    return out
+    return out.reshape(len(out), *shape[1:]) if shape and shape[0] == 1 else out

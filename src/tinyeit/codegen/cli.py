@@ -30,7 +30,7 @@ def _codegen_run(args: argparse.Namespace) -> int:
         raise TinyEitError(f"{args.inputs}: an .npz archive; expected one .npy array of input rows")
     if args.board:
         from tinyeit import config as study_config  # noqa: PLC0415
-        from tinyeit.codegen.target import run_board  # noqa: PLC0415
+        from tinyeit.deploy.codegen_run import run_board  # noqa: PLC0415
 
         boards = study_config.load(args.config).get("boards", {})
         if args.board not in boards:

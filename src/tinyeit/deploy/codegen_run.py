@@ -4,7 +4,8 @@
 firmware build for that board (the same flags, start-up and harness as every firmware; the
 rows embedded as its frames), runs it under the board family's emulator (QEMU mps2-an386 for the
 Cortex-M4F boards, qemu-aarch64 for rpi4) and returns the raw outputs the firmware printed.
-`tinyeit codegen-run MODEL IN.npy OUT.npy --board B` is this function.
+`tinyeit codegen-run MODEL IN.npy OUT.npy --board B` is this function. It lives in the deploy
+stage because it uses the firmware build and the emulators, which come after code generation.
 """
 from __future__ import annotations
 
@@ -14,31 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from tinyeit.atomic import write_text
+from tinyeit.codegen import input_rows, shaped_outputs
 from tinyeit.codegen.model_reader import CodegenError
 
 EMULATED_FAMILIES = ("cortex_m4f", "aarch64_linux")
-
-
-def _rows(result: dict, tflite: str, inputs: np.ndarray) -> np.ndarray:
-    in_dtype = np.dtype(result["input_dtype"])
-    arr = np.asarray(inputs)
-    if arr.dtype != in_dtype:
-        raise CodegenError(f"{tflite}: inputs are {arr.dtype}, the model takes {in_dtype}")
-    rows = arr.reshape(len(arr), -1) if arr.ndim > 1 else arr.reshape(1, -1)
-    if rows.shape[1] != result["input_size"]:
-        raise CodegenError(f"{tflite}: input rows have {rows.shape[1]} elements, the model "
-                           f"takes {result['input_size']}")
-    if len(rows) == 0:
-        raise CodegenError(f"{tflite}: no input rows")
-    return np.ascontiguousarray(rows)
 
 
 def run_board(tflite: str | Path, inputs: np.ndarray, board: str, board_cfg: dict,
               flavor: str = "litert") -> np.ndarray:
     """Outputs (rows, *output shape without batch) of the generated C run on `board`'s emulator."""
     from tinyeit.codegen.generator import build
-    from tinyeit.deploy import emulator, protocol
-    from tinyeit.firmware.build import build_firmware
+    from tinyeit.deploy import emulator, protocol  # noqa: PLC0415
+    from tinyeit.firmware.build import build_firmware  # noqa: PLC0415
 
     tflite = str(tflite)
     family = board_cfg.get("family")
@@ -46,7 +34,7 @@ def run_board(tflite: str | Path, inputs: np.ndarray, board: str, board_cfg: dic
         raise CodegenError(f"board {board}: family {family!r} has no emulator here "
                            f"(emulated: {', '.join(EMULATED_FAMILIES)})")
     result = build(tflite, flavor)
-    rows = _rows(result, tflite, inputs)
+    rows = input_rows(result, tflite, inputs)
     out_dtype = np.dtype(result["output_dtype"])
     with tempfile.TemporaryDirectory(prefix="tinyeit-codegen-run-") as tmp:
         work = Path(tmp)
@@ -70,7 +58,4 @@ def run_board(tflite: str | Path, inputs: np.ndarray, board: str, board_cfg: dic
                            f"{len(parsed.frames)} of {len(rows)} rows (exit {run.returncode})")
     out = np.stack([np.frombuffer(f.output, dtype=out_dtype.newbyteorder("<"))
                     for f in parsed.frames]).astype(out_dtype)
-    shape = result["output_shape"]
-    if shape and shape[0] == 1:
-        out = out.reshape(len(rows), *shape[1:])
-    return out
+    return shaped_outputs(result, out)
