@@ -155,10 +155,11 @@ def test_rpi4_static_binary_runs_under_qemu_user(tmp_path, stamps):
     assert bytes.fromhex(rows[1]["out"]) == fixture_expected(frames)[1].astype("<f4").tobytes()
 
 
-@pytest.mark.parametrize("board,image", [("nano33ble", "firmware.elf"), ("rpi4", "firmware")])
+@pytest.mark.parametrize("board,image", [("nano33ble", "firmware.elf"), ("rpi4", "firmware"),
+                                         ("esp32", "firmware.elf")])
 def test_rebuild_in_another_clean_folder_is_byte_identical(tmp_path, stamps, board, image):
     codegen, npz, _ = _inputs(tmp_path)
-    stamp = stamps["arm" if board == "nano33ble" else "aarch64"]
+    stamp = stamps[{"nano33ble": "arm", "rpi4": "aarch64", "esp32": "xtensa"}[board]]
     first = build_firmware(board, BOARDS[board], "fixture", codegen, npz, tmp_path / "one" / "fw", image_stamp=stamp)
     second = build_firmware(board, BOARDS[board], "fixture", codegen, npz, tmp_path / "two" / "x" / "fw",
                             image_stamp=stamp)
