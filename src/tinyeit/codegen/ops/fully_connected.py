@@ -1,0 +1,63 @@
+"""FULLY_CONNECTED: int8 (with the folded per-channel chain), hybrid, float."""
+from __future__ import annotations
+
+import numpy as np
+
+from tinyeit.codegen import fixedpoint as fp
+from tinyeit.codegen.model_reader import Op
+from tinyeit.codegen.ops import Lowered, lowers
+from tinyeit.codegen.ops.conv import cheap_requant, per_channel_requant
+from tinyeit.codegen.passes import post_table
+
+
+@lowers("FULLY_CONNECTED")
+def fully_connected(gen, op: Op, ptr) -> Lowered:
+    x, w, out = gen.in_t(op, 0), gen.in_t(op, 1), gen.own_out(op)
+    b = gen.in_t(op, 2)
+    o = op.options
+    gen.require(op, w.is_const and len(w.shape) == 2, "weights must be a constant 2D tensor")
+    gen.require(op, int(getattr(o, "weightsFormat", 0) or 0) == 0,
+                "shuffled weights format is not supported")
+    units, in_dim = w.shape
+    gen.require(op, x.size % in_dim == 0, "input size is not a multiple of weights depth")
+    p = dict(batches=x.size // in_dim, in_dim=in_dim, units=units)
+    low = Lowered()
+    if x.dtype == np.int8:
+        sx, zx = x.qparams()
+        so, zo = out.qparams()
+        p.update(in_offset=-zx, w_offset=-int(w.zero_point[0]), out_offset=zo,
+                 single_round=int(gen.flavor == "litert"),
+                 **gen.act_range(op, out))
+        gen.require(op, len(set(w.zero_point.tolist())) == 1,
+                    "per-channel filter zero points are not supported")
+        mult, shift, mults, shifts = per_channel_requant(gen, op, x, w, out, units)
+        # in_offset * (sum of the unit's weights + in_dim * w_offset), exact int32 math
+        wsum = w.data.astype(np.int64).sum(axis=1) + in_dim * p["w_offset"]
+        base = (b.data.astype(np.int64).reshape(units) if b is not None
+                else np.zeros(units, np.int64))
+        bias = gen.table("int32_t", [fp._wrap32(int(v)) for v in base + p["in_offset"] * wsum],
+                         "bias")
+        wabs = np.abs(w.data.astype(np.int64) + p["w_offset"]).sum(axis=1)
+        p["cheap_rq"] = cheap_requant(np.abs(base) + wabs * max(127 - zx, zx + 128),
+                                      mults, shifts)
+        post, p["post_len"], dest = post_table(gen, op, out, p["act_min"], p["act_max"])
+        prm = gen.params("tinyeit_fc_params", p)
+        low.code.append(f"tinyeit_fc_s8({ptr(x)}, {gen.packed_fc_s8(w)}, {bias}, {mult}, "
+                        f"{shift}, {post}, {ptr(dest)}, &{prm});")
+    elif w.dtype == np.int8:
+        gen.require(op, not np.any(w.zero_point), "hybrid filter zero points must be 0")
+        p.update(asymmetric=int(bool(getattr(o, "asymmetricQuantizeInputs", False))),
+                 **gen.act_range(op, out))
+        scales = gen.table("float", [float(v) for v in w.scale], "wscale")
+        bias = gen.const(b.index) if b is not None else "NULL"
+        prm = gen.params("tinyeit_fc_params", p)
+        low.scratch_bytes = in_dim
+        low.code.append(f"tinyeit_fc_hybrid({ptr(x)}, {gen.const(w.index)}, {scales}, "
+                        f"{len(w.scale)}, {bias}, (int8_t *)scratch, {ptr(out)}, &{prm});")
+    else:
+        p.update(**gen.act_range(op, out))
+        bias = gen.const(b.index) if b is not None else "NULL"
+        prm = gen.params("tinyeit_fc_params", p)
+        low.code.append(f"tinyeit_fc_f32({ptr(x)}, {gen.blocked_f32(w)}, {bias}, "
+                        f"{ptr(out)}, &{prm});")
+    return low
