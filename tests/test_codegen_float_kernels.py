@@ -4,6 +4,8 @@
   double `exp`, and must equal (float)exp((double)x), the form it replaces, for every float x
   (checked here on a sweep of every 97th float plus the edges of its fast range; all 2^32
   inputs were checked once when it was written).
+- A float per-channel MUL/ADD after a conv (the BatchNorm after the ReLU) runs in the conv's
+  epilogue: the generated C's outputs with and without that fold must be the same bytes.
 """
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ import os
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-from tinyeit.codegen.generator import kernel_sources  # noqa: E402
+from tinyeit.codegen import run_host  # noqa: E402
+from tinyeit.codegen.generator import build, kernel_sources  # noqa: E402
 
 EXP_HARNESS = r"""
 #include "tinyeit_common.h"
@@ -69,3 +73,45 @@ def test_exp_f_equals_exp_through_double(tmp_path):
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:]
     assert "differ 0" in run.stdout
+
+
+def _bn_after_relu_model(seed: int, two_readers: bool = False):
+    import tf_keras as keras
+
+    from tinyeit.codegen.sample_models import randomize_batchnorm
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((1, 12, 3))
+    a = keras.layers.Conv2D(11, (1, 3), padding="same", activation="relu")(inp)
+    b = keras.layers.BatchNormalization()(a)
+    d = keras.layers.DepthwiseConv2D((1, 3), activation="relu6")(b)
+    d = keras.layers.BatchNormalization()(d)
+    x = keras.layers.Concatenate()([a, b]) if two_readers else d
+    out = keras.layers.Dense(4)(keras.layers.Flatten()(x))
+    model = keras.Model(inp, out)
+    randomize_batchnorm(model, seed)
+    return model
+
+
+@pytest.mark.parametrize("two_readers", [False, True])
+def test_float_batchnorm_after_relu_folds_into_the_conv_bit_for_bit(tmp_path, monkeypatch,
+                                                                    two_readers):
+    from tinyeit.codegen import passes
+    from tinyeit.codegen.sample_models import convert
+
+    model = _bn_after_relu_model(3, two_readers)
+    path = tmp_path / "bn.tflite"
+    path.write_bytes(convert(model, "float"))
+    source = build(str(path))["files"]["model.c"]
+    x = np.random.default_rng(5).normal(0, 2, (16, 1, 12, 3)).astype(np.float32)
+    folded = run_host(str(path), x)
+    if two_readers:  # the conv output is read by the BatchNorm and the concatenation
+        assert "tinyeit_mul_f32" in source and "tinyeit_add_f32" in source
+    else:
+        assert "tinyeit_mul_f32" not in source and "tinyeit_add_f32" not in source
+        assert source.count(".post_mul = ") == 2 and source.count(".post_add = ") == 2
+    monkeypatch.setattr(passes, "_float_producer", lambda graph, op: False)
+    plain = build(str(path))["files"]["model.c"]
+    assert "tinyeit_mul_f32" in plain and ".post_mul" not in plain
+    unfolded = run_host(str(path), x)
+    assert folded.tobytes() == unfolded.tobytes()

@@ -52,6 +52,15 @@ void TINYEIT_REF_CONV_S8(const int8_t *in, const int8_t *w, const int32_t *bias,
     }
 }
 
+/* The folded float MUL and ADD after a conv (tinyeit_conv_params): the same operations on the
+ * same float values as tinyeit_mul_f32 and tinyeit_add_f32 would compute, so the same bits. */
+static inline float post_f(float v, const tinyeit_conv_params *P, int32_t c)
+{
+    if (P->post_mul) v = v * P->post_mul[c];
+    if (P->post_add) v = v + P->post_add[c];
+    return v;
+}
+
 /* Weights: output channels in blocks of TINYEIT_F32_BLOCK interleaved (see tinyeit_dot8_f32),
  * the remaining channels as plain [k_h][k_w][in_c] rows; each sum runs in TFLite's order. */
 void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float *out,
@@ -91,7 +100,7 @@ void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float 
                 }
                 for (j = 0; j < TINYEIT_F32_BLOCK; ++j) {
                     const float r = bias ? acc[j] + bias[oc + j] : acc[j];
-                    o[oc + j] = clamp_f(r, P.f_min, P.f_max);
+                    o[oc + j] = post_f(clamp_f(r, P.f_min, P.f_max), &P, oc + j);
                 }
             }
             for (oc = blocked; oc < P.out_c; ++oc) {
@@ -110,7 +119,7 @@ void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float 
                     }
                 }
                 if (bias) acc += bias[oc];
-                o[oc] = clamp_f(acc, P.f_min, P.f_max);
+                o[oc] = post_f(clamp_f(acc, P.f_min, P.f_max), &P, oc);
             }
         }
     }
@@ -171,7 +180,7 @@ void tinyeit_dwconv_f32(const float *in, const float *w, const float *bias, floa
                 }
             }
             if (bias) acc += bias[oc];
-            o[oc] = clamp_f(acc, P.f_min, P.f_max);
+            o[oc] = post_f(clamp_f(acc, P.f_min, P.f_max), &P, oc);
         }
     }
 }
