@@ -115,3 +115,38 @@ def test_float_batchnorm_after_relu_folds_into_the_conv_bit_for_bit(tmp_path, mo
     assert "tinyeit_mul_f32" in plain and ".post_mul" not in plain
     unfolded = run_host(str(path), x)
     assert folded.tobytes() == unfolded.tobytes()
+
+
+def _conv_geometries_model(seed: int):
+    """Float convs the Cortex-M4F kernel handles differently: 15 output channels (a block of 8,
+    then 4, 2 and 1 plain rows), SAME borders, stride 2, 2D windows, dilation along the rows
+    (its loop) and along the columns (the reference), a folded BatchNorm, ReLU6."""
+    import tf_keras as keras
+
+    from tinyeit.codegen.sample_models import randomize_batchnorm
+
+    keras.utils.set_random_seed(seed)
+    L = keras.layers
+    inp = keras.Input((6, 9, 2))
+    a = L.Conv2D(15, (2, 3), strides=(1, 2), padding="same", activation="relu")(inp)
+    a = L.BatchNormalization()(a)
+    b = L.Conv2D(7, (3, 2), dilation_rate=(2, 1), padding="valid", activation="relu6")(a)
+    c = L.Conv2D(5, (1, 3), dilation_rate=(1, 2), padding="same")(a)
+    x = L.Concatenate()([L.Flatten()(b), L.Flatten()(c)])
+    model = keras.Model(inp, L.Dense(6)(x))
+    randomize_batchnorm(model, seed)
+    return model
+
+
+@pytest.mark.slow
+def test_float_conv_on_the_cortex_m4_is_the_host_reference_bit_for_bit(tmp_path):
+    from tinyeit import config as study_config
+    from tinyeit.codegen.sample_models import convert
+    from tinyeit.deploy.codegen_run import run_board
+
+    path = tmp_path / "conv.tflite"
+    path.write_bytes(convert(_conv_geometries_model(4), "float"))
+    x = np.random.default_rng(8).normal(0, 2, (6, 6, 9, 2)).astype(np.float32)
+    host = run_host(str(path), x)
+    board = run_board(path, x, "nano33ble", study_config.load("config.yaml")["boards"]["nano33ble"])
+    assert board.tobytes() == host.tobytes()

@@ -54,6 +54,15 @@ void tinyeit_conv_s8_ref(const int8_t *in, const int8_t *w, const int32_t *bias,
 #else
 #define TINYEIT_REF_CONV_S8 tinyeit_conv_s8
 #endif
+/* float conv: Cortex-M4F (FPv4 single precision) loops with their sums in FPU registers */
+#if defined(TINYEIT_CORTEX_M_DSP) && defined(__ARM_FP) && (__ARM_FP & 4)
+#define TINYEIT_TARGET_CONV_F32 1
+#define TINYEIT_REF_CONV_F32 tinyeit_conv_f32_ref
+void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, float *out,
+                          const tinyeit_conv_params *p);
+#else
+#define TINYEIT_REF_CONV_F32 tinyeit_conv_f32
+#endif
 
 #define TINYEIT_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TINYEIT_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -93,6 +102,15 @@ static inline int8_t sat_s8(int32_t v, int32_t lo, int32_t hi)
 static inline float clamp_f(float v, float lo, float hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* The folded float MUL and ADD after a conv (tinyeit_conv_params): the same operations on the
+ * same float values as tinyeit_mul_f32 and tinyeit_add_f32 would compute, so the same bits. */
+static inline float post_f(float v, const tinyeit_conv_params *P, int32_t c)
+{
+    if (P->post_mul) v = v * P->post_mul[c];
+    if (P->post_add) v = v + P->post_add[c];
+    return v;
 }
 
 /* The one inner loop of int8 conv and fully connected: sum a[i] * b[i] over n elements, both

@@ -52,19 +52,10 @@ void TINYEIT_REF_CONV_S8(const int8_t *in, const int8_t *w, const int32_t *bias,
     }
 }
 
-/* The folded float MUL and ADD after a conv (tinyeit_conv_params): the same operations on the
- * same float values as tinyeit_mul_f32 and tinyeit_add_f32 would compute, so the same bits. */
-static inline float post_f(float v, const tinyeit_conv_params *P, int32_t c)
-{
-    if (P->post_mul) v = v * P->post_mul[c];
-    if (P->post_add) v = v + P->post_add[c];
-    return v;
-}
-
 /* Weights: output channels in blocks of TINYEIT_F32_BLOCK interleaved (see tinyeit_dot8_f32),
  * the remaining channels as plain [k_h][k_w][in_c] rows; each sum runs in TFLite's order. */
-void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float *out,
-                      const tinyeit_conv_params *p)
+void TINYEIT_REF_CONV_F32(const float *in, const float *w, const float *bias, float *out,
+                         const tinyeit_conv_params *p)
 {
     const tinyeit_conv_params P = *p;
     const int32_t depth = P.k_h * P.k_w * P.in_c;
