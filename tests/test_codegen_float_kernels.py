@@ -120,7 +120,8 @@ def test_float_batchnorm_after_relu_folds_into_the_conv_bit_for_bit(tmp_path, mo
 def _conv_geometries_model(seed: int):
     """Float convs the Cortex-M4F kernel handles differently: 15 output channels (a block of 8,
     then 4, 2 and 1 plain rows), SAME borders, stride 2, 2D windows, dilation along the rows
-    (its loop) and along the columns (the reference), a folded BatchNorm, ReLU6."""
+    (its loop) and along the columns (the reference), short one-row windows (taps in
+    registers), folded BatchNorms, ReLU6."""
     import tf_keras as keras
 
     from tinyeit.codegen.sample_models import randomize_batchnorm
@@ -132,7 +133,9 @@ def _conv_geometries_model(seed: int):
     a = L.BatchNormalization()(a)
     b = L.Conv2D(7, (3, 2), dilation_rate=(2, 1), padding="valid", activation="relu6")(a)
     c = L.Conv2D(5, (1, 3), dilation_rate=(1, 2), padding="same")(a)
-    x = L.Concatenate()([L.Flatten()(b), L.Flatten()(c)])
+    d = L.Conv2D(10, (1, 2), padding="same", activation="relu")(inp)  # windows of 4 and 2 taps
+    d = L.BatchNormalization()(d)
+    x = L.Concatenate()([L.Flatten()(b), L.Flatten()(c), L.Flatten()(d)])
     model = keras.Model(inp, L.Dense(6)(x))
     randomize_batchnorm(model, seed)
     return model
