@@ -2,8 +2,7 @@
  * The reference calls a dot product per output and tap row, and in its general loop gcc spills
  * most of its indices; here the sums of 8 channels (one interleaved weight block), then of 4,
  * 2 and 1 plain weight rows, stay in s registers while the window's taps stream past, for inputs
- * whose taps along a row are contiguous (dil_w == 1; the other geometries take the reference);
- * a window of at most 4 taps in one row keeps the taps in registers instead.
+ * whose taps along a row are contiguous (dil_w == 1; the other geometries take the reference).
  * Each sum starts at 0.0f and adds its products in the reference's order (rows ky, then the
  * row's elements), each product rounded before it is added (VMLA.F32 is not fused), then the
  * same bias, clamp and folded MUL/ADD: the reference's bits. */
@@ -42,28 +41,6 @@ void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float 
             /* the first valid tap of row ky is xs + (y0 + ky * dil_h) * row */
             const float *xs = in + (b * P.in_h * P.in_w + x0 + kx0) * P.in_c;
             float *o = out + ((b * P.out_h + oy) * P.out_w + ox) * P.out_c;
-            if (ky1 - ky0 == 1 && n >= 1 && n <= 4) {
-                /* a short window in one row (a 1D conv's first layer): its taps stay in
-                 * registers and each channel's sum is a few products long */
-                const float *x = xs + (y0 + ky0 * P.dil_h) * row;
-                const int32_t wrow = ky0 * P.k_w * P.in_c + wskip;
-                const float x0 = x[0], x1 = n > 1 ? x[1] : 0.0f;
-                const float x2 = n > 2 ? x[2] : 0.0f, x3 = n > 3 ? x[3] : 0.0f;
-                for (oc = 0; oc < P.out_c; ++oc) {
-                    const int32_t s = oc < blocked ? TINYEIT_F32_BLOCK : 1;
-                    const float *q = oc < blocked
-                        ? w + (oc - oc % TINYEIT_F32_BLOCK) * depth + wrow * TINYEIT_F32_BLOCK
-                              + oc % TINYEIT_F32_BLOCK
-                        : w + oc * depth + wrow;
-                    float a = 0.0f;
-                    a += x0 * q[0];
-                    if (n > 1) a += x1 * q[s];
-                    if (n > 2) a += x2 * q[2 * s];
-                    if (n > 3) a += x3 * q[3 * s];
-                    o[oc] = conv_out_f(a, bias, oc, &P);
-                }
-                continue;
-            }
             for (oc = 0; oc < blocked; oc += TINYEIT_F32_BLOCK) {
                 float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
                 float a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
