@@ -78,17 +78,14 @@ void tinyeit_maxpool_f32(const float *in, float *out, const tinyeit_pool_params 
         const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(P.k_h, P.in_h - y0);
         const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(P.k_w, P.in_w - x0);
         float *o = out + ((b * P.out_h + oy) * P.out_w + ox) * C;
-        /* per channel, its running max in a register over the taps in (ky, kx) order: the
-         * same comparisons as a tap-outer loop, without storing and reloading the max */
-        for (c = 0; c < C; ++c) {
-            float m = -INFINITY;
-            for (ky = ky0; ky < ky1; ++ky) {
-                const float *r = in + ((b * P.in_h + y0 + ky) * P.in_w + x0 + kx0) * C + c;
-                for (kx = kx0; kx < kx1; ++kx, r += C)
-                    if (*r > m) m = *r;
+        for (c = 0; c < C; ++c) o[c] = -INFINITY;
+        for (ky = ky0; ky < ky1; ++ky)
+            for (kx = kx0; kx < kx1; ++kx) {
+                const float *row = in + ((b * P.in_h + y0 + ky) * P.in_w + x0 + kx) * C;
+                for (c = 0; c < C; ++c)
+                    if (row[c] > o[c]) o[c] = row[c];
             }
-            o[c] = clamp_f(m, P.f_min, P.f_max);
-        }
+        for (c = 0; c < C; ++c) o[c] = clamp_f(o[c], P.f_min, P.f_max);
     }
 }
 
