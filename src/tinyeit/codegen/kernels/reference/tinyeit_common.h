@@ -355,15 +355,16 @@ static inline float exp_f_double(float x)
     return (float)exp((double)x);
 }
 
-/* exp(x) correctly rounded to float, in integer arithmetic (32x32->64 multiplies): the M4F has
- * no double FPU, and newlib's software double exp costs about 2,000 cycles a call. Equal to
- * exp_f_double for every float x (checked for all 2^32 inputs against glibc): where the
+/* exp(x) correctly rounded to float, in integer arithmetic (32x32->64 multiplies), for targets
+ * without a double FPU (the M4F, the ESP32), where a software double exp costs about 2,000
+ * cycles a call; exp_f picks it there. Equal to exp_f_double for every float x (checked for
+ * all 2^32 inputs against glibc; hosts run it in tests/test_codegen_float_kernels.py): where the
  * result lies within 2^-18 ulp of a rounding boundary (its error bound is about 2^-20 ulp), and
  * outside [-87, 88] (subnormal or infinite results) but above -104 (where exp rounds to 0), it
  * returns exp_f_double. Integer steps give the same bits on every target.
  * x = k ln2/64 + r, |r| <= ln2/128 (r in Q55 from a 55+32-bit ln2/64); exp(r) = 1 + r + r^2 s,
  * s = 1/2 + r/6 + r^2/24 + r^3/120 (Q32); times 2^(j/64) (Q63 table), k = 64 m + j. */
-static inline float exp_f(float x)
+static inline float exp_f_int(float x)
 {
     static const uint64_t two_j64[64] = {
         UINT64_C(0x8000000000000000), UINT64_C(0x8164d1f3bc030773), UINT64_C(0x82cd8698ac2ba1d7),
@@ -428,6 +429,21 @@ static inline float exp_f(float x)
     bits = ((uint32_t)ex << 23) | (mant & 0x7fffffu);
     memcpy(&kf, &bits, sizeof kf);
     return kf;
+}
+
+/* exp_f_int where double arithmetic is software, the double form where the FPU has it (there
+ * it is the faster one); the same value either way. */
+#if defined(__aarch64__) || defined(__x86_64__) || defined(__i386__) || \
+    (defined(__ARM_FP) && (__ARM_FP & 8))
+#define TINYEIT_HARD_DOUBLE 1
+#endif
+static inline float exp_f(float x)
+{
+#if defined(TINYEIT_HARD_DOUBLE)
+    return exp_f_double(x);
+#else
+    return exp_f_int(x);
+#endif
 }
 
 #endif
