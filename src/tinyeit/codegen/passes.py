@@ -1,5 +1,6 @@
-"""Graph passes before lowering: constant DEQUANTIZE folding, and folding an int8 per-channel
-MUL/ADD chain into the conv or fully connected that produces its input."""
+"""Graph passes before lowering: constant DEQUANTIZE folding, and folding a per-channel MUL/ADD
+chain (a BatchNorm after the activation) into the op that produces its input: an int8 table
+after an int8 conv or fully connected, a float multiply and add in a float conv's epilogue."""
 from __future__ import annotations
 
 import numpy as np
@@ -94,8 +95,47 @@ def fold_elementwise(graph: Graph, ops: list[Op], gen) -> list[Op]:
             if chain:
                 gen.folds[op.index] = (op.outputs[0], chain)
                 op = Op(op.index, op.name, list(op.inputs), [src], op.options)
+        elif op.name in ("CONV_2D", "DEPTHWISE_CONV_2D") and _float_producer(graph, op):
+            src, chain = op.outputs[0], []
+            while uses.get(src, 0) == 1 and src not in graph.outputs:
+                nxt = by_input[src]
+                # the epilogue multiplies, then adds: a MUL, an ADD, or a MUL then an ADD
+                if (chain and (chain[-1].kind, nxt.name) != ("MUL", "ADD")) or \
+                        not _per_channel_const_op(graph, nxt, src, np.float32):
+                    break
+                chain.append(FloatPost(graph, nxt, src))
+                dropped.add(nxt.index)
+                src = nxt.outputs[0]
+            if chain:
+                gen.folds[op.index] = (op.outputs[0], chain)
+                op = Op(op.index, op.name, list(op.inputs), [src], op.options)
         kept.append(op)
     return kept
+
+
+class FloatPost:
+    """One float MUL or ADD of a per-channel constant, as the values per output channel (a
+    scalar repeated): the kernel then computes the same float operation on the same operands as
+    tinyeit_mul_f32/add_f32 (products and sums commute exactly; no activation to apply)."""
+
+    def __init__(self, graph: Graph, op: Op, src: int):
+        other = op.inputs[1] if op.inputs[0] == src else op.inputs[0]
+        c, channels = graph.tensors[other], graph.tensors[src].shape[-1]
+        self.kind = op.name
+        self.values = np.broadcast_to(np.asarray(c.data, np.float32).reshape(-1),
+                                      (channels,)).copy()
+
+
+def float_post(gen, op: Op) -> tuple[str, str, Tensor]:
+    """The folded float chain after conv op (see fold_elementwise): the per-channel multiplier
+    and addend tables for its epilogue (or None), and the tensor the conv now writes."""
+    if op.index not in gen.folds:
+        return None, None, gen.t[op.outputs[0]]
+    mul = add = None
+    for e in gen.folds[op.index][1]:
+        name = gen.table("float", e.values, "post_" + e.kind.lower())
+        mul, add = (name, add) if e.kind == "MUL" else (mul, name)
+    return mul, add, gen.t[op.outputs[0]]
 
 
 def post_table(gen, op: Op, out: Tensor, lo: int, hi: int) -> tuple[str, int, Tensor]:
@@ -122,8 +162,15 @@ def _int8_producer(graph: Graph, op: Op) -> bool:
             and out.quantized and len(out.shape) >= 1)
 
 
-def _per_channel_const_op(graph: Graph, op: Op, src: int) -> bool:
-    """An int8 MUL or ADD of src and a constant that varies at most along the last axis."""
+def _float_producer(graph: Graph, op: Op) -> bool:
+    t = graph.tensors
+    x, w, out = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
+    return x.dtype == w.dtype == out.dtype == np.float32 and len(out.shape) >= 1
+
+
+def _per_channel_const_op(graph: Graph, op: Op, src: int, dtype=np.int8) -> bool:
+    """A MUL or ADD of src and a constant that varies at most along the last axis, all of
+    dtype; a float one also without a fused activation (the conv's epilogue applies none)."""
     t = graph.tensors
     if op.name not in ("MUL", "ADD") or len(op.inputs) != 2 or src not in op.inputs:
         return False
@@ -131,7 +178,9 @@ def _per_channel_const_op(graph: Graph, op: Op, src: int) -> bool:
     if other == src or other < 0:
         return False
     a, c, out = t[src], t[other], t[op.outputs[0]]
-    if not (c.is_const and a.dtype == c.dtype == out.dtype == np.int8):
+    if not (c.is_const and a.dtype == c.dtype == out.dtype == dtype):
+        return False
+    if dtype == np.float32 and (getattr(op.options, "fusedActivationFunction", 0) or 0) != 0:
         return False
     if tuple(out.shape) != tuple(a.shape) or not a.shape:
         return False

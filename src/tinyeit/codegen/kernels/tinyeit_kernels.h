@@ -23,6 +23,9 @@ typedef struct {
     float f_min, f_max;                                /* float */
     int32_t cheap_rq;  /* int8: the cheap requantization is proven exact for every channel */
     int32_t post_len;  /* int8: row length of the folded per-channel table (0: none) */
+    /* float (NULL: none): the folded per-channel MUL and ADD after the activation, applied in
+     * that order to the clamped output, as the MUL and ADD ops would have */
+    const float *post_mul, *post_add;
 } tinyeit_conv_params;
 
 typedef struct {

@@ -8,7 +8,7 @@ from tinyeit.codegen import fixedpoint as fp
 from tinyeit.codegen.emit import c_float
 from tinyeit.codegen.model_reader import Op, Tensor
 from tinyeit.codegen.ops import Lowered, lowers
-from tinyeit.codegen.passes import post_table
+from tinyeit.codegen.passes import float_post, post_table
 
 
 def conv_params(gen, op: Op, depthwise: bool) -> tuple[dict, Tensor, Tensor, Tensor]:
@@ -133,10 +133,12 @@ def _conv(gen, op: Op, ptr, depthwise: bool) -> Lowered:
     elif x.dtype == np.float32 and w.dtype == np.float32:
         p.update(**gen.act_range(op, out))
         bias = gen.const(b.index) if b is not None else "NULL"
+        mul, add, dest = float_post(gen, op)
+        p.update({k: v for k, v in (("post_mul", mul), ("post_add", add)) if v is not None})
         prm = gen.params("tinyeit_conv_params", p)
         wname = gen.const(w.index) if depthwise else gen.blocked_f32(w)
         low.code.append(f"tinyeit_{kind}_f32({ptr(x)}, {wname}, {bias}, "
-                        f"{ptr(out)}, &{prm});")
+                        f"{ptr(dest)}, &{prm});")
     else:
         raise gen.fail(op, f"unsupported types input {x.dtype}, filter {w.dtype}")
     return low

@@ -54,6 +54,15 @@ void tinyeit_conv_s8_ref(const int8_t *in, const int8_t *w, const int32_t *bias,
 #else
 #define TINYEIT_REF_CONV_S8 tinyeit_conv_s8
 #endif
+/* float conv: Cortex-M4F (FPv4 single precision) loops with their sums in FPU registers */
+#if defined(TINYEIT_CORTEX_M_DSP) && defined(__ARM_FP) && (__ARM_FP & 4)
+#define TINYEIT_TARGET_CONV_F32 1
+#define TINYEIT_REF_CONV_F32 tinyeit_conv_f32_ref
+void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, float *out,
+                          const tinyeit_conv_params *p);
+#else
+#define TINYEIT_REF_CONV_F32 tinyeit_conv_f32
+#endif
 
 #define TINYEIT_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TINYEIT_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -93,6 +102,15 @@ static inline int8_t sat_s8(int32_t v, int32_t lo, int32_t hi)
 static inline float clamp_f(float v, float lo, float hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* The folded float MUL and ADD after a conv (tinyeit_conv_params): the same operations on the
+ * same float values as tinyeit_mul_f32 and tinyeit_add_f32 would compute, so the same bits. */
+static inline float post_f(float v, const tinyeit_conv_params *P, int32_t c)
+{
+    if (P->post_mul) v = v * P->post_mul[c];
+    if (P->post_add) v = v + P->post_add[c];
+    return v;
 }
 
 /* The one inner loop of int8 conv and fully connected: sum a[i] * b[i] over n elements, both
@@ -143,8 +161,9 @@ static inline float tinyeit_dot_f32(float acc, const float *a, const float *b, i
  * order (so each equals tinyeit_dot_f32 bit for bit): w holds 8 interleaved rows, w[i * 8 + j]
  * = row j, element i (the generator lays weights out this way). The 8 lanes vectorize. On a
  * Cortex-M4F the loop is assembly that keeps the 8 sums in FPU registers (gcc keeps them on
- * the stack): per element one VLDM of the input, one VLDM of the 8 weights and 8 VMLA.F32,
- * which rounds the product before adding it (unfused), the same arithmetic as the C. */
+ * the stack): per element one VLDM of the input, one VLDM of the 8 weights and 8 VMUL.F32 +
+ * VADD.F32 pairs, interleaved so that no add waits on the multiply just before it (VMLA.F32,
+ * the same unfused arithmetic, takes 3 cycles where the pair takes 2): the C's arithmetic. */
 #if defined(__GNUC__)
 __attribute__((noinline, unused))  /* as a call it keeps its 8 sums in registers */
 #endif
@@ -157,21 +176,30 @@ static void tinyeit_dot8_f32(float *acc, const float *x, const float *w, int32_t
             "1:\n\t"
             "vldmia   %[x]!, {s16}\n\t"
             "vldmia   %[w]!, {s0-s7}\n\t"
-            "vmla.f32 s8, s16, s0\n\t"
-            "vmla.f32 s9, s16, s1\n\t"
-            "vmla.f32 s10, s16, s2\n\t"
-            "vmla.f32 s11, s16, s3\n\t"
-            "vmla.f32 s12, s16, s4\n\t"
-            "vmla.f32 s13, s16, s5\n\t"
-            "vmla.f32 s14, s16, s6\n\t"
-            "vmla.f32 s15, s16, s7\n\t"
+            "vmul.f32 s17, s16, s0\n\t"
+            "vmul.f32 s18, s16, s1\n\t"
+            "vadd.f32 s8, s8, s17\n\t"
+            "vmul.f32 s19, s16, s2\n\t"
+            "vadd.f32 s9, s9, s18\n\t"
+            "vmul.f32 s20, s16, s3\n\t"
+            "vadd.f32 s10, s10, s19\n\t"
+            "vmul.f32 s21, s16, s4\n\t"
+            "vadd.f32 s11, s11, s20\n\t"
+            "vmul.f32 s22, s16, s5\n\t"
+            "vadd.f32 s12, s12, s21\n\t"
+            "vmul.f32 s23, s16, s6\n\t"
+            "vadd.f32 s13, s13, s22\n\t"
+            "vmul.f32 s17, s16, s7\n\t"
+            "vadd.f32 s14, s14, s23\n\t"
             "subs     %[n], %[n], #1\n\t"
+            "vadd.f32 s15, s15, s17\n\t"
             "bne      1b\n\t"
             "vstmia   %[acc], {s8-s15}\n\t"
             : [x] "+r"(x), [w] "+r"(w), [n] "+r"(n)
             : [acc] "r"(acc)
             : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12",
-              "s13", "s14", "s15", "s16", "cc", "memory");
+              "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "cc",
+              "memory");
     }
 #else
     float s[8];  /* local copy: the compiler keeps it in registers (acc may alias x, w) */
@@ -321,9 +349,101 @@ static inline int32_t round_to_i32_s8(float r)
     return (int32_t)(r >= -256.0f ? (r <= 256.0f ? r : 256.0f) : -256.0f);
 }
 
-static inline float exp_f(float x)
+/* exp through double, the reference exp_f is held to (and its fallback). */
+static inline float exp_f_double(float x)
 {
     return (float)exp((double)x);
+}
+
+/* exp(x) correctly rounded to float, in integer arithmetic (32x32->64 multiplies), for targets
+ * without a double FPU (the M4F, the ESP32), where a software double exp costs about 2,000
+ * cycles a call; exp_f picks it there. Equal to exp_f_double for every float x (checked for
+ * all 2^32 inputs against glibc; hosts run it in tests/test_codegen_float_kernels.py): where the
+ * result lies within 2^-18 ulp of a rounding boundary (its error bound is about 2^-20 ulp), and
+ * outside [-87, 88] (subnormal or infinite results) but above -104 (where exp rounds to 0), it
+ * returns exp_f_double. Integer steps give the same bits on every target.
+ * x = k ln2/64 + r, |r| <= ln2/128 (r in Q55 from a 55+32-bit ln2/64); exp(r) = 1 + r + r^2 s,
+ * s = 1/2 + r/6 + r^2/24 + r^3/120 (Q32); times 2^(j/64) (Q63 table), k = 64 m + j. */
+static inline float exp_f_int(float x)
+{
+    static const uint64_t two_j64[64] = {
+        UINT64_C(0x8000000000000000), UINT64_C(0x8164d1f3bc030773), UINT64_C(0x82cd8698ac2ba1d7),
+        UINT64_C(0x843a28c3acde4046), UINT64_C(0x85aac367cc487b15), UINT64_C(0x871f61969e8d1010),
+        UINT64_C(0x88980e8092da8527), UINT64_C(0x8a14d575496efd9a), UINT64_C(0x8b95c1e3ea8bd6e7),
+        UINT64_C(0x8d1adf5b7e5ba9e6), UINT64_C(0x8ea4398b45cd53c0), UINT64_C(0x9031dc431466b1dc),
+        UINT64_C(0x91c3d373ab11c336), UINT64_C(0x935a2b2f13e6e92c), UINT64_C(0x94f4efa8fef70961),
+        UINT64_C(0x96942d3720185a00), UINT64_C(0x9837f0518db8a96f), UINT64_C(0x99e0459320b7fa65),
+        UINT64_C(0x9b8d39b9d54e5539), UINT64_C(0x9d3ed9a72cffb751), UINT64_C(0x9ef5326091a111ae),
+        UINT64_C(0xa0b0510fb9714fc2), UINT64_C(0xa27043030c496819), UINT64_C(0xa43515ae09e6809e),
+        UINT64_C(0xa5fed6a9b15138ea), UINT64_C(0xa7cd93b4e965356a), UINT64_C(0xa9a15ab4ea7c0ef8),
+        UINT64_C(0xab7a39b5a93ed337), UINT64_C(0xad583eea42a14ac6), UINT64_C(0xaf3b78ad690a4375),
+        UINT64_C(0xb123f581d2ac2590), UINT64_C(0xb311c412a9112489), UINT64_C(0xb504f333f9de6484),
+        UINT64_C(0xb6fd91e328d17791), UINT64_C(0xb8fbaf4762fb9ee9), UINT64_C(0xbaff5ab2133e45fb),
+        UINT64_C(0xbd08a39f580c36bf), UINT64_C(0xbf1799b67a731083), UINT64_C(0xc12c4cca66709456),
+        UINT64_C(0xc346ccda24976407), UINT64_C(0xc5672a115506dadd), UINT64_C(0xc78d74c8abb9b15d),
+        UINT64_C(0xc9b9bd866e2f27a3), UINT64_C(0xcbec14fef2727c5d), UINT64_C(0xce248c151f8480e4),
+        UINT64_C(0xd06333daef2b2595), UINT64_C(0xd2a81d91f12ae45a), UINT64_C(0xd4f35aabcfedfa1f),
+        UINT64_C(0xd744fccad69d6af4), UINT64_C(0xd99d15c278afd7b6), UINT64_C(0xdbfbb797daf23755),
+        UINT64_C(0xde60f4825e0e9124), UINT64_C(0xe0ccdeec2a94e111), UINT64_C(0xe33f8972be8a5a51),
+        UINT64_C(0xe5b906e77c8348a8), UINT64_C(0xe8396a503c4bdc68), UINT64_C(0xeac0c6e7dd24392f),
+        UINT64_C(0xed4f301ed9942b84), UINT64_C(0xefe4b99bdcdaf5cb), UINT64_C(0xf281773c59ffb13a),
+        UINT64_C(0xf5257d152486cc2c), UINT64_C(0xf7d0df730ad13bb9), UINT64_C(0xfa83b2db722a033a),
+        UINT64_C(0xfd3e0c0cf486c175),
+    };
+    uint32_t bits, mant, g32;
+    int32_t e, k, j, ex, r38, t;
+    int64_t X, r55;
+    uint64_t T, E, P, q;
+    uint32_t s, r2;
+    float kf;
+    int sh;
+    memcpy(&bits, &x, sizeof bits);
+    if ((bits & 0x7fffffffu) < 0x32800000u) return 1.0f; /* |x| < 2^-26: rounds to 1 */
+    if (!(x >= -87.0f && x <= 88.0f)) return x < -104.0f ? 0.0f : exp_f_double(x);
+    e = (int32_t)((bits >> 23) & 0xffu) - 150; /* x = +-M 2^e, -49 <= e <= -17 */
+    X = (int64_t)(((bits & 0x7fffffu) | 0x800000u)) * ((int64_t)1 << (e + 55)); /* x in Q55 */
+    if (bits >> 31) X = -X;
+    kf = x * 92.3324826f; /* 64 / ln2; k may be off by one at a boundary: r stays in range */
+    k = (int32_t)(kf < 0.0f ? kf - 0.5f : kf + 0.5f);
+    r55 = X - (int64_t)k * INT64_C(390207173010334) - (((int64_t)k * INT64_C(4082602951)) >> 32);
+    r38 = (int32_t)(r55 >> 17);
+    t = 178956971 + (int32_t)(((int64_t)r38 * 35791394) >> 38);   /* 1/24 + r/120 */
+    t = 715827883 + (int32_t)(((int64_t)r38 * t) >> 38);          /* 1/6 + r (...) */
+    s = 0x80000000u + (uint32_t)(int32_t)(((int64_t)r38 * t) >> 38); /* 1/2 + r (...) */
+    r2 = (uint32_t)(((int64_t)r38 * r38) >> 30);                   /* r^2 in Q46 */
+    q = (uint64_t)r2 * s;                                           /* r^2 s in Q78 */
+    E = ((uint64_t)1 << 62) + (uint64_t)(r55 * 128) + (q >> 16);    /* exp(r) in Q62 */
+    j = (int32_t)((uint32_t)k & 63u);
+    T = two_j64[j];
+    P = (uint64_t)(uint32_t)(T >> 32) * (uint32_t)(E >> 32)
+        + (((uint64_t)(uint32_t)(T >> 32) * (uint32_t)E) >> 32)
+        + (((uint64_t)(uint32_t)T * (uint32_t)(E >> 32)) >> 32);   /* 2^(j/64) exp(r), Q61 */
+    ex = (k - j) / 64 + 127;
+    if (P >> 61) sh = 38; else { sh = 37; --ex; }
+    mant = (uint32_t)(P >> sh);
+    g32 = (uint32_t)(P << (64 - sh) >> 32); /* the bits below the last place, top 32 */
+    if (g32 - (0x80000000u - 0x4000u) < 0x8000u) return exp_f_double(x); /* near a tie */
+    mant += g32 >> 31;
+    if (mant >> 24) { mant >>= 1; ++ex; }
+    if (ex < 1 || ex > 254) return exp_f_double(x);
+    bits = ((uint32_t)ex << 23) | (mant & 0x7fffffu);
+    memcpy(&kf, &bits, sizeof kf);
+    return kf;
+}
+
+/* exp_f_int where double arithmetic is software, the double form where the FPU has it (there
+ * it is the faster one); the same value either way. */
+#if defined(__aarch64__) || defined(__x86_64__) || defined(__i386__) || \
+    (defined(__ARM_FP) && (__ARM_FP & 8))
+#define TINYEIT_HARD_DOUBLE 1
+#endif
+static inline float exp_f(float x)
+{
+#if defined(TINYEIT_HARD_DOUBLE)
+    return exp_f_double(x);
+#else
+    return exp_f_int(x);
+#endif
 }
 
 #endif

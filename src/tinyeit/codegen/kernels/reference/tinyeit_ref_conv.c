@@ -54,8 +54,8 @@ void TINYEIT_REF_CONV_S8(const int8_t *in, const int8_t *w, const int32_t *bias,
 
 /* Weights: output channels in blocks of TINYEIT_F32_BLOCK interleaved (see tinyeit_dot8_f32),
  * the remaining channels as plain [k_h][k_w][in_c] rows; each sum runs in TFLite's order. */
-void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float *out,
-                      const tinyeit_conv_params *p)
+void TINYEIT_REF_CONV_F32(const float *in, const float *w, const float *bias, float *out,
+                         const tinyeit_conv_params *p)
 {
     const tinyeit_conv_params P = *p;
     const int32_t depth = P.k_h * P.k_w * P.in_c;
@@ -91,7 +91,7 @@ void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float 
                 }
                 for (j = 0; j < TINYEIT_F32_BLOCK; ++j) {
                     const float r = bias ? acc[j] + bias[oc + j] : acc[j];
-                    o[oc + j] = clamp_f(r, P.f_min, P.f_max);
+                    o[oc + j] = post_f(clamp_f(r, P.f_min, P.f_max), &P, oc + j);
                 }
             }
             for (oc = blocked; oc < P.out_c; ++oc) {
@@ -110,7 +110,7 @@ void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float 
                     }
                 }
                 if (bias) acc += bias[oc];
-                o[oc] = clamp_f(acc, P.f_min, P.f_max);
+                o[oc] = post_f(clamp_f(acc, P.f_min, P.f_max), &P, oc);
             }
         }
     }
@@ -171,7 +171,7 @@ void tinyeit_dwconv_f32(const float *in, const float *w, const float *bias, floa
                 }
             }
             if (bias) acc += bias[oc];
-            o[oc] = clamp_f(acc, P.f_min, P.f_max);
+            o[oc] = post_f(clamp_f(acc, P.f_min, P.f_max), &P, oc);
         }
     }
 }
