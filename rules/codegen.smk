@@ -13,6 +13,7 @@ rule codegen:
         kernels_source="results/codegen/{variant}/tinyeit_kernels.c",
         kernels_common="results/codegen/{variant}/tinyeit_common.h",
         kernels_cortex_m="results/codegen/{variant}/tinyeit_cm_dot.h",
+        weights="results/codegen/{variant}/weights.json",
     log:
         "logs/codegen/{variant}.log",
     conda:

@@ -1,0 +1,142 @@
+"""How conv and fully connected weights are stored in the generated C, and what that costs.
+
+Every conv / fully connected weight tensor is stored in one of these formats:
+- `dense`: every weight (int8: the packed 4-unit x 4-input blocks of tinyeit_fc_s8; float: rows
+  in blocks of TINYEIT_F32_BLOCK), every multiply-accumulate executed;
+- `block_sparse`: only the nonzero blocks with compact block indices (encode_block_sparse_s8 /
+  encode_block_sparse_f32 below); the kernels skip the zero blocks;
+- `codebook`: at most 16 distinct values as 4-bit indices plus a table.
+
+Per layer the code generator records its choice (`weight_format`), the bytes of the weights in
+flash (`weight_bytes`: the weight array as stored, indices and tables included, not the bias or
+requantization tables) and the multiply-accumulates the kernel executes per inference
+(`macs_executed`). `layer_records` gives those figures for the dense storage the generator uses
+for every layer until it picks another format; `model_figures` sums them per model.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from tinyeit.codegen.model_reader import CodegenError, Graph, Op, read_model
+
+DENSE, BLOCK_SPARSE, CODEBOOK = "dense", "block_sparse", "codebook"
+FORMATS = (DENSE, BLOCK_SPARSE, CODEBOOK)
+WEIGHT_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+@dataclass
+class LayerWeights:
+    """One conv or fully connected layer's weights as the generated C stores and uses them."""
+
+    op_index: int
+    op: str
+    tensor: int
+    shape: list
+    dtype: str            # the stored element type: int8 or float32
+    weight_format: str
+    weight_bytes: int     # bytes of the weight array(s) in flash
+    macs_executed: int    # multiply-accumulates per inference the kernel runs
+    macs_dense: int       # the same layer's MACs stored dense
+    weights: int          # elements of the weight tensor
+    nonzero: int          # of which nonzero
+    distinct: int         # distinct values
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _words(nbytes: int) -> int:
+    """Bytes of an array the generator word-aligns (a union with an int32_t): whole words."""
+    return -(-int(nbytes) // 4) * 4
+
+
+def dense_weight_bytes(op: str, stored_dtype, size: int, input_dtype=np.int8) -> int:
+    """Flash bytes of a dense weight array: int8 conv / fully connected weights of int8 ops are
+    packed and word aligned; float, hybrid (float input) and depthwise arrays are plain."""
+    itemsize = np.dtype(stored_dtype).itemsize
+    if (np.dtype(stored_dtype) == np.int8 and np.dtype(input_dtype) == np.int8
+            and op != "DEPTHWISE_CONV_2D"):
+        return _words(size)
+    return size * itemsize
+
+
+def layer_macs(graph: Graph, op: Op) -> int:
+    """Dense multiply-accumulates of one conv / fully connected op per inference (every output
+    times the filter depth; the target kernels run border windows whole, the zero point
+    standing in for the taps outside the input)."""
+    t = graph.tensors
+    w, out = t[op.inputs[1]], t[op.outputs[0]]
+    if op.name == "FULLY_CONNECTED":
+        units, depth = int(w.shape[0]), int(np.prod(w.shape[1:], dtype=np.int64))
+        x = t[op.inputs[0]]
+        return (x.size // depth) * units * depth
+    if op.name == "CONV_2D":
+        return out.size * int(np.prod(w.shape[1:], dtype=np.int64))
+    return out.size * int(w.shape[1] * w.shape[2])  # depthwise: k_h * k_w per output
+
+
+def _stored_dtype(graph: Graph, op: Op) -> np.dtype:
+    w = graph.tensors[op.inputs[1]]
+    # float16 and dequantized int8 weights are folded to float32 constants at generation time
+    return np.dtype(w.data.dtype) if w.data is not None else np.dtype(w.dtype)
+
+
+def dense_record(graph: Graph, op: Op) -> LayerWeights:
+    w = graph.tensors[op.inputs[1]]
+    if w.data is None:
+        raise CodegenError(f"{graph.path}: op {op.index} ({op.name}): weights are not constant")
+    stored = _stored_dtype(graph, op)
+    macs = layer_macs(graph, op)
+    data = np.asarray(w.data)
+    return LayerWeights(
+        op_index=op.index, op=op.name, tensor=w.index, shape=[int(d) for d in w.shape],
+        dtype=stored.name, weight_format=DENSE,
+        weight_bytes=dense_weight_bytes(op.name, stored, data.size,
+                                        graph.tensors[op.inputs[0]].dtype), macs_executed=macs,
+        macs_dense=macs, weights=int(data.size), nonzero=int(np.count_nonzero(data)),
+        distinct=int(np.unique(data).size))
+
+
+def weight_ops(graph: Graph, ops: list[Op] | None = None) -> list[Op]:
+    return [op for op in (graph.ops if ops is None else ops) if op.name in WEIGHT_OPS]
+
+
+def layer_records(tflite_path: str) -> list[dict]:
+    """Every conv / fully connected layer of the model stored dense (what the generator emits
+    for layers it does not store otherwise), in op order."""
+    from tinyeit.codegen.generator import _fold_constants  # noqa: PLC0415
+
+    graph = read_model(str(tflite_path))
+    ops = _fold_constants(graph)
+    return [dense_record(graph, op).as_dict() for op in weight_ops(graph, ops)]
+
+
+def model_figures(layers: list[dict]) -> dict:
+    """Per-model figures from the per-layer ones: the formats used (joined with '+', sorted),
+    total weight bytes and executed MACs."""
+    formats = sorted({layer["weight_format"] for layer in layers})
+    return {
+        "weight_format": "+".join(formats) if formats else None,
+        "weight_bytes": int(sum(layer["weight_bytes"] for layer in layers)),
+        "macs_executed": int(sum(layer["macs_executed"] for layer in layers)),
+    }
+
+
+def weights_document(layers: list[dict]) -> dict:
+    """What `tinyeit codegen` writes as weights.json beside model.c."""
+    return {**model_figures(layers), "layers": layers}
+
+
+def tflite_figures(tflite_path: str) -> dict:
+    """The same figures for an engine that runs the .tflite's own tensors (TFLite Micro): every
+    weight tensor dense, as the file stores it."""
+    graph = read_model(str(tflite_path))
+    layers = []
+    for op in weight_ops(graph):
+        w = graph.tensors[op.inputs[1]]
+        if op.name == "FULLY_CONNECTED" or w.data is not None:
+            layers.append({"weight_format": DENSE, "weight_bytes": int(w.nbytes),
+                           "macs_executed": layer_macs(graph, op)})
+    return model_figures(layers)
