@@ -140,3 +140,122 @@ def tflite_figures(tflite_path: str) -> dict:
             layers.append({"weight_format": DENSE, "weight_bytes": int(w.nbytes),
                            "macs_executed": layer_macs(graph, op)})
     return model_figures(layers)
+
+
+# ---- block-sparse layout ----------------------------------------------------------------------
+# Blocks of UNIT_BLOCK units x GROUP inputs, the packed dense layout's own 16-weight blocks, so
+# that a kept block is read by the dense kernels' inner loop as it is.
+UNIT_BLOCK = 4
+GROUP = 4
+# The block-sparse kernel pays an index load per kept block: the generator takes it only when
+# at most this fraction of a tensor's blocks hold a nonzero weight (else dense is as fast).
+MAX_BLOCK_DENSITY = 0.75
+
+
+@dataclass
+class BlockSparse:
+    """A [units, n] weight matrix in the block-sparse layout (tinyeit_kernels.h):
+
+    - `index` (uint16): per block of 4 units (units // 4 of them), the count c of its kept
+      4-input groups, then their group numbers (input / 4) in increasing order;
+    - `values`: per block of 4 units, its c kept groups (int8: 16 bytes, unit 0's 4 weights,
+      unit 1's, ...; float: 16 floats, input 0's 4 units' weights, input 1's, ...), then the
+      block's last n % 4 inputs dense (each as the 4 units' weights); after the blocks, the
+      units % 4 remaining units as plain rows.
+    """
+
+    index: np.ndarray
+    values: np.ndarray
+    units: int
+    n: int
+    kept_groups: int
+    total_groups: int
+
+    @property
+    def nbytes(self) -> int:
+        """Flash bytes: the values (word aligned) and the index."""
+        return _words(self.values.nbytes) + int(self.index.nbytes)
+
+    def macs(self, batches: int = 1) -> int:
+        """MACs the kernel executes per input row: 16 per kept group, the tails and plain rows
+        whole."""
+        units, n = self.units, self.n
+        blocks = units // UNIT_BLOCK
+        dense_part = blocks * UNIT_BLOCK * (n % GROUP) + (units % UNIT_BLOCK) * n
+        return batches * (self.kept_groups * UNIT_BLOCK * GROUP + dense_part)
+
+
+def group_mask(rows: np.ndarray) -> np.ndarray:
+    """[units // 4, n // 4]: whether each 4-unit x 4-input block holds a nonzero weight."""
+    rows = np.asarray(rows)
+    units, n = rows.shape
+    b, g = units // UNIT_BLOCK, n // GROUP
+    blocks = rows[:b * UNIT_BLOCK, :g * GROUP].reshape(b, UNIT_BLOCK, g, GROUP)
+    return np.any(blocks != 0, axis=(1, 3))
+
+
+def block_density(rows: np.ndarray) -> float:
+    """Fraction of the 4 x 4 blocks holding a nonzero weight (1.0 when there are none)."""
+    mask = group_mask(rows)
+    return float(mask.mean()) if mask.size else 1.0
+
+
+def encode_block_sparse(rows: np.ndarray) -> BlockSparse:
+    """Encode [units, n] int8 or float32 weights (its dtype is kept) in the block-sparse layout."""
+    rows = np.asarray(rows)
+    if rows.ndim != 2:
+        raise CodegenError(f"block-sparse weights must be 2D [units, inputs], got shape {rows.shape}")
+    if rows.dtype not in (np.int8, np.float32):
+        raise CodegenError(f"block-sparse weights must be int8 or float32, got {rows.dtype}")
+    units, n = rows.shape
+    if n // GROUP > 0xFFFF:
+        raise CodegenError(f"block-sparse weights: {n} inputs exceed the uint16 group index")
+    mask = group_mask(rows)
+    n4, full = n - n % GROUP, units - units % UNIT_BLOCK
+    index: list[int] = []
+    parts: list[np.ndarray] = []
+    for blk, u in enumerate(range(0, full, UNIT_BLOCK)):
+        block = rows[u:u + UNIT_BLOCK]
+        kept = np.flatnonzero(mask[blk]) if mask.size else np.zeros(0, np.int64)
+        index.append(len(kept))
+        index.extend(int(g) for g in kept)
+        for g in kept:
+            group = block[:, g * GROUP:(g + 1) * GROUP]  # [unit, input]
+            parts.append((group if rows.dtype == np.int8 else group.T).reshape(-1))
+        parts.append(block[:, n4:].T.reshape(-1))
+    parts.append(rows[full:].reshape(-1))
+    values = np.concatenate(parts).astype(rows.dtype) if parts else np.zeros(0, rows.dtype)
+    return BlockSparse(index=np.asarray(index, np.uint16), values=values, units=units, n=n,
+                       kept_groups=int(mask.sum()), total_groups=int(mask.size))
+
+
+def decode_block_sparse(enc: BlockSparse) -> np.ndarray:
+    """The [units, n] matrix back from its layout (for tests and checks)."""
+    units, n = enc.units, enc.n
+    n4, full, tail = n - n % GROUP, units - units % UNIT_BLOCK, n % GROUP
+    out = np.zeros((units, n), enc.values.dtype)
+    idx, vals = list(enc.index.astype(np.int64)), enc.values
+    i = v = 0
+    for u in range(0, full, UNIT_BLOCK):
+        count = idx[i]
+        groups, i = idx[i + 1:i + 1 + count], i + 1 + count
+        for g in groups:
+            blk = vals[v:v + 16].reshape(UNIT_BLOCK, GROUP)
+            out[u:u + UNIT_BLOCK, g * GROUP:(g + 1) * GROUP] = blk if vals.dtype == np.int8 else blk.T
+            v += 16
+        out[u:u + UNIT_BLOCK, n4:] = vals[v:v + UNIT_BLOCK * tail].reshape(tail, UNIT_BLOCK).T
+        v += UNIT_BLOCK * tail
+    out[full:] = vals[v:].reshape(units - full, n)
+    return out
+
+
+def choose_format(rows: np.ndarray) -> str:
+    """The storage a [units, n] int8 or float32 weight matrix gets: block_sparse when few enough
+    of its 4 x 4 blocks hold a nonzero weight and that stores fewer bytes, else dense."""
+    rows = np.asarray(rows)
+    if rows.ndim != 2 or rows.shape[0] < UNIT_BLOCK or rows.shape[1] < GROUP:
+        return DENSE
+    if block_density(rows) > MAX_BLOCK_DENSITY:
+        return DENSE
+    dense = _words(rows.size) if rows.dtype == np.int8 else rows.nbytes
+    return BLOCK_SPARSE if encode_block_sparse(rows).nbytes < dense else DENSE
