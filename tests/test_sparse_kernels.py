@@ -75,6 +75,21 @@ def cases(rng, dtype):
         else:
             w = rng.normal(0, 0.3, (units, n))
         result.append((name, (w * mask).astype(dtype)))
+    return result + codebook_cases(rng, dtype)
+
+
+def codebook_cases(rng, dtype):
+    """Clustered weights: 2..16 values (int8: per unit, as after per-channel quantization; float:
+    per tensor, as tfmot leaves them), odd and even input counts, the extremes -128 and 127."""
+    result = []
+    for k, (units, n) in zip(range(2, 17), [(16, 40), (10, 23), (7, 9), (4, 1), (12, 36)] * 3):
+        if dtype == np.int8:
+            table = rng.integers(-128, 128, (units, k))
+            table[:, 0], table[:, -1] = -128, 127
+        else:
+            table = np.repeat(rng.normal(0, 0.3, (1, k)), units, axis=0)
+        w = np.take_along_axis(table, rng.integers(0, k, (units, n)), axis=1).astype(dtype)
+        result.append((f"codebook {k} values {units}x{n}", w))
     return result
 
 
@@ -87,11 +102,18 @@ def _c_model(dtype, case_list, rng, single_round=1):
     decls, body, offset = [], [], 0
     for k, (name, w) in enumerate(case_list):
         units, n = w.shape
-        enc = wf.encode_block_sparse(w)
-        assert (wf.decode_block_sparse(enc) == w).all()
-        decls.append(c_array("uint16_t", f"idx{k}", enc.index))
+        codebook = name.startswith("codebook")
+        if codebook:
+            enc = wf.encode_codebook(w)
+            assert (wf.decode_codebook(enc) == w).all()
+            decls.append(aligned_array("uint8_t", f"idx{k}", enc.codes))
+            stride = wf.CODEBOOK_SIZE if enc.per_unit else 0
+        else:
+            enc = wf.encode_block_sparse(w)
+            assert (wf.decode_block_sparse(enc) == w).all()
+            decls.append(c_array("uint16_t", f"idx{k}", enc.index))
         if int8:
-            decls.append(aligned_array("int8_t", f"ws{k}", enc.values))
+            decls.append(aligned_array("int8_t", f"ws{k}", enc.table if codebook else enc.values))
             decls.append(aligned_array("int8_t", f"wd{k}", pack_dense_s8(w)))
             bias = rng.integers(-2000, 2000, units)
             scales = rng.uniform(0.2, 1.0, units) / (128.0 * max(n, 1) ** 0.5)
@@ -105,17 +127,21 @@ def _c_model(dtype, case_list, rng, single_round=1):
                          f".units = {units}, .in_offset = 0, .w_offset = 0, .out_offset = -3, "
                          f".act_min = -128, .act_max = 127, .single_round = {single_round}, "
                          f".cheap_rq = {cheap}, .post_len = 0 }};\n")
-            body.append(f"    tinyeit_fc_s8_bsr(x, ws{k}.v, idx{k}, bias{k}, mult{k}, shift{k}, NULL, "
+            body.append(f"    tinyeit_fc_s8_cb(x, idx{k}.v, ws{k}.v, {stride}, bias{k}, mult{k}, "
+                        f"shift{k}, NULL, o + {offset}, &p{k});" if codebook else
+                        f"    tinyeit_fc_s8_bsr(x, ws{k}.v, idx{k}, bias{k}, mult{k}, shift{k}, NULL, "
                         f"o + {offset}, &p{k});")
             body.append(f"    tinyeit_fc_s8(x, wd{k}.v, bias{k}, mult{k}, shift{k}, NULL, "
                         f"o + {offset + units}, &p{k});")
         else:
-            decls.append(c_array("float", f"ws{k}", enc.values))
+            decls.append(c_array("float", f"ws{k}", enc.table if codebook else enc.values))
             decls.append(c_array("float", f"wd{k}", pack_dense_f32(w)))
             decls.append(c_array("float", f"bias{k}", rng.normal(0, 0.1, units)))
             decls.append(f"static const tinyeit_fc_params p{k} = {{ .batches = 1, .in_dim = {n}, "
                          f".units = {units}, .f_min = -INFINITY, .f_max = INFINITY }};\n")
-            body.append(f"    tinyeit_fc_f32_bsr(x, ws{k}, idx{k}, bias{k}, o + {offset}, &p{k});")
+            body.append(f"    tinyeit_fc_f32_cb(x, idx{k}.v, ws{k}, {stride}, bias{k}, o + {offset}, "
+                        f"&p{k});" if codebook else
+                        f"    tinyeit_fc_f32_bsr(x, ws{k}, idx{k}, bias{k}, o + {offset}, &p{k});")
             body.append(f"    tinyeit_fc_f32(x, wd{k}, bias{k}, o + {offset + units}, &p{k});")
         offset += 2 * units
     header = (f"#ifndef TINYEIT_MODEL_H\n#define TINYEIT_MODEL_H\n#include <stdint.h>\n"

@@ -259,3 +259,77 @@ def choose_format(rows: np.ndarray) -> str:
         return DENSE
     dense = _words(rows.size) if rows.dtype == np.int8 else rows.nbytes
     return BLOCK_SPARSE if encode_block_sparse(rows).nbytes < dense else DENSE
+
+
+# ---- codebook layout --------------------------------------------------------------------------
+CODEBOOK_SIZE = 16  # 4-bit indices
+
+
+@dataclass
+class Codebook:
+    """A [units, n] weight matrix with at most 16 distinct values per table row:
+
+    - `table`: 16 values per row (int8 or float32, unused entries 0), one row for the whole
+      tensor (`per_unit` False) or one per unit;
+    - `codes` (uint8): each unit's n 4-bit indices, two per byte (input 2i in the low nibble,
+      2i + 1 in the high one), a unit's row padded to a whole byte.
+    """
+
+    table: np.ndarray
+    codes: np.ndarray
+    units: int
+    n: int
+    per_unit: bool
+
+    @property
+    def nbytes(self) -> int:
+        return _words(self.codes.nbytes) + int(self.table.nbytes)
+
+    def macs(self, batches: int = 1) -> int:
+        return batches * self.units * self.n
+
+
+def codebook_values(rows: np.ndarray) -> tuple[bool, list[np.ndarray]] | None:
+    """(per_unit, the sorted distinct values of the tensor or of each unit) when a 4-bit
+    codebook holds them (the tensor's, else each unit's, at most 16), else None."""
+    rows = np.asarray(rows)
+    values = np.unique(rows)
+    if values.size <= CODEBOOK_SIZE:
+        return False, [values]
+    per_unit = [np.unique(r) for r in rows]
+    if all(v.size <= CODEBOOK_SIZE for v in per_unit):
+        return True, per_unit
+    return None
+
+
+def encode_codebook(rows: np.ndarray) -> Codebook:
+    """Encode [units, n] int8 or float32 weights with at most 16 values per tensor (else per
+    unit) as 4-bit indices and a table."""
+    rows = np.asarray(rows)
+    if rows.ndim != 2 or rows.dtype not in (np.int8, np.float32):
+        raise CodegenError(f"codebook weights must be 2D int8 or float32, got {rows.dtype} {rows.shape}")
+    found = codebook_values(rows)
+    if found is None:
+        raise CodegenError(f"codebook weights: more than {CODEBOOK_SIZE} distinct values per unit")
+    per_unit, tables = found
+    units, n = rows.shape
+    table = np.zeros((len(tables), CODEBOOK_SIZE), rows.dtype)
+    idx = np.zeros((units, n + n % 2), np.uint8)
+    for t, vals in enumerate(tables):
+        table[t, :vals.size] = vals
+    for u in range(units):
+        vals = tables[u if per_unit else 0]
+        idx[u, :n] = np.searchsorted(vals, rows[u])
+    codes = (idx[:, 0::2] | (idx[:, 1::2] << 4)).astype(np.uint8)
+    return Codebook(table=table.reshape(-1), codes=codes.reshape(-1), units=units, n=n,
+                    per_unit=per_unit)
+
+
+def decode_codebook(enc: Codebook) -> np.ndarray:
+    units, n = enc.units, enc.n
+    codes = enc.codes.reshape(units, -1)
+    idx = np.empty((units, codes.shape[1] * 2), np.int64)
+    idx[:, 0::2], idx[:, 1::2] = codes & 15, codes >> 4
+    table = enc.table.reshape(-1, CODEBOOK_SIZE)
+    rows = table[np.arange(units) if enc.per_unit else np.zeros(units, np.int64)]
+    return np.take_along_axis(rows, idx[:, :n], axis=1)

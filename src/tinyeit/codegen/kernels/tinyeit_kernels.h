@@ -133,4 +133,18 @@ void tinyeit_fc_s8_bsr(const int8_t *in, const int8_t *w, const uint16_t *idx,
 void tinyeit_fc_f32_bsr(const float *in, const float *w, const uint16_t *idx, const float *bias,
                         float *out, const tinyeit_fc_params *p);
 
+/* Codebook fully connected (codegen/weight_formats.py, for clustered weights): each unit's
+ * weights are 4-bit indices into a table of 16 values, two per byte (input 2i in the low
+ * nibble), each unit's row padded to a whole byte. table_stride: 16 when each unit has its own
+ * table (int8 after per-channel quantization), 0 when the tensor shares one. int8: symmetric
+ * weights, bias folded as for tinyeit_fc_s8; float: each sum in input order from 0, then the
+ * bias, as tinyeit_fc_f32. */
+void tinyeit_fc_s8_cb(const int8_t *in, const uint8_t *codes, const int8_t *table,
+                      int32_t table_stride, const int32_t *bias, const int32_t *mult,
+                      const int32_t *shift, const int8_t *post, int8_t *out,
+                      const tinyeit_fc_params *p);
+void tinyeit_fc_f32_cb(const float *in, const uint8_t *codes, const float *table,
+                       int32_t table_stride, const float *bias, float *out,
+                       const tinyeit_fc_params *p);
+
 #endif
