@@ -10,7 +10,8 @@ sparsity is measured on the stripped model and must match the target within 1 %.
 blocks of a inputs x b units (tfmot's block sparsity: a block's mean magnitude decides), aligned
 to multiples of the block from the first input and unit: [4, 4] is the generated C's block-sparse
 layout, so that every pruned block is a block its kernels skip. tfmot's block sparsity only
-takes 2D kernels, so conv kernels (4D here, Conv2D (1, k)) are pruned unstructured, per weight.
+takes 2D kernels, so conv kernels (4D here, Conv2D (1, k)) are pruned unstructured, per weight,
+and so are dense kernels at most one block wide or high (tfmot's block pooling fails on them).
 """
 from __future__ import annotations
 
@@ -55,6 +56,13 @@ def block_size(step_cfg: dict) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
+def _blockable(layer, block: tuple[int, int]) -> bool:
+    """tfmot's block pooling squeezes a kernel that is at most one block wide or high into one
+    dimension and then fails: such kernels (a small output layer) are pruned per weight."""
+    rows, cols = (int(d) for d in layer.kernel.shape)
+    return rows > block[0] and cols > block[1]
+
+
 def prune_step(prefix_model, step_cfg: dict, training_cfg: dict, fold: FoldData) -> StepResult:
     sparsity_api = tfmot().sparsity.keras
     target = float(step_cfg["target_sparsity"])
@@ -70,10 +78,10 @@ def prune_step(prefix_model, step_cfg: dict, training_cfg: dict, fold: FoldData)
         k = keras()
 
         def wrap(layer):
-            if isinstance(layer, k.layers.Dense):
+            if isinstance(layer, k.layers.Dense) and _blockable(layer, block):
                 return sparsity_api.prune_low_magnitude(layer, pruning_schedule=schedule,
                                                         block_size=block)
-            if isinstance(layer, k.layers.Conv2D):
+            if isinstance(layer, (k.layers.Conv2D, k.layers.Dense)):
                 return sparsity_api.prune_low_magnitude(layer, pruning_schedule=schedule)
             return layer  # shared with the prefix model, weights included
 
