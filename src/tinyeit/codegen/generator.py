@@ -21,6 +21,7 @@ import numpy as np
 
 from tinyeit.codegen import emit
 from tinyeit.codegen import fixedpoint as fp
+from tinyeit.codegen import weight_formats
 from tinyeit.codegen.emit import CTYPE as _CTYPE
 from tinyeit.codegen.emit import F32_BLOCK, aligned_array, c_array, c_float  # noqa: F401
 from tinyeit.codegen.model_reader import CodegenError, Graph, Op, Tensor, read_model
@@ -52,6 +53,9 @@ class Generator:
         self.weights_bytes = 0
         self.counter = 0
         self.folds: dict = {}
+        self.weight_layers: dict = {}  # op index -> weight_formats.LayerWeights, when not dense
+        self.stored_args: dict = {}    # weight tensor -> its arrays' C arguments, when not dense
+        self.stored_ops: dict = {}     # weight tensor -> the op that stored it
 
     def fail(self, op: Op, why: str) -> CodegenError:
         return CodegenError(f"{self.g.path}: op {op.index} ({op.name}): {why}")
@@ -326,6 +330,7 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         "input_shape": list(tin.shape), "output_shape": list(tout.shape),
         "input_quant": [sin, zin], "output_quant": [sout, zout],
         "ops": listed,
+        "layers": weight_formats.layers_of(graph, ops, gen.weight_layers),
         "op_marks": [(op.index, op.name) for op, _ in lowered] if marks else [],
     }
 

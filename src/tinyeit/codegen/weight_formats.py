@@ -106,10 +106,10 @@ def weight_ops(graph: Graph, ops: list[Op] | None = None) -> list[Op]:
 def layer_records(tflite_path: str) -> list[dict]:
     """Every conv / fully connected layer of the model stored dense (what the generator emits
     for layers it does not store otherwise), in op order."""
-    from tinyeit.codegen.generator import _fold_constants  # noqa: PLC0415
+    from tinyeit.codegen.passes import fold_constants  # noqa: PLC0415
 
     graph = read_model(str(tflite_path))
-    ops = _fold_constants(graph)
+    ops = fold_constants(graph)
     return [dense_record(graph, op).as_dict() for op in weight_ops(graph, ops)]
 
 
@@ -251,18 +251,24 @@ def decode_block_sparse(enc: BlockSparse) -> np.ndarray:
 
 def choose_format(rows: np.ndarray) -> str:
     """The storage a [units, n] int8 or float32 weight matrix gets: block_sparse when few enough
-    of its 4 x 4 blocks hold a nonzero weight and that stores fewer bytes, else dense."""
+    of its 4 x 4 blocks hold a nonzero weight and that stores fewer bytes (fewer bytes and fewer
+    MACs), else codebook when at most 16 values per tensor or per unit make it at most
+    MAX_CODEBOOK_RATIO of the dense bytes (fewer bytes, more cycles: a table lookup per
+    weight), else dense."""
     rows = np.asarray(rows)
     if rows.ndim != 2 or rows.shape[0] < UNIT_BLOCK or rows.shape[1] < GROUP:
         return DENSE
-    if block_density(rows) > MAX_BLOCK_DENSITY:
-        return DENSE
     dense = _words(rows.size) if rows.dtype == np.int8 else rows.nbytes
-    return BLOCK_SPARSE if encode_block_sparse(rows).nbytes < dense else DENSE
+    if block_density(rows) <= MAX_BLOCK_DENSITY and encode_block_sparse(rows).nbytes < dense:
+        return BLOCK_SPARSE
+    if codebook_values(rows) is not None and encode_codebook(rows).nbytes <= MAX_CODEBOOK_RATIO * dense:
+        return CODEBOOK
+    return DENSE
 
 
 # ---- codebook layout --------------------------------------------------------------------------
 CODEBOOK_SIZE = 16  # 4-bit indices
+MAX_CODEBOOK_RATIO = 0.6
 
 
 @dataclass
@@ -333,3 +339,17 @@ def decode_codebook(enc: Codebook) -> np.ndarray:
     table = enc.table.reshape(-1, CODEBOOK_SIZE)
     rows = table[np.arange(units) if enc.per_unit else np.zeros(units, np.int64)]
     return np.take_along_axis(rows, idx[:, :n], axis=1)
+
+
+def layers_of(graph: Graph, ops: list[Op], chosen: dict[int, LayerWeights]) -> list[dict]:
+    """Per conv / fully connected op of `ops`, the record its lowering made (`chosen`, by op
+    index), else its dense record."""
+    return [(chosen[op.index] if op.index in chosen else dense_record(graph, op)).as_dict()
+            for op in weight_ops(graph, ops)]
+
+
+def stored_record(graph: Graph, op: Op, fmt: str, nbytes: int, macs: int) -> LayerWeights:
+    """The record of a layer stored in another format than dense."""
+    rec = dense_record(graph, op)
+    rec.weight_format, rec.weight_bytes, rec.macs_executed = fmt, int(nbytes), int(macs)
+    return rec
