@@ -71,6 +71,18 @@ void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, fl
 #define TINYEIT_TARGET_FC_F32_BSR 1
 #endif
 #endif
+#if defined(TINYEIT_CORTEX_M_DSP)
+#define TINYEIT_TARGET_FC_S8_CB 1
+#endif
+#if defined(TINYEIT_TARGET_FC_S8_CB)
+#define TINYEIT_REF_FC_S8_CB tinyeit_fc_s8_cb_ref
+void tinyeit_fc_s8_cb_ref(const int8_t *in, const uint8_t *codes, const int8_t *table,
+                          int32_t table_stride, const int32_t *bias, const int32_t *mult,
+                          const int32_t *shift, const int8_t *post, int8_t *out,
+                          const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_S8_CB tinyeit_fc_s8_cb
+#endif
 #if defined(TINYEIT_TARGET_FC_S8_BSR)
 #define TINYEIT_REF_FC_S8_BSR tinyeit_fc_s8_bsr_ref
 void tinyeit_fc_s8_bsr_ref(const int8_t *in, const int8_t *w, const uint16_t *idx,

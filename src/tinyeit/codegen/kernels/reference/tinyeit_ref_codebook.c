@@ -4,8 +4,8 @@
  * copied here. */
 #include "tinyeit_common.h"
 
-void tinyeit_fc_s8_cb(const int8_t *in, const uint8_t *codes, const int8_t *table,
-                      int32_t table_stride, const int32_t *bias, const int32_t *mult,
+void TINYEIT_REF_FC_S8_CB(const int8_t *in, const uint8_t *codes, const int8_t *table,
+                          int32_t table_stride, const int32_t *bias, const int32_t *mult,
                       const int32_t *shift, const int8_t *post, int8_t *out,
                       const tinyeit_fc_params *p)
 {
