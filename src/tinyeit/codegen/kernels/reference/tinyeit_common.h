@@ -73,6 +73,17 @@ void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, fl
 #endif
 #if defined(TINYEIT_CORTEX_M_DSP)
 #define TINYEIT_TARGET_FC_S8_CB 1
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+#define TINYEIT_TARGET_FC_F32_CB 1
+#endif
+#endif
+#if defined(TINYEIT_TARGET_FC_F32_CB)
+#define TINYEIT_REF_FC_F32_CB tinyeit_fc_f32_cb_ref
+void tinyeit_fc_f32_cb_ref(const float *in, const uint8_t *codes, const float *table,
+                           int32_t table_stride, const float *bias, float *out,
+                           const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_F32_CB tinyeit_fc_f32_cb
 #endif
 #if defined(TINYEIT_TARGET_FC_S8_CB)
 #define TINYEIT_REF_FC_S8_CB tinyeit_fc_s8_cb_ref

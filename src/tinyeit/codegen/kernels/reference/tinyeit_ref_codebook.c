@@ -30,8 +30,8 @@ void TINYEIT_REF_FC_S8_CB(const int8_t *in, const uint8_t *codes, const int8_t *
     }
 }
 
-void tinyeit_fc_f32_cb(const float *in, const uint8_t *codes, const float *table,
-                       int32_t table_stride, const float *bias, float *out,
+void TINYEIT_REF_FC_F32_CB(const float *in, const uint8_t *codes, const float *table,
+                           int32_t table_stride, const float *bias, float *out,
                        const tinyeit_fc_params *p)
 {
     const tinyeit_fc_params P = *p;
