@@ -268,7 +268,7 @@ def choose_format(rows: np.ndarray) -> str:
 
 # ---- codebook layout --------------------------------------------------------------------------
 CODEBOOK_SIZE = 16  # 4-bit indices
-MAX_CODEBOOK_RATIO = 0.6
+MAX_CODEBOOK_RATIO = 0.75
 
 
 @dataclass
