@@ -11,8 +11,10 @@ rule codegen:
         source="results/codegen/{variant}/model.c",
         kernels_header="results/codegen/{variant}/tinyeit_kernels.h",
         kernels_source="results/codegen/{variant}/tinyeit_kernels.c",
+        kernels_stored="results/codegen/{variant}/tinyeit_kernels_stored.c",
         kernels_common="results/codegen/{variant}/tinyeit_common.h",
         kernels_cortex_m="results/codegen/{variant}/tinyeit_cm_dot.h",
+        weights="results/codegen/{variant}/weights.json",
     log:
         "logs/codegen/{variant}.log",
     conda:

@@ -1,6 +1,6 @@
 # Toolchain images and per-board firmware. Images are tagged by their Dockerfile's hash; the stamp
 # of each is an input of the firmware it builds, so an edited Dockerfile rebuilds exactly those.
-from tinyeit.workflow import stage_code
+from tinyeit.workflow import module_code, stage_code
 
 
 rule toolchain_image:
@@ -24,6 +24,7 @@ rule firmware:
     input:
         header="results/codegen/{variant}/model.h",
         source="results/codegen/{variant}/model.c",
+        weights="results/codegen/{variant}/weights.json",
         frames=FRAMES,
         code=stage_code("firmware"),
         image=firmware_image_stamp,
@@ -54,7 +55,8 @@ rule firmware_tflm:
     input:
         tflite=TFLITE,
         frames=FRAMES,
-        code=stage_code("firmware"),
+        code=stage_code("firmware")
+        + module_code("codegen/weight_formats.py", "codegen/model_reader.py"),
         image=tflm_image_stamp,
     output:
         "results/firmware/{board}/tflm/{variant}/build.json",

@@ -330,3 +330,27 @@ def test_bad_host_latency_file_names_what_is_wrong(tmp_path, mutate, message):
         render_report(tmp_path / "s.json", tmp_path / "out", tmp_path / "h.json")
     assert message in str(err.value) and "h.json" in str(err.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_weight_figures_beside_the_file_sizes(tmp_path):
+    """The generated C's weight bytes, format and executed MACs of each variant (from its aot
+    deployments) in the variants table, beside the .tflite and gzip sizes, and per deployment;
+    blank where no deployment has them."""
+    data = small_summary()
+    for d in data["deployments"]:
+        if d["variant"] == "baseline+prune" and d["board"] == "nano33ble":
+            d.update(weight_format="block_sparse+dense", weight_bytes=116_430, macs_executed=30_994)
+    (tmp_path / "summary.json").write_text(json.dumps(data))
+    render_report(tmp_path / "summary.json", tmp_path / "out")
+    header = next(csv.reader(io.StringIO((tmp_path / "out" / "variants.csv").read_text())))
+    assert header.index("weight_bytes") == header.index("tflite_gzip_bytes") + 1
+    rows = by(read_csv(tmp_path / "out" / "variants.csv"), "name")
+    assert float(rows["baseline+prune"]["weight_bytes"]) == 116_430
+    assert rows["baseline+prune"]["weight_format"] == "block_sparse+dense"
+    assert float(rows["baseline+prune"]["macs_executed"]) == 30_994
+    assert rows["baseline"]["weight_bytes"] == ""
+    deps = [r for r in read_csv(tmp_path / "out" / "deployments.csv")
+            if r["variant"] == "baseline+prune" and r["board"] == "nano33ble"]
+    assert float(deps[0]["weight_bytes"]) == 116_430
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert "C weights in flash (kB)" in html and "116.43" in html

@@ -46,6 +46,16 @@ def stage_code(*stages: str) -> list[str]:
                   if p.is_file() and p.suffix in CODE_SUFFIXES and "__pycache__" not in p.parts)
 
 
+def module_code(*modules: str) -> list[str]:
+    """Single package modules ("codegen/weight_formats.py") a rule of another stage uses: inputs
+    of that rule, as stage_code's files are."""
+    root = Path(__file__).parent
+    missing = [m for m in modules if not (root / m).is_file()]
+    if missing:
+        raise FileNotFoundError(f"no package module {', '.join(missing)}")
+    return [str(root / m) for m in modules]
+
+
 def copy_package(into: str | os.PathLike) -> Path:
     """A copy of the tinyeit package under `into`; put `into` on PYTHONPATH to run with it
     (the workflow then tracks the copy's sources, which a test may change freely)."""

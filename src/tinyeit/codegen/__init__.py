@@ -12,6 +12,7 @@ does. `run_host(tflite_path, inputs)` compiles that C for the host and runs it o
 """
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -26,16 +27,35 @@ def generate(tflite_path: str, out_dir: str, flavor: str = "litert") -> dict:
     """Write the C sources for `tflite_path` into `out_dir` (atomically, file by file).
 
     Returns {"arena_bytes", "weights_bytes", "input_size", "output_size", "input_dtype",
-    "output_dtype", "sources", ...}.
+    "output_dtype", "sources", "weights", ...}. Also writes `weights.json`: per conv / fully
+    connected layer the storage format the generator chose, its weight bytes in flash and the
+    MACs its kernel executes, and their per-model totals (codegen.weight_formats).
     """
     from tinyeit.codegen.generator import build  # noqa: PLC0415
 
     result = build(os.fspath(tflite_path), flavor)
     for name, text in result["files"].items():
         write_text(os.path.join(out_dir, name), text)
-    info = {k: v for k, v in result.items() if k != "files"}
+    weights = weights_of(result, tflite_path)
+    write_text(os.path.join(out_dir, WEIGHTS_JSON), json.dumps(weights, indent=1, sort_keys=True) + "\n")
+    info = {k: v for k, v in result.items() if k not in ("files", "layers")}
     info["sources"] = sorted(result["files"])
+    info["weights"] = {k: v for k, v in weights.items() if k != "layers"}
     return info
+
+
+WEIGHTS_JSON = "weights.json"
+
+
+def weights_of(result: dict, tflite_path) -> dict:
+    """weights.json's content: the generator's per-layer records when it gives them, else the
+    dense storage it uses for every layer."""
+    from tinyeit.codegen import weight_formats  # noqa: PLC0415
+
+    layers = result.get("layers")
+    if layers is None:
+        layers = weight_formats.layer_records(os.fspath(tflite_path))
+    return weight_formats.weights_document(layers)
 
 
 def run_host(tflite_path: str, inputs: np.ndarray, flavor: str = "litert") -> np.ndarray:

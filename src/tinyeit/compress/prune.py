@@ -5,6 +5,13 @@ default frequency (100) never fires in a short fine-tune. So the schedule is fit
 fine-tune: sparsity ramps (polynomial decay) from 0 over the first 60 % of the steps in about
 ten mask updates, then the remaining steps recover accuracy at the final sparsity. The reached
 sparsity is measured on the stripped model and must match the target within 1 %.
+
+`block_size: [a, b]` (default [1, 1]: unstructured) prunes the dense layers' kernels in whole
+blocks of a inputs x b units (tfmot's block sparsity: a block's mean magnitude decides), aligned
+to multiples of the block from the first input and unit: [4, 4] is the generated C's block-sparse
+layout, so that every pruned block is a block its kernels skip. tfmot's block sparsity only
+takes 2D kernels, so conv kernels (4D here, Conv2D (1, k)) are pruned unstructured, per weight,
+and so are dense kernels at most one block wide or high (tfmot's block pooling fails on them).
 """
 from __future__ import annotations
 
@@ -40,6 +47,22 @@ def kernel_sparsity(model) -> float:
     return zeros / total if total else 0.0
 
 
+def block_size(step_cfg: dict) -> tuple[int, int]:
+    """steps.prune.block_size as (inputs, units); (1, 1) when absent."""
+    value = step_cfg.get("block_size", [1, 1])
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)):
+        raise TinyEitError(f"steps.prune.block_size: expected two integers >= 1, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def _blockable(layer, block: tuple[int, int]) -> bool:
+    """tfmot's block pooling squeezes a kernel that is at most one block wide or high into one
+    dimension and then fails: such kernels (a small output layer) are pruned per weight."""
+    rows, cols = (int(d) for d in layer.kernel.shape)
+    return rows > block[0] and cols > block[1]
+
+
 def prune_step(prefix_model, step_cfg: dict, training_cfg: dict, fold: FoldData) -> StepResult:
     sparsity_api = tfmot().sparsity.keras
     target = float(step_cfg["target_sparsity"])
@@ -48,7 +71,21 @@ def prune_step(prefix_model, step_cfg: dict, training_cfg: dict, fold: FoldData)
     end_step, frequency = schedule_steps(total)
     schedule = sparsity_api.PolynomialDecay(initial_sparsity=0.0, final_sparsity=target,
                                             begin_step=0, end_step=end_step, frequency=frequency)
-    wrapped = sparsity_api.prune_low_magnitude(prefix_model, pruning_schedule=schedule)
+    block = block_size(step_cfg)
+    if block == (1, 1):
+        wrapped = sparsity_api.prune_low_magnitude(prefix_model, pruning_schedule=schedule)
+    else:
+        k = keras()
+
+        def wrap(layer):
+            if isinstance(layer, k.layers.Dense) and _blockable(layer, block):
+                return sparsity_api.prune_low_magnitude(layer, pruning_schedule=schedule,
+                                                        block_size=block)
+            if isinstance(layer, (k.layers.Conv2D, k.layers.Dense)):
+                return sparsity_api.prune_low_magnitude(layer, pruning_schedule=schedule)
+            return layer  # shared with the prefix model, weights included
+
+        wrapped = k.models.clone_model(prefix_model, clone_function=wrap)
     compile_classifier(wrapped, training_cfg["learning_rate"])
     # Fixed length: restoring an earlier "best" epoch could undo the sparsity ramp.
     fit(wrapped, fold.x_train, fold.y_train, x_val=fold.x_val, y_val=fold.y_val,

@@ -290,11 +290,28 @@ def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frame
             from tinyeit.firmware.esp32_build import build_esp32
             record = build_esp32(*args, image_stamp=image_stamp, esp_idf_stamp=esp_idf_stamp)
         record["engine"] = "aot"
+        record.update(weight_figures(Path(codegen_dir)))
         write_json(out / "build.json", record, sort_keys=True)
         return record
     except BaseException:
         _clear(out)   # a failed build leaves no staged sources, images or record behind
         raise
+
+
+WEIGHT_KEYS = ("weight_format", "weight_bytes", "macs_executed")
+
+
+def weight_figures(codegen_dir: Path) -> dict:
+    """The generator's weight storage figures (its weights.json): per model `weight_format`,
+    `weight_bytes` (weights in flash), `macs_executed`, and per layer under `weight_layers`.
+    All None for a folder without weights.json (one not written by `tinyeit codegen`)."""
+    path = Path(codegen_dir) / "weights.json"
+    if not path.exists():
+        return {**{k: None for k in WEIGHT_KEYS}, "weight_layers": None}
+    data = read_json(path, "the code generator's weight figures")
+    if not isinstance(data, dict) or any(k not in data for k in WEIGHT_KEYS + ("layers",)):
+        raise TinyEitError(f"{path}: expected an object with {', '.join(WEIGHT_KEYS)} and layers")
+    return {**{k: data[k] for k in WEIGHT_KEYS}, "weight_layers": data["layers"]}
 
 
 def _tflm_unavailable(board: str, board_cfg: dict, variant: str, out_dir: Path) -> dict:

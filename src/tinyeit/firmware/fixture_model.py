@@ -6,6 +6,7 @@ of static scratch (RAM). The model: out[j] = sum_i in[i] * (j + 1) / 64 (+ a wei
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,14 @@ int tinyeit_invoke(const void *input, void *output) {{
     return 0;
 }}
 """)
+    # weights.json as `tinyeit codegen` writes it: the fixture's one weight array, one layer
+    layer = {"op_index": 0, "op": "FULLY_CONNECTED", "tensor": 0, "shape": [output_size, input_size],
+             "dtype": dtype, "weight_format": "dense", "weight_bytes": weights_bytes,
+             "macs_executed": input_size * output_size, "macs_dense": input_size * output_size,
+             "weights": input_size * output_size, "nonzero": input_size * output_size, "distinct": output_size}
+    (out_dir / "weights.json").write_text(json.dumps(
+        {"weight_format": "dense", "weight_bytes": weights_bytes,
+         "macs_executed": input_size * output_size, "layers": [layer]}, indent=1, sort_keys=True) + "\n")
     return {"arena_bytes": arena_bytes, "weights_bytes": weights_bytes, "input_size": input_size,
             "output_size": output_size, "input_dtype": dtype, "output_dtype": dtype,
             "sources": ["model.c", "model.h"]}

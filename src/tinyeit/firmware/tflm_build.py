@@ -189,6 +189,9 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
               "input_type": model["TINYEIT_INPUT_TYPE"], "output_type": model["TINYEIT_OUTPUT_TYPE"],
               "n_frames": model["n_frames"], "tflm_ops": ops, "flash_available_bytes": flash,
               "ram_available_bytes": ram, "stack_reserved_bytes": stack_bytes if cortex else None}
+    from tinyeit.codegen.weight_formats import tflite_figures  # noqa: PLC0415
+
+    record.update(tflite_figures(Path(tflite)))
     # 1: a large arena, unbounded memory, one run to read TFLM's arena_used_bytes().
     proc = _run(image, src, out_dir, fam, [str(MEASURE_ARENA_BYTES), "measure", "run"],
                 env={"MEM": "unbounded", "TFLM_DEFINES": "-DTINYEIT_TFLM_MEASURE"})

@@ -104,6 +104,7 @@ def variants_table(summary: Summary) -> Table:
                                      "accuracy_cv_mean", "accuracy_cv_std", "accuracy_test",
                                      "host_instructions_per_invoke", "host_latency_ms",
                                      "host_latency_iqr_ms")},
+            **aot_weights(summary, v["name"]),
             "size_gain_pct": gain_pct(v["tflite_bytes"], base["tflite_bytes"]),
             "accuracy_drop_points": 100 * accuracy_drop(summary, v),
             **host_gains(summary, v),
@@ -116,6 +117,9 @@ def variants_table(summary: Summary) -> Table:
         Column("keras_bytes", "Keras file (kB)", fmt_kb),
         Column("tflite_bytes", ".tflite (kB)", fmt_kb),
         Column("tflite_gzip_bytes", ".tflite gzip (kB)", fmt_kb),
+        Column("weight_bytes", "C weights in flash (kB)", fmt_kb),
+        Column("weight_format", "C weight format"),
+        Column("macs_executed", "C MACs executed", fmt_int),
         Column("accuracy_cv_mean", "CV accuracy (%)", fmt_pct_of_fraction),
         Column("accuracy_cv_std", "CV std (%)", fmt_pct_of_fraction),
         Column("accuracy_test", "test accuracy (%)", fmt_pct_of_fraction),
@@ -135,7 +139,20 @@ def variants_table(summary: Summary) -> Table:
         "kB = 1000 bytes. Accuracy: mean and standard deviation over the cross-validation "
         "folds; test accuracy on the held-out trials. Gains are percent change against the "
         "baseline (negative = smaller or faster); accuracy drop in percentage points "
-        "(positive = less accurate).", host_note(summary)])
+        "(positive = less accurate). C weights: the conv and fully connected weights as the "
+        "generated C stores them in flash (indices and tables of sparse and codebook formats "
+        "included), the storage format(s) it chose, and the multiply-accumulates its kernels "
+        "execute per inference (MACs: the dense count).", host_note(summary)])
+
+
+def aot_weights(summary: Summary, name: str) -> dict[str, Any]:
+    """The generated C's weight figures of a variant (the same C on every board): from its first
+    aot deployment that has them, else blank."""
+    for dep in summary.deployments:
+        if dep.get("variant") == name and (dep.get("engine") or "aot") == "aot" \
+                and dep.get("weight_bytes") is not None:
+            return {k: dep.get(k) for k in ("weight_bytes", "weight_format", "macs_executed")}
+    return {"weight_bytes": None, "weight_format": None, "macs_executed": None}
 
 
 def host_note(summary: Summary) -> str:
@@ -148,6 +165,7 @@ def host_note(summary: Summary) -> str:
 
 
 DEPLOY_FIELDS = ("transport", "status", "flash_bytes", "ram_bytes", "arena_bytes",
+                 "weight_bytes", "weight_format", "macs_executed",
                  "instructions_per_inference", "cycles_per_inference", "latency_ms",
                  "latency_is_estimate", "latency_method", "energy_uj", "energy_is_estimate",
                  "outputs_match_host", "firmware_sha256")
@@ -171,6 +189,9 @@ def deployments_table(summary: Summary) -> Table:
             Column("transport", "transport"), Column("status", "status"),
             Column("flash_bytes", "flash (kB)", fmt_kb), Column("ram_bytes", "RAM (kB)", fmt_kb),
             Column("arena_bytes", "arena (kB)", fmt_kb),
+            Column("weight_bytes", "weights in flash (kB)", fmt_kb),
+            Column("weight_format", "weight format"),
+            Column("macs_executed", "MACs executed", fmt_int),
             Column("instructions_per_inference", "instructions / inference", fmt_int),
             Column("cycles_per_inference", "cycles / inference", fmt_int),
             Column("latency_ms", "latency (ms)", fmt_float),

@@ -118,4 +118,33 @@ void tinyeit_concat(void *out, int32_t n_inputs, const void *const *inputs,
                     const int32_t *chunk_bytes, int32_t outer);
 void tinyeit_copy(const void *in, void *out, int32_t bytes);
 
+/* Block-sparse fully connected (codegen/weight_formats.py, for pruned weights): only the 4-unit x
+ * 4-input blocks that hold a nonzero weight are stored and multiplied. idx, per block of 4 units:
+ * the count c of its kept blocks, then their input-group numbers (input / 4), increasing. w, per
+ * block of 4 units: its c kept blocks (int8: 16 bytes, unit 0's 4 weights, unit 1's, ... as in
+ * tinyeit_fc_s8's layout; float: 16 floats, input 0's 4 units' weights, input 1's, ...), then
+ * its last n % 4 inputs (each as the 4 units' weights); after the blocks, the units % 4
+ * remaining units as plain rows. int8: symmetric weights (w_offset 0); the integer sums equal
+ * the dense ones. float: every unit's sum runs over its kept inputs in input order, as the
+ * dense kernel's, starting from 0, the bias added last. */
+void tinyeit_fc_s8_bsr(const int8_t *in, const int8_t *w, const uint16_t *idx,
+                       const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                       const int8_t *post, int8_t *out, const tinyeit_fc_params *p);
+void tinyeit_fc_f32_bsr(const float *in, const float *w, const uint16_t *idx, const float *bias,
+                        float *out, const tinyeit_fc_params *p);
+
+/* Codebook fully connected (codegen/weight_formats.py, for clustered weights): each unit's
+ * weights are 4-bit indices into a table of 16 values, two per byte (input 2i in the low
+ * nibble), each unit's row padded to a whole byte. table_stride: 16 when each unit has its own
+ * table (int8 after per-channel quantization), 0 when the tensor shares one. int8: symmetric
+ * weights, bias folded as for tinyeit_fc_s8; float: each sum in input order from 0, then the
+ * bias, as tinyeit_fc_f32. */
+void tinyeit_fc_s8_cb(const int8_t *in, const uint8_t *codes, const int8_t *table,
+                      int32_t table_stride, const int32_t *bias, const int32_t *mult,
+                      const int32_t *shift, const int8_t *post, int8_t *out,
+                      const tinyeit_fc_params *p);
+void tinyeit_fc_f32_cb(const float *in, const uint8_t *codes, const float *table,
+                       int32_t table_stride, const float *bias, float *out,
+                       const tinyeit_fc_params *p);
+
 #endif

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinyeit.codegen import fixedpoint as fp
+from tinyeit.codegen import weight_formats
+from tinyeit.codegen.emit import aligned_array, c_array
 from tinyeit.codegen.model_reader import Op
 from tinyeit.codegen.ops import Lowered, lowers
 from tinyeit.codegen.ops.conv import cheap_requant, per_channel_requant
@@ -42,8 +44,14 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
                                       mults, shifts)
         post, p["post_len"], dest = post_table(gen, op, out, p["act_min"], p["act_max"])
         prm = gen.params("tinyeit_fc_params", p)
-        low.code.append(f"tinyeit_fc_s8({ptr(x)}, {gen.packed_fc_s8(w)}, {bias}, {mult}, "
-                        f"{shift}, {post}, {ptr(dest)}, &{prm});")
+        rows = w.data.astype(np.int8).reshape(units, in_dim)
+        fmt = weight_formats.choose_format(rows) if p["w_offset"] == 0 else weight_formats.DENSE
+        args = f"{bias}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm});"
+        if fmt == weight_formats.DENSE:
+            low.code.append(f"tinyeit_fc_s8({ptr(x)}, {gen.packed_fc_s8(w)}, {args}")
+        else:
+            low.code.append(f"tinyeit_fc_s8_{_stored(gen, op, w, rows, fmt, p['batches'])}"
+                            f"{ptr(x)}, {_stored_args(gen, w)}, {args}")
     elif w.dtype == np.int8:
         gen.require(op, not np.any(w.zero_point), "hybrid filter zero points must be 0")
         p.update(asymmetric=int(bool(getattr(o, "asymmetricQuantizeInputs", False))),
@@ -58,6 +66,46 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
         p.update(**gen.act_range(op, out))
         bias = gen.const(b.index) if b is not None else "NULL"
         prm = gen.params("tinyeit_fc_params", p)
-        low.code.append(f"tinyeit_fc_f32({ptr(x)}, {gen.blocked_f32(w)}, {bias}, "
-                        f"{ptr(out)}, &{prm});")
+        rows = w.data.astype(np.float32).reshape(units, in_dim)
+        fmt = weight_formats.choose_format(rows)
+        if fmt == weight_formats.DENSE:
+            low.code.append(f"tinyeit_fc_f32({ptr(x)}, {gen.blocked_f32(w)}, {bias}, "
+                            f"{ptr(out)}, &{prm});")
+        else:
+            low.code.append(f"tinyeit_fc_f32_{_stored(gen, op, w, rows, fmt, p['batches'])}"
+                            f"{ptr(x)}, {_stored_args(gen, w)}, {bias}, {ptr(out)}, &{prm});")
     return low
+
+
+def _stored(gen, op: Op, w, rows: np.ndarray, fmt: str, batches: int) -> str:
+    """Emit w's arrays in `fmt` (weight_formats), record the layer's figures, and return the
+    kernel's name suffix and "(": "bsr(" or "cb(". The arguments are _stored_args(gen, w)."""
+    wf = weight_formats
+    ctype = "int8_t" if rows.dtype == np.int8 else "float"
+    suffix = "bsr(" if fmt == wf.BLOCK_SPARSE else "cb("
+    if w.index in gen.stored_args:  # a weight tensor two ops share: stored once
+        gen.weight_layers[op.index] = gen.weight_layers[gen.stored_ops[w.index]]
+        return suffix
+    gen.stored_ops[w.index] = op.index
+    if fmt == wf.BLOCK_SPARSE:
+        enc = wf.encode_block_sparse(rows)
+        vals = f"tensor_{w.index}_bsr"
+        gen.const_decls.append(aligned_array(ctype, vals, enc.values))
+        idx = f"tensor_{w.index}_bsr_index"
+        gen.const_decls.append(c_array("uint16_t", idx, enc.index))
+        gen.stored_args[w.index] = f"{vals}.v, {idx}"
+    else:
+        enc = wf.encode_codebook(rows)
+        codes = f"tensor_{w.index}_codes"
+        gen.const_decls.append(aligned_array("uint8_t", codes, enc.codes))
+        table = f"tensor_{w.index}_codebook"
+        gen.const_decls.append(aligned_array(ctype, table, enc.table))
+        stride = wf.CODEBOOK_SIZE if enc.per_unit else 0
+        gen.stored_args[w.index] = f"{codes}.v, {table}.v, {stride}"
+    gen.weights_bytes += enc.nbytes
+    gen.weight_layers[op.index] = wf.stored_record(gen.g, op, fmt, enc.nbytes, enc.macs(batches))
+    return suffix
+
+
+def _stored_args(gen, w) -> str:
+    return gen.stored_args[w.index]

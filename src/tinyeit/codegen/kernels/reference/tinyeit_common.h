@@ -64,6 +64,52 @@ void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, fl
 #define TINYEIT_REF_CONV_F32 tinyeit_conv_f32
 #endif
 
+/* The block-sparse kernels (tinyeit_ref_sparse.c; tinyeit_cm_sparse.c on the Cortex-M). */
+#if defined(TINYEIT_CORTEX_M_DSP)
+#define TINYEIT_TARGET_FC_S8_BSR 1
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+#define TINYEIT_TARGET_FC_F32_BSR 1
+#endif
+#endif
+#if defined(TINYEIT_CORTEX_M_DSP)
+#define TINYEIT_TARGET_FC_S8_CB 1
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+#define TINYEIT_TARGET_FC_F32_CB 1
+#endif
+#endif
+#if defined(TINYEIT_TARGET_FC_F32_CB)
+#define TINYEIT_REF_FC_F32_CB tinyeit_fc_f32_cb_ref
+void tinyeit_fc_f32_cb_ref(const float *in, const uint8_t *codes, const float *table,
+                           int32_t table_stride, const float *bias, float *out,
+                           const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_F32_CB tinyeit_fc_f32_cb
+#endif
+#if defined(TINYEIT_TARGET_FC_S8_CB)
+#define TINYEIT_REF_FC_S8_CB tinyeit_fc_s8_cb_ref
+void tinyeit_fc_s8_cb_ref(const int8_t *in, const uint8_t *codes, const int8_t *table,
+                          int32_t table_stride, const int32_t *bias, const int32_t *mult,
+                          const int32_t *shift, const int8_t *post, int8_t *out,
+                          const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_S8_CB tinyeit_fc_s8_cb
+#endif
+#if defined(TINYEIT_TARGET_FC_S8_BSR)
+#define TINYEIT_REF_FC_S8_BSR tinyeit_fc_s8_bsr_ref
+void tinyeit_fc_s8_bsr_ref(const int8_t *in, const int8_t *w, const uint16_t *idx,
+                           const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                           const int8_t *post, int8_t *out, const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_S8_BSR tinyeit_fc_s8_bsr
+#endif
+#if defined(TINYEIT_TARGET_FC_F32_BSR)
+#define TINYEIT_REF_FC_F32_BSR tinyeit_fc_f32_bsr_ref
+void tinyeit_fc_f32_bsr_ref(const float *in, const float *w, const uint16_t *idx,
+                            const float *bias, float *out, const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_F32_BSR tinyeit_fc_f32_bsr
+#endif
+
 #define TINYEIT_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TINYEIT_MAX(a, b) ((a) > (b) ? (a) : (b))
 

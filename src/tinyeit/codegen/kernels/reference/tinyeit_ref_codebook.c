@@ -1,0 +1,57 @@
+/* tinyeit reference kernels: codebook fully connected (int8, float), the layout of
+ * tinyeit_kernels.h for clustered weights: 4-bit indices into a table of 16 values, looked up
+ * in the inner loop. Portable C99; written for this project, no code of other projects is
+ * copied here. */
+#include "tinyeit_common.h"
+
+void TINYEIT_REF_FC_S8_CB(const int8_t *in, const uint8_t *codes, const int8_t *table,
+                          int32_t table_stride, const int32_t *bias, const int32_t *mult,
+                      const int32_t *shift, const int8_t *post, int8_t *out,
+                      const tinyeit_fc_params *p)
+{
+    const tinyeit_fc_params P = *p;
+    const int32_t n = P.in_dim, pairs = n >> 1, row = (n + 1) >> 1;
+    int32_t b, u, k;
+    for (b = 0; b < P.batches; ++b) {
+        const int8_t *x = in + b * n;
+        int8_t *o = out + b * P.units;
+        for (u = 0; u < P.units; ++u) {
+            const int8_t *t = table + u * table_stride;
+            const uint8_t *c = codes + u * row;
+            int32_t acc = bias[u];
+            for (k = 0; k < pairs; ++k) {
+                const uint32_t code = c[k];
+                acc += (int32_t)x[2 * k] * t[code & 15u] + (int32_t)x[2 * k + 1] * t[code >> 4];
+            }
+            if (n & 1) acc += (int32_t)x[n - 1] * t[c[pairs] & 15u];
+            o[u] = epilogue_s8(acc, mult[u], shift[u], P.single_round, P.cheap_rq, P.out_offset,
+                               P.act_min, P.act_max, post ? post + u * P.post_len : NULL);
+        }
+    }
+}
+
+void TINYEIT_REF_FC_F32_CB(const float *in, const uint8_t *codes, const float *table,
+                           int32_t table_stride, const float *bias, float *out,
+                       const tinyeit_fc_params *p)
+{
+    const tinyeit_fc_params P = *p;
+    const int32_t n = P.in_dim, pairs = n >> 1, row = (n + 1) >> 1;
+    int32_t b, u, k;
+    for (b = 0; b < P.batches; ++b) {
+        const float *x = in + b * n;
+        float *o = out + b * P.units;
+        for (u = 0; u < P.units; ++u) {
+            const float *t = table + u * table_stride;
+            const uint8_t *c = codes + u * row;
+            float acc = 0.0f;
+            for (k = 0; k < pairs; ++k) {
+                const uint32_t code = c[k];
+                acc += x[2 * k] * t[code & 15u];
+                acc += x[2 * k + 1] * t[code >> 4];
+            }
+            if (n & 1) acc += x[n - 1] * t[c[pairs] & 15u];
+            if (bias) acc += bias[u];
+            o[u] = clamp_f(acc, P.f_min, P.f_max);
+        }
+    }
+}

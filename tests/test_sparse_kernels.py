@@ -1,0 +1,250 @@
+"""Block-sparse fully connected kernels against the dense ones, on the host (reference C) and on
+the Cortex-M4 emulator (the DSP / FPU versions).
+
+One C "model" per element type runs every case on the same input row: the block-sparse kernel
+on the encoded weights, then the dense kernel on the dense layout of the same weights; its output
+is both results, case after case. int8 sums are integers (skipping zero blocks cannot change
+them): the two must be equal to the bit. float: each unit's sum runs over the kept inputs in
+input order, the dense kernels' order, and a skipped block only leaves out products with a zero
+weight: equal too (finite inputs). Cases: random block patterns of several densities, unstructured
+sparsity, all-zero unit blocks, an all-zero matrix, one nonzero weight, fully dense, shapes whose
+units and inputs are not multiples of 4, fewer than 4 inputs, both requantizations.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinyeit import config as study_config
+from tinyeit.codegen import fixedpoint as fp
+from tinyeit.codegen import weight_formats as wf
+from tinyeit.codegen.generator import F32_BLOCK, c_array, aligned_array, kernel_sources
+from tinyeit.codegen.host import build_executable, run_rows
+
+
+def pack_dense_s8(rows: np.ndarray) -> np.ndarray:
+    """tinyeit_fc_s8's packed layout (tinyeit_kernels.h)."""
+    units, n = rows.shape
+    n4, full = n - n % 4, units - units % 4
+    parts = []
+    for u in range(0, full, 4):
+        blk = rows[u:u + 4]
+        parts.append(blk[:, :n4].reshape(4, n4 // 4, 4).transpose(1, 0, 2).reshape(-1))
+        parts.append(blk[:, n4:].T.reshape(-1))
+    parts.append(rows[full:].reshape(-1))
+    return np.concatenate(parts).astype(np.int8)
+
+
+def pack_dense_f32(rows: np.ndarray) -> np.ndarray:
+    """tinyeit_fc_f32's blocked layout: rows in blocks of 8 interleaved, the rest as rows."""
+    full = rows.shape[0] - rows.shape[0] % F32_BLOCK
+    blocks = rows[:full].reshape(-1, F32_BLOCK, rows.shape[1]).transpose(0, 2, 1)
+    return np.concatenate([blocks.reshape(-1), rows[full:].reshape(-1)]).astype(np.float32)
+
+
+def block_pattern(rng, units, n, density):
+    """Weights whose 4 x 4 blocks are kept with probability `density` (nonzero inside, some
+    zeros too, as after block pruning and int8 rounding)."""
+    keep = rng.random((-(-units // 4), -(-n // 4))) < density
+    mask = np.kron(keep, np.ones((4, 4), bool))[:units, :n]
+    return mask & (rng.random((units, n)) < 0.9)
+
+
+def cases(rng, dtype):
+    shapes = [(16, 40, "blocks 0.4", 0.4), (12, 23, "blocks 0.6, n % 4 = 3", 0.6),
+              (10, 64, "units % 4 = 2", 0.3), (7, 9, "units and n odd", 0.5),
+              (8, 3, "fewer than 4 inputs", 0.5), (8, 32, "fully dense", 1.0),
+              (128, 475, "study dense1 shape, 0.4", 0.4)]
+    out = []
+    for units, n, name, density in shapes:
+        out.append((name, units, n, block_pattern(rng, units, n, density)))
+    out.append(("unstructured 0.6 zeros", 12, 36, rng.random((12, 36)) < 0.4))
+    m = block_pattern(rng, 16, 32, 0.7)
+    m[4:8] = False
+    m[12:16] = False
+    out.append(("all-zero unit blocks", 16, 32, m))
+    out.append(("all-zero matrix", 8, 16, np.zeros((8, 16), bool)))
+    one = np.zeros((8, 20), bool)
+    one[5, 13] = True
+    out.append(("one nonzero", 8, 20, one))
+    result = []
+    for name, units, n, mask in out:
+        if dtype == np.int8:
+            w = rng.integers(-128, 128, (units, n))
+            w[w == 0] = 1
+        else:
+            w = rng.normal(0, 0.3, (units, n))
+        result.append((name, (w * mask).astype(dtype)))
+    return result + codebook_cases(rng, dtype)
+
+
+def codebook_cases(rng, dtype):
+    """Clustered weights: 2..16 values (int8: per unit, as after per-channel quantization; float:
+    per tensor, as tfmot leaves them), odd and even input counts, the extremes -128 and 127."""
+    result = []
+    for k, (units, n) in zip(range(2, 17), [(16, 40), (10, 23), (7, 9), (4, 1), (12, 36)] * 3):
+        if dtype == np.int8:
+            table = rng.integers(-128, 128, (units, k))
+            table[:, 0], table[:, -1] = -128, 127
+        else:
+            table = np.repeat(rng.normal(0, 0.3, (1, k)), units, axis=0)
+        w = np.take_along_axis(table, rng.integers(0, k, (units, n)), axis=1).astype(dtype)
+        result.append((f"codebook {k} values {units}x{n}", w))
+    return result
+
+
+def _c_model(dtype, case_list, rng, single_round=1):
+    """model.h / model.c running every case's sparse and dense kernel on one input row."""
+    int8 = dtype == np.int8
+    ctype = "int8_t" if int8 else "float"
+    n_max = max(w.shape[1] for _, w in case_list)
+    out_size = 2 * sum(w.shape[0] for _, w in case_list)
+    decls, body, offset = [], [], 0
+    for k, (name, w) in enumerate(case_list):
+        units, n = w.shape
+        codebook = name.startswith("codebook")
+        if codebook:
+            enc = wf.encode_codebook(w)
+            assert (wf.decode_codebook(enc) == w).all()
+            decls.append(aligned_array("uint8_t", f"idx{k}", enc.codes))
+            stride = wf.CODEBOOK_SIZE if enc.per_unit else 0
+        else:
+            enc = wf.encode_block_sparse(w)
+            assert (wf.decode_block_sparse(enc) == w).all()
+            decls.append(c_array("uint16_t", f"idx{k}", enc.index))
+        if int8:
+            decls.append(aligned_array("int8_t", f"ws{k}", enc.table if codebook else enc.values))
+            decls.append(aligned_array("int8_t", f"wd{k}", pack_dense_s8(w)))
+            bias = rng.integers(-2000, 2000, units)
+            scales = rng.uniform(0.2, 1.0, units) / (128.0 * max(n, 1) ** 0.5)
+            mults, shifts = zip(*(fp.quantize_multiplier(float(s)) for s in scales))
+            bound = np.abs(bias) + np.abs(w.astype(np.int64)).sum(axis=1) * 128
+            cheap = int(all(int(b) * int(m) < (1 << 60) for b, m in zip(bound, mults))) if k % 2 else 0
+            decls.append(c_array("int32_t", f"bias{k}", bias))
+            decls.append(c_array("int32_t", f"mult{k}", mults))
+            decls.append(c_array("int32_t", f"shift{k}", shifts))
+            decls.append(f"static const tinyeit_fc_params p{k} = {{ .batches = 1, .in_dim = {n}, "
+                         f".units = {units}, .in_offset = 0, .w_offset = 0, .out_offset = -3, "
+                         f".act_min = -128, .act_max = 127, .single_round = {single_round}, "
+                         f".cheap_rq = {cheap}, .post_len = 0 }};\n")
+            body.append(f"    tinyeit_fc_s8_cb(x, idx{k}.v, ws{k}.v, {stride}, bias{k}, mult{k}, "
+                        f"shift{k}, NULL, o + {offset}, &p{k});" if codebook else
+                        f"    tinyeit_fc_s8_bsr(x, ws{k}.v, idx{k}, bias{k}, mult{k}, shift{k}, NULL, "
+                        f"o + {offset}, &p{k});")
+            body.append(f"    tinyeit_fc_s8(x, wd{k}.v, bias{k}, mult{k}, shift{k}, NULL, "
+                        f"o + {offset + units}, &p{k});")
+        else:
+            decls.append(c_array("float", f"ws{k}", enc.table if codebook else enc.values))
+            decls.append(c_array("float", f"wd{k}", pack_dense_f32(w)))
+            decls.append(c_array("float", f"bias{k}", rng.normal(0, 0.1, units)))
+            decls.append(f"static const tinyeit_fc_params p{k} = {{ .batches = 1, .in_dim = {n}, "
+                         f".units = {units}, .f_min = -INFINITY, .f_max = INFINITY }};\n")
+            body.append(f"    tinyeit_fc_f32_cb(x, idx{k}.v, ws{k}, {stride}, bias{k}, o + {offset}, "
+                        f"&p{k});" if codebook else
+                        f"    tinyeit_fc_f32_bsr(x, ws{k}, idx{k}, bias{k}, o + {offset}, &p{k});")
+            body.append(f"    tinyeit_fc_f32(x, wd{k}, bias{k}, o + {offset + units}, &p{k});")
+        offset += 2 * units
+    header = (f"#ifndef TINYEIT_MODEL_H\n#define TINYEIT_MODEL_H\n#include <stdint.h>\n"
+              f"#define TINYEIT_INPUT_SIZE {n_max}\n#define TINYEIT_OUTPUT_SIZE {out_size}\n"
+              f"#define TINYEIT_INPUT_TYPE {ctype}\n#define TINYEIT_OUTPUT_TYPE {ctype}\n"
+              f"#define TINYEIT_ARENA_BYTES 4\n#define TINYEIT_WEIGHTS_BYTES 4\n"
+              "int tinyeit_invoke(const void *input, void *output);\n#endif\n")
+    source = ("#include <math.h>\n#include <stddef.h>\n#include \"model.h\"\n"
+              "#include \"tinyeit_kernels.h\"\n\n" + "".join(decls) +
+              "\nint tinyeit_invoke(const void *input, void *output)\n{\n"
+              f"    const {ctype} *x = (const {ctype} *)input;\n    {ctype} *o = ({ctype} *)output;\n"
+              + "\n".join(body) + "\n    return 0;\n}\n")
+    return {"model.h": header, "model.c": source, **kernel_sources()}, n_max, out_size
+
+
+def _inputs(rng, dtype, n, rows=3):
+    if dtype == np.int8:
+        x = rng.integers(-128, 128, (rows, n)).astype(np.int8)
+        x[0, :] = -128  # the extreme product -128 x -128
+        return x
+    return rng.normal(0, 1.0, (rows, n)).astype(np.float32)
+
+
+def _split(out: np.ndarray, case_list):
+    """(name, sparse, dense) per case from the output rows."""
+    offset = 0
+    for name, w in case_list:
+        units = w.shape[0]
+        yield name, out[:, offset:offset + units], out[:, offset + units:offset + 2 * units]
+        offset += 2 * units
+
+
+PARAMS = [(np.int8, 1), (np.int8, 0), (np.float32, 1)]
+
+
+def _setup(dtype, single_round):
+    rng = np.random.default_rng(1234 + single_round)
+    case_list = cases(rng, dtype)
+    files, n, out_size = _c_model(dtype, case_list, rng, single_round)
+    return case_list, files, _inputs(rng, dtype, n), out_size
+
+
+@pytest.mark.parametrize("dtype, single_round", PARAMS)
+def test_sparse_equals_dense_on_the_host(dtype, single_round):
+    case_list, files, x, out_size = _setup(dtype, single_round)
+    out = run_rows(build_executable(files), x, np.dtype(dtype), out_size)
+    for name, sparse, dense in _split(out, case_list):
+        assert np.array_equal(sparse, dense), name
+
+
+@pytest.mark.parametrize("dtype, single_round", PARAMS)
+def test_sparse_equals_dense_on_the_cortex_m4(tmp_path, dtype, single_round):
+    from tinyeit.deploy import emulator, protocol
+    from tinyeit.firmware.build import build_firmware
+
+    case_list, files, x, out_size = _setup(dtype, single_round)
+    code = tmp_path / "code"
+    code.mkdir()
+    for name, text in files.items():
+        (code / name).write_text(text)
+    np.savez(tmp_path / "frames.npz", input=x)
+    board_cfg = study_config.load("config.yaml")["boards"]["nano33ble"]
+    record = build_firmware("nano33ble", board_cfg, "sparse-kernels", code, tmp_path / "frames.npz",
+                            tmp_path / "fw", n_frames=len(x))
+    assert record["status"] == "ok"
+    run = emulator.run_cortex_m(tmp_path / "fw" / record["image"], 120)
+    parsed = protocol.parse(run.stdout, where="sparse kernels on the M4")
+    assert parsed.status == "ok" and len(parsed.frames) == len(x)
+    out = np.stack([np.frombuffer(f.output, dtype=np.dtype(dtype).newbyteorder("<"))
+                    for f in parsed.frames]).astype(dtype)
+    host = run_rows(build_executable(files), x, np.dtype(dtype), out_size)
+    for (name, sparse, dense), (_, hs, _) in zip(_split(out, case_list), _split(host, case_list)):
+        assert np.array_equal(sparse, dense), name
+        assert np.array_equal(sparse, hs), f"{name}: the M4 differs from the host reference"
+
+
+def test_encoder_round_trip_and_figures():
+    rng = np.random.default_rng(7)
+    for units, n in [(4, 4), (7, 9), (128, 475), (10, 64), (3, 5), (8, 3), (1, 1)]:
+        for dtype in (np.int8, np.float32):
+            w = (rng.integers(-5, 5, (units, n)) * (rng.random((units, n)) < 0.3)).astype(dtype)
+            enc = wf.encode_block_sparse(w)
+            assert np.array_equal(wf.decode_block_sparse(enc), w)
+            assert enc.values.dtype == dtype and enc.index.dtype == np.uint16
+            mask = wf.group_mask(w)
+            assert enc.kept_groups == int(mask.sum())
+            assert len(enc.index) == units // 4 + enc.kept_groups
+            assert enc.macs() == (enc.kept_groups * 16 + (units // 4) * 4 * (n % 4)
+                                  + (units % 4) * n)
+    w = np.zeros((16, 40), np.int8)
+    assert wf.choose_format(w) == wf.BLOCK_SPARSE
+    dense = rng.integers(1, 128, (16, 40)).astype(np.int8)
+    assert wf.choose_format(dense) == wf.DENSE
+    assert wf.choose_format(np.ones((16, 40), np.int8)) == wf.CODEBOOK  # one value: 4-bit codes
+    assert wf.choose_format(np.ones((16, 40), np.float32)) == wf.CODEBOOK
+    unstructured = ((rng.random((128, 475)) < 0.4) * rng.integers(1, 128, (128, 475))).astype(np.int8)
+    assert wf.block_density(unstructured) > 0.99 and wf.choose_format(unstructured) == wf.DENSE
+
+
+def test_encoder_refuses_bad_input():
+    from tinyeit.codegen.model_reader import CodegenError
+
+    with pytest.raises(CodegenError, match="2D"):
+        wf.encode_block_sparse(np.zeros((2, 3, 4), np.int8))
+    with pytest.raises(CodegenError, match="int8 or float32"):
+        wf.encode_block_sparse(np.zeros((4, 4), np.int16))
