@@ -15,53 +15,197 @@
  * (8 floats per element: 16 KB); larger ones take the reference's loop for those channels. */
 #define A64_CONV_REBLOCK_MAX 512
 
-/* One output position, one block of 8 filters (wb: the block's first element). */
+/* The valid taps of one output position: `rows` filter rows (input / weight element steps
+ * row_x / row_w between them), each `segs` runs of `seg` elements (steps seg_x / seg_w): one
+ * run of (kx1 - kx0) * in_c without dilation, else one per kx of in_c. Weight steps count
+ * elements of one filter (times the lanes of the layout at use). */
+typedef struct {
+    int32_t rows, row_x, row_w, segs, seg, seg_x, seg_w;
+} a64_taps;
+
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline a64_acc8 a64_conv_block(const float *in, const float *wb,
-                                      const tinyeit_conv_params *p, int32_t base, int32_t y0,
-                                      int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1)
+static inline a64_acc8 a64_conv8(const float *x, const float *w, const a64_taps *t)
 {
-    const int32_t in_c = p->in_c, run = (kx1 - kx0) * in_c;
-    int32_t ky, kx;
     a64_acc8 a;
+    int32_t r, s;
     a.lo = vdupq_n_f32(0.0f);
     a.hi = a.lo;
-    for (ky = ky0; ky < ky1; ++ky) {
-        const int32_t xr = base + (y0 + ky * p->dil_h) * p->in_w * in_c;  /* index: x0 < 0 */
-        const float *wr = wb + ky * p->k_w * in_c * TINYEIT_F32_BLOCK;
-        if (p->dil_w == 1) {
-            a = a64_dot8(a, in + (xr + kx0 * in_c), wr + kx0 * in_c * TINYEIT_F32_BLOCK, run);
-        } else {
-            for (kx = kx0; kx < kx1; ++kx)
-                a = a64_dot8(a, in + (xr + kx * p->dil_w * in_c),
-                             wr + kx * in_c * TINYEIT_F32_BLOCK, in_c);
-        }
-    }
+    for (r = 0; r < t->rows; ++r)
+        for (s = 0; s < t->segs; ++s)
+            a = a64_dot8(a, x + (r * t->row_x + s * t->seg_x),
+                         w + (r * t->row_w + s * t->seg_w) * 8, t->seg);
     return a;
 }
 
-/* The reference's loop for one plain-row channel (filters too large to re-block). */
-static float a64_conv_row(const float *in, const float *wo, const tinyeit_conv_params *p,
-                          int32_t base, int32_t y0, int32_t ky0, int32_t ky1, int32_t kx0,
-                          int32_t kx1)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline float32x4_t a64_conv4(const float *x, const float *w, const a64_taps *t)
+{
+    float32x4_t a = vdupq_n_f32(0.0f);
+    int32_t r, s;
+    for (r = 0; r < t->rows; ++r)
+        for (s = 0; s < t->segs; ++s)
+            a = a64_dot4(a, x + (r * t->row_x + s * t->seg_x),
+                         w + (r * t->row_w + s * t->seg_w) * 4, t->seg);
+    return a;
+}
+
+/* One channel of plain-row filter wo, the reference's scalar sum (filters too large to
+ * re-block). */
+static float a64_conv1(const float *x, const float *wo, const a64_taps *t)
 {
     float acc = 0.0f;
-    int32_t ky, kx;
-    for (ky = ky0; ky < ky1; ++ky) {
-        const int32_t xr = base + (y0 + ky * p->dil_h) * p->in_w * p->in_c;
-        const float *wr = wo + ky * p->k_w * p->in_c;
-        if (p->dil_w == 1) {
-            acc = tinyeit_dot_f32(acc, in + (xr + kx0 * p->in_c), wr + kx0 * p->in_c,
-                                  (kx1 - kx0) * p->in_c);
-        } else {
-            for (kx = kx0; kx < kx1; ++kx)
-                acc = tinyeit_dot_f32(acc, in + (xr + kx * p->dil_w * p->in_c),
-                                      wr + kx * p->in_c, p->in_c);
+    int32_t r, s;
+    for (r = 0; r < t->rows; ++r)
+        for (s = 0; s < t->segs; ++s)
+            acc = tinyeit_dot_f32(acc, x + (r * t->row_x + s * t->seg_x),
+                                  wo + (r * t->row_w + s * t->seg_w), t->seg);
+    return acc;
+}
+
+/* Small filters in one run (k_h == 1, no dilation along the row, k_w * in_c = N <= 8: the first
+ * conv of a 1-D CNN on a raw signal): the block's N x 8 weights and its bias stay in registers,
+ * and every window that lies inside the input is N broadcast inputs, N x 2 FMUL and FADD (in
+ * element order), the bias, the clamp. Blocks outer, positions inner; `lanes` 8 for a block
+ * of the layout, 4 for the stack block of <= 4 channels. Without a bias the sums get +0
+ * added, which changes nothing: a sum that starts at +0 is never -0 (round to nearest). */
+
+/* A border window of a64_conv_small (some taps outside the input): its valid taps, summed as
+ * the reference does (not inlined: the interior loop keeps its registers). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static a64_acc8 a64_conv_small_border(const float *in, const float *wb,
+                                      const tinyeit_conv_params *P, int32_t b, int32_t y0,
+                                      int32_t x0, int32_t lanes)
+{
+    a64_acc8 a;
+    a64_taps t;
+    int32_t ky0, ky1, kx0, kx1;
+    tap_range(y0, 1, 1, P->in_h, &ky0, &ky1);
+    tap_range(x0, P->k_w, 1, P->in_w, &kx0, &kx1);
+    a.lo = vdupq_n_f32(0.0f);
+    a.hi = a.lo;
+    if (ky1 <= ky0 || kx1 <= kx0) return a;
+    memset(&t, 0, sizeof t);
+    t.rows = 1;
+    t.segs = 1;
+    t.seg = (kx1 - kx0) * P->in_c;
+    in += ((b * P->in_h + y0) * P->in_w + x0 + kx0) * P->in_c;
+    if (lanes == 8) return a64_conv8(in, wb + kx0 * P->in_c * 8, &t);
+    a.lo = a64_conv4(in, wb + kx0 * P->in_c * 4, &t);
+    a.hi = a.lo;
+    return a;
+}
+
+/* bias, clamp and the first nch lanes to o */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void a64_conv_small_out(float *o, float32x4_t al, float32x4_t ah, float32x4_t bl,
+                                      float32x4_t bh, float32x4_t lo, float32x4_t hi,
+                                      int32_t nch, const int lanes, const int low,
+                                      const int high)
+{
+    al = a64_clamp4(vaddq_f32(al, bl), lo, hi, low, high);
+    if (lanes == 8) ah = a64_clamp4(vaddq_f32(ah, bh), lo, hi, low, high);
+    if (nch == 8) {
+        vst1q_f32(o, al);
+        vst1q_f32(o + 4, ah);
+    } else if (nch == 4) {
+        vst1q_f32(o, al);
+    } else {
+        a64_store_part8(o, al, ah, nch);
+    }
+}
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void a64_conv_small(const float *in, const float *wb, const float *bias_b,
+                                  float *out, const tinyeit_conv_params *P, int32_t oc,
+                                  int32_t nch, const int lanes, const int N, const int low,
+                                  const int high)
+{
+    const float32x4_t lo = vdupq_n_f32(P->f_min), hi = vdupq_n_f32(P->f_max);
+    const int32_t C = P->out_c, in_c = P->in_c, s = P->stride_w, pad = P->pad_w;
+    const int32_t xstep = s * in_c, span = P->in_w - P->k_w + pad;
+    /* the output columns whose window lies inside the row: [ox_lo, ox_hi) */
+    const int32_t ox_lo = TINYEIT_MIN((pad + s - 1) / s, P->out_w);
+    const int32_t ox_hi = span < 0 ? ox_lo : TINYEIT_MAX(ox_lo, TINYEIT_MIN(span / s + 1,
+                                                                            P->out_w));
+    float32x4_t wl[8], wh[8], bl = vdupq_n_f32(0.0f), bh = bl;
+    int32_t b, oy, ox, i;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 8
+#endif
+    for (i = 0; i < N; ++i) {
+        wl[i] = vld1q_f32(wb + i * lanes);
+        wh[i] = lanes == 8 ? vld1q_f32(wb + i * 8 + 4) : wl[i];
+    }
+    if (bias_b) {
+        bl = vld1q_f32(bias_b);
+        bh = lanes == 8 ? vld1q_f32(bias_b + 4) : bl;
+    }
+    for (b = 0; b < P->batches; ++b)
+    for (oy = 0; oy < P->out_h; ++oy) {
+        const int32_t y0 = oy * P->stride_h - P->pad_h;
+        const int32_t inside = y0 >= 0 && y0 < P->in_h;
+        float *orow = out + ((b * P->out_h + oy) * P->out_w) * C + oc;
+        const int32_t lo_end = inside ? ox_lo : P->out_w;
+        for (ox = 0; ox < lo_end; ++ox) {
+            const a64_acc8 a = a64_conv_small_border(in, wb, P, b, y0, ox * s - pad, lanes);
+            a64_conv_small_out(orow + ox * C, a.lo, a.hi, bl, bh, lo, hi, nch, lanes, low,
+                               high);
+        }
+        if (!inside) continue;
+        {
+            const float *x = in + ((b * P->in_h + y0) * P->in_w + ox_lo * s - pad) * in_c;
+            float *o = orow + ox_lo * C;
+            for (ox = ox_lo; ox < ox_hi; ++ox, x += xstep, o += C) {
+                float32x4_t al = vdupq_n_f32(0.0f), ah = al;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 8
+#endif
+                for (i = 0; i < N; ++i) {
+                    const float32x4_t xv = vld1q_dup_f32(x + i);
+                    al = vaddq_f32(al, vmulq_f32(xv, wl[i]));
+                    if (lanes == 8) ah = vaddq_f32(ah, vmulq_f32(xv, wh[i]));
+                }
+                a64_conv_small_out(o, al, ah, bl, bh, lo, hi, nch, lanes, low, high);
+            }
+        }
+        for (ox = ox_hi; ox < P->out_w; ++ox) {
+            const a64_acc8 a = a64_conv_small_border(in, wb, P, b, y0, ox * s - pad, lanes);
+            a64_conv_small_out(orow + ox * C, a.lo, a.hi, bl, bh, lo, hi, nch, lanes, low,
+                               high);
         }
     }
-    return acc;
+}
+
+#define A64_CONV_SMALL_MAX 8
+
+/* a64_conv_small for every block of the call (constant N after the switch). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void a64_conv_small_all(const float *in, const float *w, const float *bias,
+                                      const float *wrem, const float *brem, float *out,
+                                      const tinyeit_conv_params *P, int32_t blocked,
+                                      int32_t rem, int32_t lanes, const int N, const int low,
+                                      const int high)
+{
+    int32_t oc;
+    for (oc = 0; oc < blocked; oc += 8)
+        a64_conv_small(in, w + oc * N, bias ? bias + oc : NULL, out, P, oc, 8, 8, N, low,
+                       high);
+    if (lanes == 8)
+        a64_conv_small(in, wrem, bias ? brem : NULL, out, P, blocked, rem, 8, N, low, high);
+    else if (lanes == 4)
+        a64_conv_small(in, wrem, bias ? brem : NULL, out, P, blocked, rem, 4, N, low, high);
 }
 
 #if defined(__GNUC__)
@@ -70,34 +214,72 @@ __attribute__((always_inline))
 static inline void a64_conv_f32_t(const float *in, const float *w, const float *bias, float *out,
                                   const tinyeit_conv_params *p, const int low, const int high)
 {
-    const int32_t depth = p->k_h * p->k_w * p->in_c, C = p->out_c;
+    const tinyeit_conv_params P = *p;
+    const int32_t in_c = P.in_c, depth = P.k_h * P.k_w * in_c, C = P.out_c;
     const int32_t blocked = C - C % TINYEIT_F32_BLOCK, rem = C - blocked;
-    const int32_t reblock = rem > 0 && depth <= A64_CONV_REBLOCK_MAX;
-    const float32x4_t lo = vdupq_n_f32(p->f_min), hi = vdupq_n_f32(p->f_max);
+    /* the remaining channels as one more block on the stack: 4 lanes for up to 4, else 8 */
+    const int32_t lanes = rem == 0 || depth > A64_CONV_REBLOCK_MAX ? 0 : (rem <= 4 ? 4 : 8);
+    const float32x4_t lo = vdupq_n_f32(P.f_min), hi = vdupq_n_f32(P.f_max);
     float wrem[A64_CONV_REBLOCK_MAX * TINYEIT_F32_BLOCK];
     float brem[TINYEIT_F32_BLOCK];
+    float32x4_t brem_lo = vdupq_n_f32(0.0f), brem_hi = brem_lo;
+    a64_taps t;
     int32_t b, oy, ox, oc, k, j;
-    if (reblock) {
+    t.row_x = P.dil_h * P.in_w * in_c;
+    t.row_w = P.k_w * in_c;
+    t.seg_x = P.dil_w * in_c;
+    t.seg_w = in_c;
+    if (lanes) {
         for (k = 0; k < depth; ++k)
-            for (j = 0; j < TINYEIT_F32_BLOCK; ++j)
-                wrem[k * TINYEIT_F32_BLOCK + j] = j < rem ? w[(blocked + j) * depth + k] : 0.0f;
+            for (j = 0; j < lanes; ++j)
+                wrem[k * lanes + j] = j < rem ? w[(blocked + j) * depth + k] : 0.0f;
         for (j = 0; j < TINYEIT_F32_BLOCK; ++j)
             brem[j] = bias && j < rem ? bias[blocked + j] : 0.0f;
+        brem_lo = vld1q_f32(brem);
+        brem_hi = vld1q_f32(brem + 4);
     }
-    for (b = 0; b < p->batches; ++b)
-    for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h;
+    if (P.k_h == 1 && (P.dil_w == 1 || P.k_w == 1) && depth <= A64_CONV_SMALL_MAX &&
+        (rem == 0 || lanes)) {
+        switch (depth) {
+#define A64_SMALL_CASE(N)                                                                     \
+        case N:                                                                               \
+            a64_conv_small_all(in, w, bias, wrem, brem, out, &P, blocked, rem, lanes, N,      \
+                               low, high);                                                    \
+            return;
+        A64_SMALL_CASE(1) A64_SMALL_CASE(2) A64_SMALL_CASE(3) A64_SMALL_CASE(4)
+        A64_SMALL_CASE(5) A64_SMALL_CASE(6) A64_SMALL_CASE(7) A64_SMALL_CASE(8)
+#undef A64_SMALL_CASE
+        default: break;
+        }
+    }
+    for (b = 0; b < P.batches; ++b)
+    for (oy = 0; oy < P.out_h; ++oy) {
+        const int32_t y0 = oy * P.stride_h - P.pad_h;
         int32_t ky0, ky1;
-        tap_range(y0, p->k_h, p->dil_h, p->in_h, &ky0, &ky1);
-        for (ox = 0; ox < p->out_w; ++ox) {
-            const int32_t x0 = ox * p->stride_w - p->pad_w;
-            float *o = out + (((b * p->out_h + oy) * p->out_w + ox) * C);
-            const int32_t base = (b * p->in_h * p->in_w + x0) * p->in_c;
-            int32_t kx0, kx1;
-            a64_acc8 a;
-            tap_range(x0, p->k_w, p->dil_w, p->in_w, &kx0, &kx1);
-            for (oc = 0; oc < blocked; oc += TINYEIT_F32_BLOCK) {
-                a = a64_conv_block(in, w + oc * depth, p, base, y0, ky0, ky1, kx0, kx1);
+        tap_range(y0, P.k_h, P.dil_h, P.in_h, &ky0, &ky1);
+        for (ox = 0; ox < P.out_w; ++ox) {
+            const int32_t x0 = ox * P.stride_w - P.pad_w;
+            float *o = out + (((b * P.out_h + oy) * P.out_w + ox) * C);
+            const float *xs = in, *ws = w;
+            int32_t kx0, kx1, wi = 0;
+            tap_range(x0, P.k_w, P.dil_w, P.in_w, &kx0, &kx1);
+            t.rows = ky1 - ky0;
+            if (P.dil_w == 1) {
+                t.segs = 1;
+                t.seg = (kx1 - kx0) * in_c;
+            } else {
+                t.segs = kx1 - kx0;
+                t.seg = in_c;
+            }
+            if (t.rows > 0 && kx1 > kx0) {  /* pointers only to a valid first tap */
+                xs = in + ((b * P.in_h + y0 + ky0 * P.dil_h) * P.in_w + x0 + kx0 * P.dil_w) * in_c;
+                wi = (ky0 * P.k_w + kx0) * in_c;
+            } else {
+                t.rows = 0;
+            }
+            ws = w + wi * TINYEIT_F32_BLOCK;
+            for (oc = 0; oc < blocked; oc += TINYEIT_F32_BLOCK, ws += depth * TINYEIT_F32_BLOCK) {
+                a64_acc8 a = a64_conv8(xs, ws, &t);
                 if (bias) {
                     a.lo = vaddq_f32(a.lo, vld1q_f32(bias + oc));
                     a.hi = vaddq_f32(a.hi, vld1q_f32(bias + oc + 4));
@@ -105,20 +287,25 @@ static inline void a64_conv_f32_t(const float *in, const float *w, const float *
                 vst1q_f32(o + oc, a64_clamp4(a.lo, lo, hi, low, high));
                 vst1q_f32(o + oc + 4, a64_clamp4(a.hi, lo, hi, low, high));
             }
-            if (reblock) {
-                a = a64_conv_block(in, wrem, p, base, y0, ky0, ky1, kx0, kx1);
+            if (lanes == 8) {
+                a64_acc8 a = a64_conv8(xs, wrem + wi * 8, &t);
                 if (bias) {
-                    a.lo = vaddq_f32(a.lo, vld1q_f32(brem));
-                    a.hi = vaddq_f32(a.hi, vld1q_f32(brem + 4));
+                    a.lo = vaddq_f32(a.lo, brem_lo);
+                    a.hi = vaddq_f32(a.hi, brem_hi);
                 }
                 a64_store_part8(o + blocked, a64_clamp4(a.lo, lo, hi, low, high),
                                 a64_clamp4(a.hi, lo, hi, low, high), rem);
+            } else if (lanes == 4) {
+                float32x4_t a = a64_conv4(xs, wrem + wi * 4, &t);
+                if (bias) a = vaddq_f32(a, brem_lo);
+                a = a64_clamp4(a, lo, hi, low, high);
+                if (rem == 4) vst1q_f32(o + blocked, a);
+                else a64_store_part8(o + blocked, a, a, rem);
             } else {
                 for (oc = blocked; oc < C; ++oc) {
-                    float acc = a64_conv_row(in, w + oc * depth, p, base, y0, ky0, ky1, kx0,
-                                             kx1);
+                    float acc = a64_conv1(xs, w + oc * depth + wi, &t);
                     if (bias) acc += bias[oc];
-                    o[oc] = clamp_f(acc, p->f_min, p->f_max);
+                    o[oc] = clamp_f(acc, P.f_min, P.f_max);
                 }
             }
         }
