@@ -188,7 +188,8 @@ static inline void a64_conv_small(const float *in, const float *wb, const float 
 
 #define A64_CONV_SMALL_MAX 8
 
-/* a64_conv_small for every block of the call (constant N after the switch). */
+/* a64_conv_small for every block of the call (N, low, high: constants), the full blocks and
+ * an 8-lane remaining block sharing one instance (nch: the lanes stored). */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -199,20 +200,42 @@ static inline void a64_conv_small_all(const float *in, const float *w, const flo
                                       const int high)
 {
     int32_t oc;
-    for (oc = 0; oc < blocked; oc += 8)
-        a64_conv_small(in, w + oc * N, bias ? bias + oc : NULL, out, P, oc, 8, 8, N, low,
-                       high);
-    if (lanes == 8)
-        a64_conv_small(in, wrem, bias ? brem : NULL, out, P, blocked, rem, 8, N, low, high);
-    else if (lanes == 4)
+    for (oc = 0; oc <= blocked; oc += 8) {
+        const int32_t last = oc == blocked;
+        if (last && lanes != 8) break;
+        a64_conv_small(in, last ? wrem : w + oc * N, bias ? (last ? brem : bias + oc) : NULL,
+                       out, P, oc, last ? rem : 8, 8, N, low, high);
+    }
+    if (lanes == 4)
         a64_conv_small(in, wrem, bias ? brem : NULL, out, P, blocked, rem, 4, N, low, high);
 }
 
+/* The small path's instances: N = 1..8; the clamp with both bounds (exact for any: a bound
+ * that cannot bite changes nothing; two compare-selects a vector, against 100 KB of code for
+ * an instance per bound kind). */
 #if defined(__GNUC__)
-__attribute__((always_inline))
+__attribute__((noinline))
 #endif
-static inline void a64_conv_f32_t(const float *in, const float *w, const float *bias, float *out,
-                                  const tinyeit_conv_params *p, const int low, const int high)
+static void a64_conv_small_dispatch(const float *in, const float *w, const float *bias,
+                                    const float *wrem, const float *brem, float *out,
+                                    const tinyeit_conv_params *P, int32_t blocked, int32_t rem,
+                                    int32_t lanes, int32_t depth)
+{
+#define A64_SMALL_CASE(N)                                                                     \
+    case N:                                                                                   \
+        a64_conv_small_all(in, w, bias, wrem, brem, out, P, blocked, rem, lanes, N, 1, 1);    \
+        break;
+    switch (depth) {
+    A64_SMALL_CASE(1) A64_SMALL_CASE(2) A64_SMALL_CASE(3) A64_SMALL_CASE(4)
+    A64_SMALL_CASE(5) A64_SMALL_CASE(6) A64_SMALL_CASE(7) A64_SMALL_CASE(8)
+    default: break;
+    }
+#undef A64_SMALL_CASE
+}
+
+/* Positions outer, blocks inner, each block's sum over the position's valid taps. */
+void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float *out,
+                      const tinyeit_conv_params *p)
 {
     const tinyeit_conv_params P = *p;
     const int32_t in_c = P.in_c, depth = P.k_h * P.k_w * in_c, C = P.out_c;
@@ -240,17 +263,8 @@ static inline void a64_conv_f32_t(const float *in, const float *w, const float *
     }
     if (P.k_h == 1 && (P.dil_w == 1 || P.k_w == 1) && depth <= A64_CONV_SMALL_MAX &&
         (rem == 0 || lanes)) {
-        switch (depth) {
-#define A64_SMALL_CASE(N)                                                                     \
-        case N:                                                                               \
-            a64_conv_small_all(in, w, bias, wrem, brem, out, &P, blocked, rem, lanes, N,      \
-                               low, high);                                                    \
-            return;
-        A64_SMALL_CASE(1) A64_SMALL_CASE(2) A64_SMALL_CASE(3) A64_SMALL_CASE(4)
-        A64_SMALL_CASE(5) A64_SMALL_CASE(6) A64_SMALL_CASE(7) A64_SMALL_CASE(8)
-#undef A64_SMALL_CASE
-        default: break;
-        }
+        a64_conv_small_dispatch(in, w, bias, wrem, brem, out, &P, blocked, rem, lanes, depth);
+        return;
     }
     for (b = 0; b < P.batches; ++b)
     for (oy = 0; oy < P.out_h; ++oy) {
@@ -284,8 +298,8 @@ static inline void a64_conv_f32_t(const float *in, const float *w, const float *
                     a.lo = vaddq_f32(a.lo, vld1q_f32(bias + oc));
                     a.hi = vaddq_f32(a.hi, vld1q_f32(bias + oc + 4));
                 }
-                vst1q_f32(o + oc, a64_clamp4(a.lo, lo, hi, low, high));
-                vst1q_f32(o + oc + 4, a64_clamp4(a.hi, lo, hi, low, high));
+                vst1q_f32(o + oc, a64_clamp4(a.lo, lo, hi, 1, 1));
+                vst1q_f32(o + oc + 4, a64_clamp4(a.hi, lo, hi, 1, 1));
             }
             if (lanes == 8) {
                 a64_acc8 a = a64_conv8(xs, wrem + wi * 8, &t);
@@ -293,12 +307,12 @@ static inline void a64_conv_f32_t(const float *in, const float *w, const float *
                     a.lo = vaddq_f32(a.lo, brem_lo);
                     a.hi = vaddq_f32(a.hi, brem_hi);
                 }
-                a64_store_part8(o + blocked, a64_clamp4(a.lo, lo, hi, low, high),
-                                a64_clamp4(a.hi, lo, hi, low, high), rem);
+                a64_store_part8(o + blocked, a64_clamp4(a.lo, lo, hi, 1, 1),
+                                a64_clamp4(a.hi, lo, hi, 1, 1), rem);
             } else if (lanes == 4) {
                 float32x4_t a = a64_conv4(xs, wrem + wi * 4, &t);
                 if (bias) a = vaddq_f32(a, brem_lo);
-                a = a64_clamp4(a, lo, hi, low, high);
+                a = a64_clamp4(a, lo, hi, 1, 1);
                 if (rem == 4) vst1q_f32(o + blocked, a);
                 else a64_store_part8(o + blocked, a, a, rem);
             } else {
@@ -312,13 +326,4 @@ static inline void a64_conv_f32_t(const float *in, const float *w, const float *
     }
 }
 
-void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float *out,
-                      const tinyeit_conv_params *p)
-{
-    const int low = a64_bites_low(p->f_min), high = a64_bites_high(p->f_max);
-    if (low && high) a64_conv_f32_t(in, w, bias, out, p, 1, 1);
-    else if (low) a64_conv_f32_t(in, w, bias, out, p, 1, 0);
-    else if (high) a64_conv_f32_t(in, w, bias, out, p, 0, 1);
-    else a64_conv_f32_t(in, w, bias, out, p, 0, 0);
-}
 #endif
