@@ -2,7 +2,7 @@
  * target (tests/test_codegen_neon_float.py builds it with the generated kernels and runs it
  * under qemu-aarch64). Each case fills its inputs and weights from a fixed pseudo-random
  * sequence, with special values among them (+-0, denormals, huge values whose products
- * overflow, +-inf and one NaN), runs tinyeit_X and tinyeit_X_ref on the same data and compares
+ * overflow, +-inf and one NaN; conv with and without the folded per-channel MUL / ADD), runs tinyeit_X and tinyeit_X_ref on the same data and compares
  * the output bytes (and that neither wrote past its output). Prints one line per mismatch,
  * then "cases N mismatches M". */
 #include <math.h>
@@ -128,9 +128,11 @@ static void conv_case(int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c,
                       int32_t pad_w, int32_t hasbias, int32_t bound)
 {
     tinyeit_conv_params p;
-    float *x, *w, *bias, *o1, *o2;
+    float *x, *w, *bias, *o1, *o2, *pm, *pa;
     size_t n_out;
-    char shape[160];
+    char shape[192];
+    /* the folded per-channel MUL / ADD after the clamp: none, both, MUL only, ADD only */
+    const int32_t post = (out_c + k_w + in_c + pad_w) % 4;
     memset(&p, 0, sizeof p);
     p.batches = batches; p.in_h = in_h; p.in_w = in_w; p.in_c = in_c; p.out_c = out_c;
     p.k_h = k_h; p.k_w = k_w; p.stride_h = stride; p.stride_w = stride; p.dil_h = dil;
@@ -142,15 +144,19 @@ static void conv_case(int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c,
     x = buf((size_t)(batches * in_h * in_w * in_c), 29);
     w = buf((size_t)(out_c * k_h * k_w * in_c), 101);
     bias = hasbias ? buf((size_t)out_c, 13) : NULL;
+    pm = post == 1 || post == 2 ? buf((size_t)out_c, 5) : NULL;
+    pa = post == 1 || post == 3 ? buf((size_t)out_c, 5) : NULL;
+    p.post_mul = pm;
+    p.post_add = pa;
     o1 = out_buf(n_out);
     o2 = out_buf(n_out);
     tinyeit_conv_f32(x, w, bias, o1, &p);
     tinyeit_conv_f32_ref(x, w, bias, o2, &p);
     snprintf(shape, sizeof shape, "b=%d in=%dx%dx%d out_c=%d k=%dx%d s=%d d=%d pad=%d,%d bias=%d "
-             "bound=%d", batches, in_h, in_w, in_c, out_c, k_h, k_w, stride, dil, pad_h, pad_w,
-             hasbias, bound);
+             "bound=%d post=%d", batches, in_h, in_w, in_c, out_c, k_h, k_w, stride, dil, pad_h,
+             pad_w, hasbias, bound, post);
     compare("conv", shape, o1, o2, n_out);
-    free(x); free(w); free(bias); free(o1); free(o2);
+    free(x); free(w); free(bias); free(pm); free(pa); free(o1); free(o2);
 }
 
 static void conv_cases(void)
@@ -158,6 +164,7 @@ static void conv_cases(void)
     int32_t oc, k, c, s, d, pad;
     /* the study's shape: 1 x 40 x 1, k 1 x 3, every channel count up to 26 */
     for (oc = 1; oc <= 26; ++oc) conv_case(1, 1, 40, 1, oc, 1, 3, 1, 1, 0, 0, oc & 1, oc % 5);
+    for (oc = 1; oc <= 26; ++oc) conv_case(1, 1, 40, 1, oc, 1, 3, 1, 1, 0, 1, 1, 1);
     /* 1-D windows: kernel, in_c, stride, dilation and SAME-like padding at the borders */
     for (k = 1; k <= 5; k += 2)
         for (c = 1; c <= 6; c += 5)

@@ -3,7 +3,9 @@
  * over the valid taps in the reference's order (rows ky, then the run of kx and in_c), then
  * the bias and the clamp: the reference's bits. The out_c % 8 remaining filters, plain rows in
  * the layout, are copied once per call into one more 8-channel block on the stack (zeros in the
- * unused lanes, whose results are never stored), so they take the same path. */
+ * unused lanes, whose results are never stored), so they take the same path. After the clamp,
+ * the folded per-channel MUL and ADD (post_mul, post_add: the BatchNorm after the activation)
+ * as post_f does: a multiply, then an add, each rounded. */
 #include "tinyeit_common.h"
 
 #if defined(TINYEIT_AARCH64_NEON)
@@ -66,6 +68,25 @@ static float a64_conv1(const float *x, const float *wo, const a64_taps *t)
     return acc;
 }
 
+/* One group of (up to) 8 channels' constants: pointers at its first channel, NULL: none. */
+typedef struct {
+    const float *bias, *mul, *add;
+} a64_chan;
+
+/* The conv epilogue on 4 lanes, as the reference's: + bias, clamp, then post_f. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline float32x4_t a64_conv_epi4(float32x4_t v, const a64_chan *g, int32_t at,
+                                        float32x4_t lo, float32x4_t hi)
+{
+    if (g->bias) v = vaddq_f32(v, vld1q_f32(g->bias + at));
+    v = a64_clamp4(v, lo, hi, 1, 1);
+    if (g->mul) v = vmulq_f32(v, vld1q_f32(g->mul + at));
+    if (g->add) v = vaddq_f32(v, vld1q_f32(g->add + at));
+    return v;
+}
+
 /* Small filters in one run (k_h == 1, no dilation along the row, k_w * in_c = N <= 8: the first
  * conv of a 1-D CNN on a raw signal): the block's N x 8 weights and its bias stay in registers,
  * and every window that lies inside the input is N broadcast inputs, N x 2 FMUL and FADD (in
@@ -101,17 +122,32 @@ static a64_acc8 a64_conv_small_border(const float *in, const float *wb,
     return a;
 }
 
-/* bias, clamp and the first nch lanes to o */
+/* A group's epilogue constants in registers (lo: lanes 0-3, hi: 4-7); the bias is +0 where
+ * there is none (see above), the folded MUL / ADD applied only where they exist. */
+typedef struct {
+    float32x4_t bl, bh, ml, mh, al, ah;
+    int mul, add;
+} a64_epi_regs;
+
+/* bias, clamp, post_f and the first nch lanes to o */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void a64_conv_small_out(float *o, float32x4_t al, float32x4_t ah, float32x4_t bl,
-                                      float32x4_t bh, float32x4_t lo, float32x4_t hi,
+static inline void a64_conv_small_out(float *o, float32x4_t al, float32x4_t ah,
+                                      const a64_epi_regs *e, float32x4_t lo, float32x4_t hi,
                                       int32_t nch, const int lanes, const int low,
                                       const int high)
 {
-    al = a64_clamp4(vaddq_f32(al, bl), lo, hi, low, high);
-    if (lanes == 8) ah = a64_clamp4(vaddq_f32(ah, bh), lo, hi, low, high);
+    al = a64_clamp4(vaddq_f32(al, e->bl), lo, hi, low, high);
+    if (lanes == 8) ah = a64_clamp4(vaddq_f32(ah, e->bh), lo, hi, low, high);
+    if (e->mul) {
+        al = vmulq_f32(al, e->ml);
+        if (lanes == 8) ah = vmulq_f32(ah, e->mh);
+    }
+    if (e->add) {
+        al = vaddq_f32(al, e->al);
+        if (lanes == 8) ah = vaddq_f32(ah, e->ah);
+    }
     if (nch == 8) {
         vst1q_f32(o, al);
         vst1q_f32(o + 4, ah);
@@ -125,7 +161,7 @@ static inline void a64_conv_small_out(float *o, float32x4_t al, float32x4_t ah, 
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void a64_conv_small(const float *in, const float *wb, const float *bias_b,
+static inline void a64_conv_small(const float *in, const float *wb, const a64_chan *g,
                                   float *out, const tinyeit_conv_params *P, int32_t oc,
                                   int32_t nch, const int lanes, const int N, const int low,
                                   const int high)
@@ -137,7 +173,9 @@ static inline void a64_conv_small(const float *in, const float *wb, const float 
     const int32_t ox_lo = TINYEIT_MIN((pad + s - 1) / s, P->out_w);
     const int32_t ox_hi = span < 0 ? ox_lo : TINYEIT_MAX(ox_lo, TINYEIT_MIN(span / s + 1,
                                                                             P->out_w));
-    float32x4_t wl[8], wh[8], bl = vdupq_n_f32(0.0f), bh = bl;
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    float32x4_t wl[8], wh[8];
+    a64_epi_regs e;
     int32_t b, oy, ox, i;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 8
@@ -146,10 +184,14 @@ static inline void a64_conv_small(const float *in, const float *wb, const float 
         wl[i] = vld1q_f32(wb + i * lanes);
         wh[i] = lanes == 8 ? vld1q_f32(wb + i * 8 + 4) : wl[i];
     }
-    if (bias_b) {
-        bl = vld1q_f32(bias_b);
-        bh = lanes == 8 ? vld1q_f32(bias_b + 4) : bl;
-    }
+    e.bl = g->bias ? vld1q_f32(g->bias) : zero;
+    e.bh = g->bias && lanes == 8 ? vld1q_f32(g->bias + 4) : e.bl;
+    e.mul = g->mul != NULL;
+    e.ml = e.mul ? vld1q_f32(g->mul) : zero;
+    e.mh = e.mul && lanes == 8 ? vld1q_f32(g->mul + 4) : e.ml;
+    e.add = g->add != NULL;
+    e.al = e.add ? vld1q_f32(g->add) : zero;
+    e.ah = e.add && lanes == 8 ? vld1q_f32(g->add + 4) : e.al;
     for (b = 0; b < P->batches; ++b)
     for (oy = 0; oy < P->out_h; ++oy) {
         const int32_t y0 = oy * P->stride_h - P->pad_h;
@@ -158,7 +200,7 @@ static inline void a64_conv_small(const float *in, const float *wb, const float 
         const int32_t lo_end = inside ? ox_lo : P->out_w;
         for (ox = 0; ox < lo_end; ++ox) {
             const a64_acc8 a = a64_conv_small_border(in, wb, P, b, y0, ox * s - pad, lanes);
-            a64_conv_small_out(orow + ox * C, a.lo, a.hi, bl, bh, lo, hi, nch, lanes, low,
+            a64_conv_small_out(orow + ox * C, a.lo, a.hi, &e, lo, hi, nch, lanes, low,
                                high);
         }
         if (!inside) continue;
@@ -175,12 +217,12 @@ static inline void a64_conv_small(const float *in, const float *wb, const float 
                     al = vaddq_f32(al, vmulq_f32(xv, wl[i]));
                     if (lanes == 8) ah = vaddq_f32(ah, vmulq_f32(xv, wh[i]));
                 }
-                a64_conv_small_out(o, al, ah, bl, bh, lo, hi, nch, lanes, low, high);
+                a64_conv_small_out(o, al, ah, &e, lo, hi, nch, lanes, low, high);
             }
         }
         for (ox = ox_hi; ox < P->out_w; ++ox) {
             const a64_acc8 a = a64_conv_small_border(in, wb, P, b, y0, ox * s - pad, lanes);
-            a64_conv_small_out(orow + ox * C, a.lo, a.hi, bl, bh, lo, hi, nch, lanes, low,
+            a64_conv_small_out(orow + ox * C, a.lo, a.hi, &e, lo, hi, nch, lanes, low,
                                high);
         }
     }
@@ -193,8 +235,8 @@ static inline void a64_conv_small(const float *in, const float *wb, const float 
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void a64_conv_small_all(const float *in, const float *w, const float *bias,
-                                      const float *wrem, const float *brem, float *out,
+static inline void a64_conv_small_all(const float *in, const float *w, const a64_chan *all,
+                                      const float *wrem, const a64_chan *grem, float *out,
                                       const tinyeit_conv_params *P, int32_t blocked,
                                       int32_t rem, int32_t lanes, const int N, const int low,
                                       const int high)
@@ -202,12 +244,15 @@ static inline void a64_conv_small_all(const float *in, const float *w, const flo
     int32_t oc;
     for (oc = 0; oc <= blocked; oc += 8) {
         const int32_t last = oc == blocked;
+        a64_chan g;
         if (last && lanes != 8) break;
-        a64_conv_small(in, last ? wrem : w + oc * N, bias ? (last ? brem : bias + oc) : NULL,
-                       out, P, oc, last ? rem : 8, 8, N, low, high);
+        g.bias = all->bias ? all->bias + oc : NULL;
+        g.mul = all->mul ? all->mul + oc : NULL;
+        g.add = all->add ? all->add + oc : NULL;
+        a64_conv_small(in, last ? wrem : w + oc * N, last ? grem : &g, out, P, oc,
+                       last ? rem : 8, 8, N, low, high);
     }
-    if (lanes == 4)
-        a64_conv_small(in, wrem, bias ? brem : NULL, out, P, blocked, rem, 4, N, low, high);
+    if (lanes == 4) a64_conv_small(in, wrem, grem, out, P, blocked, rem, 4, N, low, high);
 }
 
 /* The small path's instances: N = 1..8; the clamp with both bounds (exact for any: a bound
@@ -216,14 +261,14 @@ static inline void a64_conv_small_all(const float *in, const float *w, const flo
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void a64_conv_small_dispatch(const float *in, const float *w, const float *bias,
-                                    const float *wrem, const float *brem, float *out,
+static void a64_conv_small_dispatch(const float *in, const float *w, const a64_chan *all,
+                                    const float *wrem, const a64_chan *grem, float *out,
                                     const tinyeit_conv_params *P, int32_t blocked, int32_t rem,
                                     int32_t lanes, int32_t depth)
 {
 #define A64_SMALL_CASE(N)                                                                     \
     case N:                                                                                   \
-        a64_conv_small_all(in, w, bias, wrem, brem, out, P, blocked, rem, lanes, N, 1, 1);    \
+        a64_conv_small_all(in, w, all, wrem, grem, out, P, blocked, rem, lanes, N, 1, 1);     \
         break;
     switch (depth) {
     A64_SMALL_CASE(1) A64_SMALL_CASE(2) A64_SMALL_CASE(3) A64_SMALL_CASE(4)
@@ -244,8 +289,8 @@ void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float 
     const int32_t lanes = rem == 0 || depth > A64_CONV_REBLOCK_MAX ? 0 : (rem <= 4 ? 4 : 8);
     const float32x4_t lo = vdupq_n_f32(P.f_min), hi = vdupq_n_f32(P.f_max);
     float wrem[A64_CONV_REBLOCK_MAX * TINYEIT_F32_BLOCK];
-    float brem[TINYEIT_F32_BLOCK];
-    float32x4_t brem_lo = vdupq_n_f32(0.0f), brem_hi = brem_lo;
+    float brem[TINYEIT_F32_BLOCK], mrem[TINYEIT_F32_BLOCK], arem[TINYEIT_F32_BLOCK];
+    a64_chan all, grem;
     a64_taps t;
     int32_t b, oy, ox, oc, k, j;
     t.row_x = P.dil_h * P.in_w * in_c;
@@ -256,14 +301,21 @@ void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float 
         for (k = 0; k < depth; ++k)
             for (j = 0; j < lanes; ++j)
                 wrem[k * lanes + j] = j < rem ? w[(blocked + j) * depth + k] : 0.0f;
-        for (j = 0; j < TINYEIT_F32_BLOCK; ++j)
+        for (j = 0; j < TINYEIT_F32_BLOCK; ++j) {
             brem[j] = bias && j < rem ? bias[blocked + j] : 0.0f;
-        brem_lo = vld1q_f32(brem);
-        brem_hi = vld1q_f32(brem + 4);
+            mrem[j] = P.post_mul && j < rem ? P.post_mul[blocked + j] : 1.0f;
+            arem[j] = P.post_add && j < rem ? P.post_add[blocked + j] : 0.0f;
+        }
     }
+    all.bias = bias;
+    all.mul = P.post_mul;
+    all.add = P.post_add;
+    grem.bias = bias ? brem : NULL;
+    grem.mul = P.post_mul ? mrem : NULL;
+    grem.add = P.post_add ? arem : NULL;
     if (P.k_h == 1 && (P.dil_w == 1 || P.k_w == 1) && depth <= A64_CONV_SMALL_MAX &&
         (rem == 0 || lanes)) {
-        a64_conv_small_dispatch(in, w, bias, wrem, brem, out, &P, blocked, rem, lanes, depth);
+        a64_conv_small_dispatch(in, w, &all, wrem, &grem, out, &P, blocked, rem, lanes, depth);
         return;
     }
     for (b = 0; b < P.batches; ++b)
@@ -293,33 +345,24 @@ void tinyeit_conv_f32(const float *in, const float *w, const float *bias, float 
             }
             ws = w + wi * TINYEIT_F32_BLOCK;
             for (oc = 0; oc < blocked; oc += TINYEIT_F32_BLOCK, ws += depth * TINYEIT_F32_BLOCK) {
-                a64_acc8 a = a64_conv8(xs, ws, &t);
-                if (bias) {
-                    a.lo = vaddq_f32(a.lo, vld1q_f32(bias + oc));
-                    a.hi = vaddq_f32(a.hi, vld1q_f32(bias + oc + 4));
-                }
-                vst1q_f32(o + oc, a64_clamp4(a.lo, lo, hi, 1, 1));
-                vst1q_f32(o + oc + 4, a64_clamp4(a.hi, lo, hi, 1, 1));
+                const a64_acc8 a = a64_conv8(xs, ws, &t);
+                vst1q_f32(o + oc, a64_conv_epi4(a.lo, &all, oc, lo, hi));
+                vst1q_f32(o + oc + 4, a64_conv_epi4(a.hi, &all, oc + 4, lo, hi));
             }
             if (lanes == 8) {
-                a64_acc8 a = a64_conv8(xs, wrem + wi * 8, &t);
-                if (bias) {
-                    a.lo = vaddq_f32(a.lo, brem_lo);
-                    a.hi = vaddq_f32(a.hi, brem_hi);
-                }
-                a64_store_part8(o + blocked, a64_clamp4(a.lo, lo, hi, 1, 1),
-                                a64_clamp4(a.hi, lo, hi, 1, 1), rem);
+                const a64_acc8 a = a64_conv8(xs, wrem + wi * 8, &t);
+                a64_store_part8(o + blocked, a64_conv_epi4(a.lo, &grem, 0, lo, hi),
+                                a64_conv_epi4(a.hi, &grem, 4, lo, hi), rem);
             } else if (lanes == 4) {
-                float32x4_t a = a64_conv4(xs, wrem + wi * 4, &t);
-                if (bias) a = vaddq_f32(a, brem_lo);
-                a = a64_clamp4(a, lo, hi, 1, 1);
+                const float32x4_t a = a64_conv_epi4(a64_conv4(xs, wrem + wi * 4, &t), &grem, 0,
+                                                    lo, hi);
                 if (rem == 4) vst1q_f32(o + blocked, a);
                 else a64_store_part8(o + blocked, a, a, rem);
             } else {
                 for (oc = blocked; oc < C; ++oc) {
                     float acc = a64_conv1(xs, w + oc * depth + wi, &t);
                     if (bias) acc += bias[oc];
-                    o[oc] = clamp_f(acc, P.f_min, P.f_max);
+                    o[oc] = post_f(clamp_f(acc, P.f_min, P.f_max), &P, oc);
                 }
             }
         }
