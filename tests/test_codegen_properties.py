@@ -10,7 +10,9 @@ TFLM_EXCLUDED_OPS, where TFLite Micro's kernels compute something else than Lite
 exists for were produced. TINYEIT_PROPERTY_EXAMPLES raises the examples per family.
 The host runs the portable reference kernels; the first TINYEIT_PROPERTY_TARGET_EXAMPLES int8
 models of each family (default 2) also run on the Cortex-M4 (nano33ble) and A72 (rpi4)
-emulators, with those targets' kernels, and must equal LiteRT there too.
+emulators, with those targets' kernels, and must equal LiteRT there too; as many float models
+run there as well and must give the host's (the portable reference's) bytes exactly (the A72
+takes the NEON float kernels, the M4F its FPU dot product).
 """
 from __future__ import annotations
 
@@ -85,6 +87,7 @@ class Family:
         self.tflm_compared = 0
         self.count = 0
         self.on_targets = 0
+        self.float_on_targets = 0
 
     def check(self, model, per_channel: bool = True) -> None:
         self.count += 1
@@ -119,6 +122,9 @@ class Family:
                 span = float(np.ptp(want)) or 1.0
                 err = float(np.abs(got - want).max())
                 assert err <= 1e-5 * span, f"{path.name} ({info['ops']}): float error {err}"
+                if self.float_on_targets < TARGET_EXAMPLES:
+                    self.float_on_targets += 1
+                    self.check_targets(path, x, got, info)
 
 
     @staticmethod
@@ -129,7 +135,10 @@ class Family:
         boards = study_config.load("config.yaml")["boards"]
         for board in TARGET_BOARDS:
             got = run_board(path, x, board, boards[board]).reshape(len(x), -1)
-            bad = int((got != want).sum())
+            expect = want
+            if got.dtype == np.float32:  # the reference's bits, not only its values
+                got, expect = got.view(np.uint32), np.asarray(want, np.float32).view(np.uint32)
+            bad = int((got != expect).sum())
             assert bad == 0, f"{path.name} ({info['ops']}) on {board}: {bad} elements differ"
 
 
@@ -137,10 +146,11 @@ class Family:
 def family(tmp_path_factory):
     fam = Family(tmp_path_factory)
     yield fam
-    print(f"{fam.count} models, {fam.tflm_compared} also against TFLM, {fam.on_targets} on "
-          f"the emulated targets, ops {sorted(fam.ops)}")
+    print(f"{fam.count} models, {fam.tflm_compared} also against TFLM, {fam.on_targets} int8 "
+          f"and {fam.float_on_targets} float on the emulated targets, ops {sorted(fam.ops)}")
     assert fam.count >= EXAMPLES // 2, "hypothesis ran far fewer models than asked"
     assert fam.on_targets >= min(TARGET_EXAMPLES, fam.count)
+    assert fam.float_on_targets >= min(TARGET_EXAMPLES, fam.count)
 
 
 def _conv_geometry(draw, depthwise: bool = False):

@@ -9,6 +9,12 @@ stride, dilation), windows too large to gather (reference fallback), weights of 
 the folded BatchNorm-after-ReLU table, and both requantizations (LiteRT's single rounding and
 TFLite Micro's double rounding, flavor "tflm"). Every int8 element must equal LiteRT's
 BUILTIN_REF outputs (TFLite Micro's for flavor "tflm").
+
+Float models: the rpi4 build takes the NEON float kernels (fully connected, conv, max pool,
+ADD / MUL, mean), the Cortex-M4F build its FPU dot product; both must give the host's
+portable reference bytes exactly (and so LiteRT's within the float tolerance), on units and
+channels off the 4- and 8-wide blocking, SAME borders, stride, dilation, a filter too large to
+re-block, the BatchNorm after ReLU (per-channel MUL and ADD) and global average pooling.
 """
 from __future__ import annotations
 
@@ -83,6 +89,41 @@ def _check(path, x: np.ndarray, boards=BOARDS) -> dict:
         got = run_board(path, x, board, _board_cfg(board)).reshape(len(x), -1)
         bad = int((got != want).sum())
         assert bad == 0, f"{board}: {bad} int8 elements differ from LiteRT"
+    return build(str(path))
+
+
+def _float(model) -> bytes:
+    from tinyeit.codegen.sample_models import convert
+
+    return convert(model, "float")
+
+
+def _float_rows(model, n: int, seed: int) -> np.ndarray:
+    """Normal inputs with exact zeros of both signs among them (the clamp at a ReLU's bound of
+    0 must keep -0 as the reference does)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 1.0, (n, *model.input_shape[1:])).astype(np.float32)
+    flat = x.reshape(-1)
+    idx = rng.choice(flat.size, size=max(2, flat.size // 10), replace=False)
+    flat[idx[::2]] = 0.0
+    flat[idx[1::2]] = -0.0
+    return x
+
+
+def _check_float(path, x: np.ndarray, boards=BOARDS) -> dict:
+    """Every board's bytes equal the host's (the portable reference kernels), which are within
+    the property suite's float tolerance of LiteRT."""
+    from tinyeit.deploy.codegen_run import run_board
+
+    want = litert_outputs(str(path), x)
+    host = run_host(str(path), x).reshape(len(x), -1).astype(np.float32)
+    span = float(np.ptp(want)) or 1.0
+    assert float(np.abs(host - want).max()) <= 1e-5 * span, "host differs from LiteRT"
+    for board in boards:
+        got = run_board(path, x, board, _board_cfg(board)).reshape(len(x), -1)
+        assert got.dtype == np.float32
+        bad = int((got.view(np.uint32) != host.view(np.uint32)).sum())
+        assert bad == 0, f"{board}: {bad} float elements differ from the reference's bits"
     return build(str(path))
 
 
@@ -195,6 +236,81 @@ def test_tflm_flavor_double_rounding_on_targets(tmp_path):
     for board in BOARDS:
         got = run_board(path, x_rows, board, _board_cfg(board), flavor="tflm")
         assert (got.reshape(len(x_rows), -1) != want).sum() == 0, board
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("features,units", [(3, (5, 1)), (13, (10, 7)), (101, (17,)),
+                                            (114, (24, 12, 10)), (40, (16, 9))])
+def test_float_fully_connected_on_targets(tmp_path, features, units):
+    """Float dense stacks: units in blocks of 8 and off them (the plain remaining rows),
+    inputs off the 8- and 4-element steps, ReLU and linear outputs."""
+    keras = _keras()
+    keras.utils.set_random_seed(100 + features)
+    inp = keras.Input((features,))
+    x = inp
+    for u in units:
+        x = keras.layers.Dense(u, activation="relu" if u != units[-1] else None,
+                               bias_initializer="random_normal")(x)
+    model = keras.Model(inp, x)
+    path = tmp_path / "fc_float.tflite"
+    path.write_bytes(_float(model))
+    info = _check_float(path, _float_rows(model, 5, features))
+    assert "FULLY_CONNECTED" in info["ops"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [
+    dict(shape=(1, 40, 1), k=(1, 3), filters=25, padding="valid", stride=1, dil=1, bn=True,
+         pool=True),
+    dict(shape=(1, 40, 1), k=(1, 3), filters=6, padding="same", stride=1, dil=1, bn=True,
+         pool=True),
+    dict(shape=(1, 30, 2), k=(1, 4), filters=13, padding="same", stride=2, dil=1, bn=False,
+         pool=False),
+    dict(shape=(5, 6, 3), k=(3, 3), filters=6, padding="same", stride=2, dil=1, bn=True,
+         pool=False),
+    dict(shape=(7, 7, 2), k=(2, 3), filters=5, padding="same", stride=1, dil=2, bn=False,
+         pool=False),
+    dict(shape=(4, 9, 5), k=(1, 4), filters=9, padding="valid", stride=1, dil=1, bn=True,
+         pool=False, gap=True),
+    dict(shape=(6, 6, 64), k=(3, 3), filters=11, padding="same", stride=1, dil=1, bn=False,
+         pool=False),
+])
+def test_float_conv_windows_on_targets(tmp_path, spec):
+    """Float conv: channel counts off 8 and 4 (re-blocked remaining channels), the small
+    one-run filters of a 1-D signal and 2-D windows, SAME borders, stride, dilation, a filter
+    too large to re-block (576 elements: the reference's loop for the remaining channels),
+    the BatchNorm after ReLU (per-channel MUL and ADD), SAME max pooling, and global average
+    pooling (MEAN)."""
+    keras = _keras()
+    from tinyeit.codegen.sample_models import randomize_batchnorm
+
+    seed = 7 + sum(spec["shape"]) + spec["filters"]
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input(spec["shape"])
+    x = keras.layers.Conv2D(spec["filters"], spec["k"], strides=spec["stride"],
+                            dilation_rate=spec["dil"], padding=spec["padding"],
+                            activation="relu", bias_initializer="random_normal")(inp)
+    if spec["bn"]:
+        x = keras.layers.BatchNormalization()(x)
+    if spec["pool"]:
+        x = keras.layers.MaxPooling2D((1, 3), strides=(1, 2), padding="same")(x)
+    if spec.get("gap"):
+        x = keras.layers.GlobalAveragePooling2D()(x)
+    else:
+        x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(6)(x)
+    model = keras.Model(inp, x)
+    randomize_batchnorm(model, seed)
+    path = tmp_path / "conv_float.tflite"
+    path.write_bytes(_float(model))
+    info = _check_float(path, _float_rows(model, 4, seed))
+    assert "CONV_2D" in info["ops"]
+    if spec["bn"]:
+        assert {"MUL", "ADD"} <= set(info["ops"]), info["ops"]
+    if spec["pool"]:
+        assert "MAX_POOL_2D" in info["ops"]
+    if spec.get("gap"):
+        assert "MEAN" in info["ops"], info["ops"]
 
 
 def _mbqm_cheap(x: int, m: int, shift: int) -> int | None:

@@ -2,11 +2,15 @@
  * (tinyeit_kernels.h). One 16-byte load holds 4 inputs of 4 units; the 4 inputs repeated 4
  * times meet it in SMULL/SMULL2 (int8 x int8 products, each fits int16 even for -128 x -128),
  * SADALP adds neighbouring products into int32 lanes, and a final ADDP leaves one sum per unit.
- * Integer sums in another order: the reference's result. */
+ * Integer sums in another order: the reference's result.
+ * Float fully connected (tinyeit_fc_f32): eight units per pass over the blocked weights
+ * (a64_dot8), each lane one unit's sum in the reference's order: the reference's bits. */
 #include "tinyeit_common.h"
 
 #if defined(TINYEIT_AARCH64_NEON)
 #include <arm_neon.h>
+
+#include "tinyeit_a64_f32.h"
 
 static inline int8x16_t a64_dup4(const int8_t *x)
 {
@@ -153,5 +157,49 @@ void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
             for (ox = 0; ox < p->out_w; ++ox, o += p->out_c)
                 a64_fc_row(conv_window(in, p, b, oy, ox, patch.v), w, K, p->out_c, bias, mult,
                            shift, &e, post, o);
+}
+/* Float fully connected on the blocked weights (TINYEIT_F32_BLOCK = 8 units interleaved), the
+ * units % 8 remaining units as plain rows, summed as the reference does. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void a64_fc_f32_t(const float *in, const float *w, const float *bias, float *out,
+                                const tinyeit_fc_params *p, const int low, const int high)
+{
+    const int32_t n = p->in_dim, units = p->units;
+    const int32_t blocked = units - units % TINYEIT_F32_BLOCK;
+    const float32x4_t lo = vdupq_n_f32(p->f_min), hi = vdupq_n_f32(p->f_max);
+    int32_t b, u;
+    for (b = 0; b < p->batches; ++b) {
+        const float *x = in + b * n;
+        float *o = out + b * units;
+        for (u = 0; u < blocked; u += TINYEIT_F32_BLOCK) {
+            a64_acc8 a;
+            a.lo = vdupq_n_f32(0.0f);
+            a.hi = a.lo;
+            a = a64_dot8(a, x, w + u * n, n);
+            if (bias) {
+                a.lo = vaddq_f32(a.lo, vld1q_f32(bias + u));
+                a.hi = vaddq_f32(a.hi, vld1q_f32(bias + u + 4));
+            }
+            vst1q_f32(o + u, a64_clamp4(a.lo, lo, hi, low, high));
+            vst1q_f32(o + u + 4, a64_clamp4(a.hi, lo, hi, low, high));
+        }
+        for (; u < units; ++u) {
+            float acc = tinyeit_dot_f32(0.0f, x, w + u * n, n);
+            if (bias) acc += bias[u];
+            o[u] = clamp_f(acc, p->f_min, p->f_max);
+        }
+    }
+}
+
+void tinyeit_fc_f32(const float *in, const float *w, const float *bias, float *out,
+                    const tinyeit_fc_params *p)
+{
+    const int low = a64_bites_low(p->f_min), high = a64_bites_high(p->f_max);
+    if (low && high) a64_fc_f32_t(in, w, bias, out, p, 1, 1);
+    else if (low) a64_fc_f32_t(in, w, bias, out, p, 1, 0);
+    else if (high) a64_fc_f32_t(in, w, bias, out, p, 0, 1);
+    else a64_fc_f32_t(in, w, bias, out, p, 0, 0);
 }
 #endif

@@ -8,7 +8,7 @@
  * same bias, clamp and folded MUL/ADD: the reference's bits. */
 #include "tinyeit_common.h"
 
-#if defined(TINYEIT_TARGET_CONV_F32)
+#if defined(TINYEIT_TARGET_CONV_F32) && defined(TINYEIT_CORTEX_M_DSP)
 
 static inline float conv_out_f(float acc, const float *bias, int32_t c,
                                const tinyeit_conv_params *P)

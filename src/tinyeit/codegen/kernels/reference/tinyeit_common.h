@@ -36,6 +36,13 @@
 #if defined(TINYEIT_AARCH64_NEON)
 #define TINYEIT_TARGET_FC_S8 1
 #define TINYEIT_TARGET_CONV_S8 1
+/* float: vectorized across output units / channels, each lane one output summed in the
+ * reference's order with a separate multiply and add (never FMLA): the reference's bits */
+#define TINYEIT_TARGET_FC_F32 1
+#define TINYEIT_TARGET_CONV_F32 1
+#define TINYEIT_TARGET_MAXPOOL_F32 1
+#define TINYEIT_TARGET_MEAN_F32 1
+#define TINYEIT_TARGET_BINARY_F32 1
 #endif
 
 #if defined(TINYEIT_TARGET_FC_S8)
@@ -57,11 +64,45 @@ void tinyeit_conv_s8_ref(const int8_t *in, const int8_t *w, const int32_t *bias,
 /* float conv: Cortex-M4F (FPv4 single precision) loops with their sums in FPU registers */
 #if defined(TINYEIT_CORTEX_M_DSP) && defined(__ARM_FP) && (__ARM_FP & 4)
 #define TINYEIT_TARGET_CONV_F32 1
+#endif
+
+#if defined(TINYEIT_TARGET_FC_F32)
+#define TINYEIT_REF_FC_F32 tinyeit_fc_f32_ref
+void tinyeit_fc_f32_ref(const float *in, const float *w, const float *bias, float *out,
+                        const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_F32 tinyeit_fc_f32
+#endif
+#if defined(TINYEIT_TARGET_CONV_F32)
 #define TINYEIT_REF_CONV_F32 tinyeit_conv_f32_ref
 void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, float *out,
                           const tinyeit_conv_params *p);
 #else
 #define TINYEIT_REF_CONV_F32 tinyeit_conv_f32
+#endif
+#if defined(TINYEIT_TARGET_MAXPOOL_F32)
+#define TINYEIT_REF_MAXPOOL_F32 tinyeit_maxpool_f32_ref
+void tinyeit_maxpool_f32_ref(const float *in, float *out, const tinyeit_pool_params *p);
+#else
+#define TINYEIT_REF_MAXPOOL_F32 tinyeit_maxpool_f32
+#endif
+#if defined(TINYEIT_TARGET_MEAN_F32)
+#define TINYEIT_REF_MEAN_F32 tinyeit_mean_f32_ref
+void tinyeit_mean_f32_ref(const float *in, float *out, int32_t outer, int32_t reduce,
+                          int32_t inner);
+#else
+#define TINYEIT_REF_MEAN_F32 tinyeit_mean_f32
+#endif
+#if defined(TINYEIT_TARGET_BINARY_F32)
+#define TINYEIT_REF_ADD_F32 tinyeit_add_f32_ref
+#define TINYEIT_REF_MUL_F32 tinyeit_mul_f32_ref
+void tinyeit_add_f32_ref(const float *a, const float *b, float *out,
+                         const tinyeit_binary_params *p);
+void tinyeit_mul_f32_ref(const float *a, const float *b, float *out,
+                         const tinyeit_binary_params *p);
+#else
+#define TINYEIT_REF_ADD_F32 tinyeit_add_f32
+#define TINYEIT_REF_MUL_F32 tinyeit_mul_f32
 #endif
 
 /* The block-sparse kernels (tinyeit_ref_sparse.c; tinyeit_cm_sparse.c on the Cortex-M). */

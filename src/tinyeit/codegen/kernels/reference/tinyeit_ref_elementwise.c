@@ -39,13 +39,13 @@ void tinyeit_mul_s8(const int8_t *a, const int8_t *b, int8_t *out, const tinyeit
                         P.act_max);
     })
 }
-void tinyeit_add_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
+void TINYEIT_REF_ADD_F32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
 {
     const tinyeit_binary_params P = *p;
     BINARY_LOOP({ out[k] = clamp_f(a[ia] + b[ib], P.f_min, P.f_max); })
 }
 
-void tinyeit_mul_f32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
+void TINYEIT_REF_MUL_F32(const float *a, const float *b, float *out, const tinyeit_binary_params *p)
 {
     const tinyeit_binary_params P = *p;
     BINARY_LOOP({ out[k] = clamp_f(a[ia] * b[ib], P.f_min, P.f_max); })

@@ -38,7 +38,7 @@ void TINYEIT_REF_FC_S8(const int8_t *in, const int8_t *w, const int32_t *bias, c
 }
 
 /* Weights: units in blocks of TINYEIT_F32_BLOCK interleaved, the remaining units as rows. */
-void tinyeit_fc_f32(const float *in, const float *w, const float *bias, float *out,
+void TINYEIT_REF_FC_F32(const float *in, const float *w, const float *bias, float *out,
                     const tinyeit_fc_params *p)
 {
     const tinyeit_fc_params P = *p;

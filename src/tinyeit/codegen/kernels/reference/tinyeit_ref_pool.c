@@ -66,7 +66,7 @@ void tinyeit_avgpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params
 
 /* Channel innermost, as tinyeit_maxpool_s8; `v > m` keeps the first of equal values and lets a
  * NaN through only as the first tap, exactly as the element-wise loop did. */
-void tinyeit_maxpool_f32(const float *in, float *out, const tinyeit_pool_params *p)
+void TINYEIT_REF_MAXPOOL_F32(const float *in, float *out, const tinyeit_pool_params *p)
 {
     const tinyeit_pool_params P = *p;
     const int32_t C = P.ch;
@@ -114,7 +114,7 @@ void tinyeit_mean_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduc
         }
 }
 
-void tinyeit_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner)
+void TINYEIT_REF_MEAN_F32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner)
 {
     int32_t o, r, i;
     for (o = 0; o < outer; ++o)

@@ -1,0 +1,81 @@
+"""The AArch64 NEON float kernels: the reference's bits, on the target, and really NEON.
+
+`neon_f32_vs_ref.c` runs every NEON float kernel (fully connected, conv, max pool, ADD, MUL,
+mean) and its portable reference (kept under a _ref name on that target) on the same
+pseudo-random data, special values included, over shapes whose units / channels are and are
+not multiples of 4 and 8, and compares the outputs byte for byte. It is built with the
+firmware's own compiler and flags for the rpi4 and run under qemu-aarch64. The compiled
+kernels must hold vector multiplies (the NEON path was taken) and no fused multiply-add.
+Models through the whole generated C on the rpi4 are in test_codegen_targets.py.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tinyeit.codegen.generator import kernel_sources
+
+HERE = Path(__file__).resolve().parent
+CC = "aarch64-linux-gnu-gcc"
+# the rpi4 firmware's flags (tinyeit.firmware.build), contraction left to the kernels' pragma
+FLAGS = ["-march=armv8-a", "-O2", "-std=gnu11", "-Wall"]
+NEON_FLOAT_KERNELS = ("tinyeit_fc_f32", "tinyeit_conv_f32", "tinyeit_maxpool_f32",
+                      "tinyeit_mean_f32", "tinyeit_add_f32", "tinyeit_mul_f32")
+
+
+def _tools() -> None:
+    for tool in (CC, "qemu-aarch64"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not on PATH (Debian: gcc-aarch64-linux-gnu, qemu-user)")
+
+
+def _kernels(tmp_path: Path) -> Path:
+    for name, text in kernel_sources().items():
+        (tmp_path / name).write_text(text)
+    return tmp_path / "tinyeit_kernels.c"
+
+
+def _function_bodies(asm: str) -> dict[str, str]:
+    """gcc -S output split into global functions (label to .size)."""
+    bodies = {}
+    for m in re.finditer(r"^(\w+):\n(.*?)^\s+\.size\s+\1,", asm, re.M | re.S):
+        bodies[m.group(1)] = m.group(2)
+    return bodies
+
+
+def test_neon_float_kernels_equal_the_reference_bit_for_bit(tmp_path):
+    _tools()
+    kernels = _kernels(tmp_path)
+    exe = tmp_path / "neon_f32_vs_ref"
+    subprocess.run([CC, *FLAGS, "-ffp-contract=off", "-static", "-I", str(tmp_path),
+                    str(HERE / "neon_f32_vs_ref.c"), str(kernels), "-lm", "-o", str(exe)],
+                   check=True, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(["qemu-aarch64", str(exe)], capture_output=True, text=True,
+                          timeout=600)
+    lines = proc.stdout.strip().splitlines()
+    assert lines and lines[-1].startswith("cases "), proc.stdout[-3000:] + proc.stderr[-2000:]
+    cases, bad = (int(v) for v in re.findall(r"\d+", lines[-1]))
+    assert bad == 0 and proc.returncode == 0, "\n".join(lines[:40])
+    assert cases > 1500, lines[-1]
+
+
+@pytest.mark.parametrize("contract", ["off", "fast"])
+def test_neon_float_kernels_are_vector_code_without_fused_multiply_add(tmp_path, contract):
+    """Every NEON float kernel multiplies (or compares) whole vectors, so the build really
+    took the NEON path; none holds FMLA/FMADD, even where the build asks for contraction."""
+    _tools()
+    kernels = _kernels(tmp_path)
+    asm = subprocess.run([CC, *FLAGS, f"-ffp-contract={contract}", "-S", "-o", "-",
+                          str(kernels)], check=True, capture_output=True, text=True,
+                         timeout=600).stdout
+    assert not re.search(r"\b(fmadd|fmsub|fnmadd|fnmsub|fmla|fmls)\b", asm)
+    bodies = _function_bodies(asm)
+    for name in NEON_FLOAT_KERNELS:
+        assert name in bodies and f"{name}_ref" in bodies, name
+        body = bodies[name]
+        assert re.search(r"\b(fmul|fadd|fcmgt|fdiv)\s+v\d+\.4s", body), \
+            f"{name}: no 4-lane float instruction: not the NEON version"
