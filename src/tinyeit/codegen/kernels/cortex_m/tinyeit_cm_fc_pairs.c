@@ -101,41 +101,92 @@ static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t 
     return s;
 }
 
+/* The outputs of one block from its int32 accumulators v: LiteRT's single rounding
+ * (acc * m + 2^(t-1)) >> t, t = 31 - shift, as the high word of acc * m (SMULL), its rounding
+ * bit and one arithmetic shift where shift <= -2 (floor((P + 2^(t-1)) / 2^t) = floor((floor(P /
+ * 2^32) + 2^(t-33)) / 2^(t-32)): exact for every acc, the high word is below 2^30 in
+ * magnitude), the reference form otherwise; then zero point, clamp, the folded table. A
+ * function of its own, so that its few live values stay in registers. */
 #if defined(__GNUC__)
-__attribute__((always_inline))
+__attribute__((noinline))
 #endif
-static inline void cm_pairs_row_t(const int8_t *x, const uint8_t *w, const int32_t *bias,
-                                  const int32_t *mult, const int32_t *shift, const int8_t *post,
-                                  int8_t *o, const tinyeit_fc_params *p, int16_t *xw,
-                                  const int32_t single, const int32_t cheap)
+static void cm_pairs_store_single(int32_t *v, int32_t count, const int32_t *mult,
+                                  const int32_t *shift, int32_t zo, int32_t lo, int32_t hi,
+                                  const int8_t *post, int32_t plen, int8_t *o)
 {
-    const int32_t n = p->in_dim, units = p->units, pairs = (units + 1) / 2;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t sh = shift[i];
+        if (sh <= -2) {
+            const int32_t s2 = -1 - sh;
+            v[i] = ((int32_t)(((int64_t)v[i] * mult[i]) >> 32) + ((1 << s2) >> 1)) >> s2;
+        } else {
+            v[i] = requant_single(v[i], mult[i], sh);
+        }
+    }
+    if (post) {
+        for (i = 0; i < count; ++i) {
+            const int32_t r = v[i] + zo;
+            o[i] = post[i * plen + (r < lo ? lo : (r > hi ? hi : r)) - lo];
+        }
+    } else {
+        for (i = 0; i < count; ++i) {
+            const int32_t r = v[i] + zo;
+            o[i] = (int8_t)(r < lo ? lo : (r > hi ? hi : r));
+        }
+    }
+}
+
+/* The same with TFLite Micro's double rounding (flavor tflm). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_pairs_store_double(const int32_t *v, int32_t count, const int32_t *mult,
+                                  const int32_t *shift, int32_t cheap, int32_t zo, int32_t lo,
+                                  int32_t hi, const int8_t *post, int32_t plen, int8_t *o)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i)
+        o[i] = epilogue_s8(v[i], mult[i], shift[i], 0, cheap, zo, lo, hi,
+                           post ? post + i * plen : NULL);
+}
+
+static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, const int8_t *post,
+                         int8_t *o, const tinyeit_fc_params *p, int16_t *xw)
+{
+    const int32_t n = p->in_dim, units = p->units, all = (units + 1) >> 1;
     const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) / TINYEIT_PAIRS_IN_ALIGN *
                          TINYEIT_PAIRS_IN_ALIGN;
-    const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN;
+    const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
     /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128 */
     const uint32_t off = 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw);
-    const int32_t lo = p->act_min, hi = p->act_max, zo = p->out_offset, plen = p->post_len;
-    int32_t q, np, j;
-    for (q = 0; q < pairs; q += np) {
-        int32_t acc[2 * TINYEIT_PAIRS_BLOCK];
-        np = pairs_block(q, pairs);
-        for (j = 0; j < np; ++j)
-            acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
+    const int32_t plen = p->post_len;
+    int32_t q = 0, j;
+    int32_t acc[2 * TINYEIT_PAIRS_BLOCK], v[2 * TINYEIT_PAIRS_BLOCK];
+    while (q < all) {
+        const int32_t np = pairs_block(q, all), u0 = 2 * q;
+        const int32_t count = units - u0 < 2 * np ? units - u0 : 2 * np;
+        for (j = 0; j < np; ++j) acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[u0 + 2 * j] - off);
         if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
         else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
         else tinyeit_cm_pairs1(xw, w, iters, acc);
-        w += np * 2 * npad;
-        for (j = 0; j < np; ++j) {
-            const int32_t ua = 2 * (q + j), ub = ua + 1;
-            o[ua] = epilogue_s8(acc[2 * j + 1], mult[ua], shift[ua], single, cheap, zo, lo, hi,
-                                post ? post + ua * plen : NULL);
-            if (ub < units) {
-                const int32_t d = (int32_t)((uint32_t)acc[2 * j] - (uint32_t)acc[2 * j + 1]);
-                o[ub] = epilogue_s8(bias[ub] + (d >> 8), mult[ub], shift[ub], single, cheap, zo,
-                                    lo, hi, post ? post + ub * plen : NULL);
-            }
+        w += np * wstep;
+        /* the first unit of each pair is U; the second bias + (R - U) >> 8 */
+        for (j = 0; j < count; j += 2) {
+            v[j] = acc[j + 1];
+            if (j + 1 < count)
+                v[j + 1] = bias[u0 + j + 1] +
+                           ((int32_t)((uint32_t)acc[j] - (uint32_t)acc[j + 1]) >> 8);
         }
+        if (p->single_round)
+            cm_pairs_store_single(v, count, mult + u0, shift + u0, p->out_offset, p->act_min,
+                                  p->act_max, post ? post + u0 * plen : NULL, plen, o + u0);
+        else
+            cm_pairs_store_double(v, count, mult + u0, shift + u0, p->cheap_rq, p->out_offset,
+                                  p->act_min, p->act_max, post ? post + u0 * plen : NULL, plen,
+                                  o + u0);
+        q += np;
     }
 }
 
@@ -144,17 +195,8 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch)
 {
     int32_t b;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *x = in + b * p->in_dim;
-        int8_t *o = out + b * p->units;
-        if (p->single_round && p->cheap_rq)
-            cm_pairs_row_t(x, w, bias, mult, shift, post, o, p, scratch, 1, 1);
-        else if (p->single_round)
-            cm_pairs_row_t(x, w, bias, mult, shift, post, o, p, scratch, 1, 0);
-        else if (p->cheap_rq)
-            cm_pairs_row_t(x, w, bias, mult, shift, post, o, p, scratch, 0, 1);
-        else
-            cm_pairs_row_t(x, w, bias, mult, shift, post, o, p, scratch, 0, 0);
-    }
+    for (b = 0; b < p->batches; ++b)
+        cm_pairs_row(in + b * p->in_dim, w, bias, mult, shift, post, out + b * p->units, p,
+                     scratch);
 }
 #endif
