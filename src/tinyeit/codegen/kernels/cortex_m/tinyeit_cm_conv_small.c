@@ -1,0 +1,84 @@
+/* Cortex-M int8 convolution with a small window (k_h * k_w * in_c <= 4: the first conv of a
+ * 1D CNN on a one-channel signal), where the per-output requantization, not the MACs, is the
+ * cost. Per output channel, its K weights and constants stay in registers and the loop runs
+ * over the output positions: K multiply-accumulates, then TFLite's double-rounding
+ * requantization in one 64-bit multiply-accumulate, a shift and a clamp, the zero point, the
+ * clamp's lower bound and the bias folded into the 64-bit constant.
+ *
+ * Why that equals the reference: with left = 0, the cheap form (mbqm_cheap, proven exact per
+ * channel by the generator, cheap_rq) is floor((acc * m + 2^30 + (2^(r-1) - [h < 0]) * 2^31) /
+ * 2^(31+r)) (nested floors of integer divisions), and h < 0 exactly when acc < 0 (for
+ * 2^30 <= m < 2^31 the one exception, acc = -1 and m = 2^30, gives 0 both ways); adding
+ * (zo - act_min) * 2^(31+r) adds zo - act_min after the division, so the result is the index
+ * into [0, act_max - act_min] before the clamp. Channels with left > 0 or r > 22 (the constant
+ * would not fit) take the blocked kernel's path. */
+#include "tinyeit_common.h"
+
+#if defined(TINYEIT_CORTEX_M_DSP)
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void cm_conv_small_ch(const int8_t *in, const int8_t *wch, int32_t bias,
+                                    int32_t m, int32_t r, const int8_t *post_row, int8_t *o,
+                                    const tinyeit_conv_params *p, int8_t *patch, const int32_t K)
+{
+    const int32_t C = p->out_c, lo = p->act_min, span = p->act_max - p->act_min;
+    const int32_t w0 = wch[0], w1 = K > 1 ? wch[1] : 0, w2 = K > 2 ? wch[2] : 0,
+                  w3 = K > 3 ? wch[3] : 0;
+    const int64_t c0 = ((int64_t)1 << 30) + ((int64_t)((1 << r) >> 1) << 31) +
+                       ((int64_t)(p->out_offset - lo) << (31 + r));
+    const int32_t neg = r > 0 ? INT32_MIN : 0;   /* -2^31 taken off when acc < 0 */
+    const int32_t s = r > 0 ? r - 1 : 0;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    const int32_t runs = p->k_h == 1 && (p->dil_w == 1 || p->k_w == 1);
+    int32_t b, oy, ox;
+    for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h;
+        const int32_t row_in = runs && y0 >= 0 && y0 + span_h < p->in_h;
+        for (ox = 0; ox < p->out_w; ++ox, o += C) {
+            const int32_t x0 = ox * p->stride_w - p->pad_w;
+            const int8_t *x = row_in && x0 >= 0 && x0 + span_w < p->in_w
+                                  ? in + ((b * p->in_h + y0) * p->in_w + x0) * p->in_c
+                                  : conv_window(in, p, b, oy, ox, patch);
+            int32_t acc = bias + w0 * x[0], v;
+            int64_t t;
+            if (K > 1) acc += w1 * x[1];
+            if (K > 2) acc += w2 * x[2];
+            if (K > 3) acc += w3 * x[3];
+            t = (int64_t)acc * m + c0 + (int64_t)((uint32_t)acc >> 31) * neg;
+            v = r > 0 ? (int32_t)(t >> 32) >> s : (int32_t)(t >> 31);
+            v = v < 0 ? 0 : (v > span ? span : v);
+            *o = post_row ? post_row[v] : (int8_t)(v + lo);
+        }
+    }
+}
+
+/* Returns 1 when it computed the whole convolution (K <= 4, cheap requantization proven),
+ * else 0 and leaves it to the caller. Channels it cannot take go through `fallback`. */
+int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias,
+                          const int32_t *mult, const int32_t *shift, const int8_t *post,
+                          int8_t *out, const tinyeit_conv_params *p, int8_t *patch)
+{
+    const int32_t K = p->k_h * p->k_w * p->in_c, C = p->out_c;
+    int32_t oc, k;
+    if (K > 4 || !p->cheap_rq) return 0;
+    for (oc = 0; oc < C; ++oc)
+        if (shift[oc] > 0 || -shift[oc] > 22) return 0;
+    for (oc = 0; oc < C; ++oc) {
+        int8_t wch[4] = {0, 0, 0, 0};
+        const int8_t *prow = post ? post + oc * p->post_len : NULL;
+        for (k = 0; k < K; ++k) wch[k] = w[fc4_index(oc, k, K, C)];
+        if (K == 3)
+            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch, 3);
+        else if (K == 1)
+            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch, 1);
+        else if (K == 2)
+            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch, 2);
+        else
+            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch, 4);
+    }
+    return 1;
+}
+#endif
