@@ -83,6 +83,15 @@ def _check(path, x: np.ndarray, boards=BOARDS) -> dict:
     want = litert_outputs(str(path), x)
     got = run_host(str(path), x).reshape(len(x), -1)
     assert (got != want).sum() == 0, "host (reference kernels) differs from LiteRT"
+    info = build(str(path))
+    if info["fc_pairs_layers"]:
+        # the unit-pair layout on the portable reference kernels (what the M4 build compiles)
+        from tinyeit.codegen.host import build_executable, run_rows
+
+        exe = build_executable(info["files"], ("-DTINYEIT_FC_PAIRS=1",))
+        got = run_rows(exe, x.reshape(len(x), -1), np.dtype(info["output_dtype"]),
+                       info["output_size"]).reshape(len(x), -1)
+        assert (got != want).sum() == 0, "host, unit-pair layout, differs from LiteRT"
     from tinyeit.deploy.codegen_run import run_board
 
     for board in boards:
@@ -134,9 +143,11 @@ def _rows(model, n: int, seed: int, lo: float = -128, hi: float = 128) -> np.nda
 
 @pytest.mark.slow
 @pytest.mark.parametrize("features,units", [(3, (5, 1)), (13, (10, 7)), (64, (4, 3)),
-                                            (101, (17,))])
+                                            (101, (17,)), (40, (13, 6, 2)), (475, (128, 11))])
 def test_fully_connected_blocking_and_edge_weights(tmp_path, features, units):
-    """Inputs and units off the 4x4 blocking; -128/-127 weights; single rounding (LiteRT)."""
+    """Inputs and units off the 4x4 blocking and off the unit-pair layout's (6-unit blocks,
+    16-input padding, an odd last unit); -128/-127 weights; single rounding (LiteRT). Every
+    layer here takes the unit-pair layout on the M4 (the packed one on the A72)."""
     keras = _keras()
     keras.utils.set_random_seed(features)
     inp = keras.Input((features,))
@@ -147,7 +158,8 @@ def test_fully_connected_blocking_and_edge_weights(tmp_path, features, units):
     rep = np.random.default_rng(0).normal(0, 1, (32, features)).astype(np.float32)
     path = tmp_path / "fc.tflite"
     path.write_bytes(_set_extreme_weights(_int8(model, rep), features))
-    _check(path, _rows(model, 6, features))
+    info = _check(path, _rows(model, 6, features))
+    assert info["fc_pairs_layers"] == len(units)
 
 
 @pytest.mark.slow

@@ -95,3 +95,33 @@ def test_cortex_m_pairs_against_packed_cycles():
     print({k: (c, round(c / macs, 3), f) for k, (c, f) in res.items()})
     assert res["pairs"][0] <= 0.8 * res["fc4"][0]
     assert res["pairs"][0] / macs <= 1.5
+
+
+@pytest.mark.slow
+def test_build_json_records_the_layout_per_board(tmp_path):
+    """One generated folder, three boards: the Cortex-M4F builds compile the unit pairs (and
+    record it, with the weight bytes they hold, within the board's flash), the A72 build the
+    packed layout."""
+    from tinyeit import config as study_config
+    from tinyeit.codegen import generate
+    from tinyeit.codegen.sample_models import write_study_like
+    from tinyeit.firmware.build import build_firmware
+
+    cfg = study_config.load(str(Path(__file__).resolve().parents[1] / "config.yaml"))["boards"]
+    tflite = write_study_like(str(tmp_path), "ptq_int8")
+    info = generate(tflite, str(tmp_path / "code"))
+    assert info["fc_pairs_layers"] == 3
+    x = np.zeros((1, info["input_size"]), np.int8)
+    np.savez(tmp_path / "frames.npz", input=x)
+    for board, layout in (("nano33ble", "unit_pairs"), ("nicla_sense", "unit_pairs"),
+                          ("rpi4", "packed_4x4")):
+        rec = build_firmware(board, cfg[board], "v", tmp_path / "code", tmp_path / "frames.npz",
+                             tmp_path / board, n_frames=1)
+        assert rec["status"] == "ok"
+        assert rec["fc_weight_layout"] == layout
+        if layout == "unit_pairs":
+            assert rec["fc_pairs_layers"] == 3
+            assert rec["weights_bytes"] == info["weights_bytes_fc_pairs"]
+            assert rec["flash_bytes"] <= cfg[board]["flash_bytes"]
+        else:
+            assert rec["weights_bytes"] == info["weights_bytes"]

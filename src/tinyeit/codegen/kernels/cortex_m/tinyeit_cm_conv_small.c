@@ -10,46 +10,76 @@
  * 2^(31+r)) (nested floors of integer divisions), and h < 0 exactly when acc < 0 (for
  * 2^30 <= m < 2^31 the one exception, acc = -1 and m = 2^30, gives 0 both ways); adding
  * (zo - act_min) * 2^(31+r) adds zo - act_min after the division, so the result is the index
- * into [0, act_max - act_min] before the clamp. Channels with left > 0 or r > 22 (the constant
- * would not fit) take the blocked kernel's path. */
+ * into [0, act_max - act_min] before the clamp. A layer with a channel of r = 0, left > 0 or
+ * r > 22 (the constant would not fit) takes the blocked kernel's path. */
 #include "tinyeit_common.h"
 
 #if defined(TINYEIT_CORTEX_M_DSP)
+
+/* One output: the window's K products, the requantization in one 64-bit multiply-accumulate
+ * (c0 folds rounding, zero point and the clamp's lower bound; acc < 0 takes 2^31 off), the
+ * shift and the clamp to [0, span]: the index into the folded table or the output - lo. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int32_t cm_small_out(const int8_t *x, int32_t w0, int32_t w1, int32_t w2,
+                                   int32_t w3, int32_t bias, int32_t m, int64_t c0, int32_t s,
+                                   int32_t span, const int32_t K)
+{
+    int32_t acc = bias + w0 * x[0], v;
+    if (K > 1) acc += w1 * x[1];
+    if (K > 2) acc += w2 * x[2];
+    if (K > 3) acc += w3 * x[3];
+    v = (int32_t)(((int64_t)acc * m + c0 + ((int64_t)(acc >> 31) << 31)) >> 32) >> s;
+    return v < 0 ? 0 : (v > span ? span : v);
+}
 
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline void cm_conv_small_ch(const int8_t *in, const int8_t *wch, int32_t bias,
-                                    int32_t m, int32_t r, const int8_t *post_row, int8_t *o,
+                                    int32_t m, int32_t r, const int8_t *post_row, int8_t *out,
                                     const tinyeit_conv_params *p, int8_t *patch, const int32_t K)
 {
+    /* the parameters in locals: the int8 stores below may alias *p for the compiler */
     const int32_t C = p->out_c, lo = p->act_min, span = p->act_max - p->act_min;
+    const int32_t out_h = p->out_h, out_w = p->out_w, in_h = p->in_h, in_w = p->in_w;
+    const int32_t in_c = p->in_c, sh = p->stride_h, sw = p->stride_w, ph = p->pad_h;
+    const int32_t pw = p->pad_w, batches = p->batches;
     const int32_t w0 = wch[0], w1 = K > 1 ? wch[1] : 0, w2 = K > 2 ? wch[2] : 0,
                   w3 = K > 3 ? wch[3] : 0;
-    const int64_t c0 = ((int64_t)1 << 30) + ((int64_t)((1 << r) >> 1) << 31) +
+    const int64_t c0 = ((int64_t)1 << 30) + ((int64_t)1 << (30 + r)) +
                        ((int64_t)(p->out_offset - lo) << (31 + r));
-    const int32_t neg = r > 0 ? INT32_MIN : 0;   /* -2^31 taken off when acc < 0 */
-    const int32_t s = r > 0 ? r - 1 : 0;
+    const int32_t s = r - 1;
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     const int32_t runs = p->k_h == 1 && (p->dil_w == 1 || p->k_w == 1);
-    int32_t b, oy, ox;
-    for (b = 0; b < p->batches; ++b)
-    for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h;
-        const int32_t row_in = runs && y0 >= 0 && y0 + span_h < p->in_h;
-        for (ox = 0; ox < p->out_w; ++ox, o += C) {
-            const int32_t x0 = ox * p->stride_w - p->pad_w;
-            const int8_t *x = row_in && x0 >= 0 && x0 + span_w < p->in_w
-                                  ? in + ((b * p->in_h + y0) * p->in_w + x0) * p->in_c
-                                  : conv_window(in, p, b, oy, ox, patch);
-            int32_t acc = bias + w0 * x[0], v;
-            int64_t t;
-            if (K > 1) acc += w1 * x[1];
-            if (K > 2) acc += w2 * x[2];
-            if (K > 3) acc += w3 * x[3];
-            t = (int64_t)acc * m + c0 + (int64_t)((uint32_t)acc >> 31) * neg;
-            v = r > 0 ? (int32_t)(t >> 32) >> s : (int32_t)(t >> 31);
-            v = v < 0 ? 0 : (v > span ? span : v);
+    /* output columns whose window lies inside the input: [ox_a, ox_b) */
+    int32_t ox_a = 0, ox_b = out_w, b, oy, ox;
+    int8_t *o = out;
+    while (ox_a < out_w && ox_a * sw - pw < 0) ++ox_a;
+    while (ox_b > ox_a && (ox_b - 1) * sw - pw + span_w >= in_w) --ox_b;
+    for (b = 0; b < batches; ++b)
+    for (oy = 0; oy < out_h; ++oy) {
+        const int32_t y0 = oy * sh - ph;
+        const int32_t row_in = runs && y0 >= 0 && y0 + span_h < in_h;
+        const int8_t *xrow = row_in ? in + ((b * in_h + y0) * in_w - pw) * in_c : in;
+        for (ox = 0; ox < out_w; ++ox, o += C) {
+            int32_t v;
+            if (row_in && ox == ox_a) {
+                /* the inside run, the hot loop */
+                const int8_t *x = xrow + ox * sw * in_c;
+                const int32_t step = sw * in_c;
+                if (post_row)
+                    for (; ox < ox_b; ++ox, x += step, o += C)
+                        *o = post_row[cm_small_out(x, w0, w1, w2, w3, bias, m, c0, s, span, K)];
+                else
+                    for (; ox < ox_b; ++ox, x += step, o += C)
+                        *o = (int8_t)(cm_small_out(x, w0, w1, w2, w3, bias, m, c0, s, span, K)
+                                      + lo);
+                if (ox >= out_w) break;
+            }
+            v = cm_small_out(conv_window(in, p, b, oy, ox, patch), w0, w1, w2, w3, bias, m, c0,
+                             s, span, K);
             *o = post_row ? post_row[v] : (int8_t)(v + lo);
         }
     }
@@ -65,7 +95,7 @@ int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias
     int32_t oc, k;
     if (K > 4 || !p->cheap_rq) return 0;
     for (oc = 0; oc < C; ++oc)
-        if (shift[oc] > 0 || -shift[oc] > 22) return 0;
+        if (shift[oc] > -1 || -shift[oc] > 22) return 0;
     for (oc = 0; oc < C; ++oc) {
         int8_t wch[4] = {0, 0, 0, 0};
         const int8_t *prow = post ? post + oc * p->post_len : NULL;

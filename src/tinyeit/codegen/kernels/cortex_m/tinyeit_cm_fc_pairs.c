@@ -91,13 +91,15 @@ static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t 
     }
     if (k < n) {
         int8_t t[4] = {0, 0, 0, 0};
+        int16_t v[4];
         int32_t j;
         for (j = 0; k + j < n; ++j) t[j] = x[k + j];
-        xw[k] = t[0]; xw[k + 1] = t[2]; xw[k + 2] = t[1]; xw[k + 3] = t[3];
+        v[0] = t[0]; v[1] = t[2]; v[2] = t[1]; v[3] = t[3];
+        memcpy(xw + k, v, sizeof v);
         s += t[0] + t[1] + t[2] + t[3];
         k += 4;
     }
-    for (; k < npad; ++k) xw[k] = 0;
+    if (k < npad) memset(xw + k, 0, (size_t)(npad - k) * sizeof *xw);
     return s;
 }
 
