@@ -50,10 +50,10 @@ def expected(L: dict, x: np.ndarray) -> np.ndarray:
 
 
 def _cheap(L: dict) -> int:
-    gen = Generator.__new__(Generator)
-    gen.last_requant = (L["mult"], L["shift"])
+    from tinyeit.codegen.ops.conv import cheap_requant
+
     bound = np.abs(L["bias"]) + np.abs(L["w"].astype(np.int64)).sum(axis=1) * 128
-    return gen._cheap_requant(bound)
+    return cheap_requant(bound, L["mult"], L["shift"])
 
 
 def folder(L: dict, out: Path, layout: str) -> dict:

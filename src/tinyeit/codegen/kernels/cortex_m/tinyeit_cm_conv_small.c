@@ -16,6 +16,60 @@
 
 #if defined(TINYEIT_CORTEX_M_DSP)
 
+/* The inside run of a 3-tap window with step 1 and the full clamp range (span 255), in
+ * assembly (in C, gcc reloads a dozen of its constants from the stack per output). args: x, o,
+ * n, C, (w0 | w1 << 16), w2, bias, m, post table (or act_min), s = r - 1, c0 low, c0 high.
+ * Per output: 3 LDRSB, PKHBT, SMLABB + SMLAD (bias + the 3 products), LDRD of c0, SMLAL of acc
+ * * m, 2^31 off when acc < 0 (SUBS/SBC), ASR by s, USAT to [0, 255], the table (or + act_min),
+ * STRB, the channel stride. */
+void tinyeit_cm_conv3_post(const int32_t *args);
+void tinyeit_cm_conv3_lo(const int32_t *args);
+__asm__(
+    "    .syntax unified\n"
+    "    .macro TINYEIT_CONV3_FN name, post\n"
+    "    .section .text.\\name, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global \\name\n"
+    "    .hidden \\name\n"
+    "    .type \\name, %function\n"
+    "    .thumb_func\n"
+    "\\name:\n"
+    "    push   {r4-r11, lr}\n"
+    "    ldrd   r4, r5, [r0, #40]\n"
+    "    strd   r4, r5, [sp, #-8]!\n"
+    "    ldm    r0, {r0-r9}\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    ldrsb  r10, [r0], #1\n"
+    "    ldrsb  r11, [r0]\n"
+    "    ldrsb  r12, [r0, #1]\n"
+    "    pkhbt  r10, r10, r11, lsl #16\n"
+    "    smlabb r12, r12, r5, r6\n"
+    "    smlad  r12, r10, r4, r12\n"
+    "    ldrd   r10, r11, [sp]\n"
+    "    smlal  r10, r11, r12, r7\n"
+    "    lsr    lr, r12, #31\n"
+    "    subs   r10, r10, lr, lsl #31\n"
+    "    sbc    r11, r11, #0\n"
+    "    asr    r11, r11, r9\n"
+    "    usat   r11, #8, r11\n"
+    "    .if \\post\n"
+    "    ldrb   r11, [r8, r11]\n"
+    "    .else\n"
+    "    add    r11, r11, r8\n"
+    "    .endif\n"
+    "    strb   r11, [r1]\n"
+    "    add    r1, r1, r3\n"
+    "    subs   r2, r2, #1\n"
+    "    bne    1b\n"
+    "    add    sp, sp, #8\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size \\name, . - \\name\n"
+    "    .endm\n"
+    "    TINYEIT_CONV3_FN tinyeit_cm_conv3_post, 1\n"
+    "    TINYEIT_CONV3_FN tinyeit_cm_conv3_lo, 0\n"
+    "    .text\n");
+
 /* One output: the window's K products, the requantization in one 64-bit multiply-accumulate
  * (c0 folds rounding, zero point and the clamp's lower bound; acc < 0 takes 2^31 off), the
  * shift and the clamp to [0, span]: the index into the folded table or the output - lo. */
@@ -69,7 +123,17 @@ static inline void cm_conv_small_ch(const int8_t *in, const int8_t *wch, int32_t
                 /* the inside run, the hot loop */
                 const int8_t *x = xrow + ox * sw * in_c;
                 const int32_t step = sw * in_c;
-                if (post_row)
+                if (K == 3 && step == 1 && span == 255 && ox_b > ox) {
+                    const int32_t args[12] = {
+                        (int32_t)(uintptr_t)x, (int32_t)(uintptr_t)o, ox_b - ox, C,
+                        (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0), w2, bias, m,
+                        post_row ? (int32_t)(uintptr_t)post_row : lo, s,
+                        (int32_t)(uint32_t)((uint64_t)c0 & 0xFFFFFFFFu), (int32_t)(c0 >> 32)};
+                    if (post_row) tinyeit_cm_conv3_post(args);
+                    else tinyeit_cm_conv3_lo(args);
+                    o += (ox_b - ox) * C;
+                    ox = ox_b;
+                } else if (post_row)
                     for (; ox < ox_b; ++ox, x += step, o += C)
                         *o = post_row[cm_small_out(x, w0, w1, w2, w3, bias, m, c0, s, span, K)];
                 else

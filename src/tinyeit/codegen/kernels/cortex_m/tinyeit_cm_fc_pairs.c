@@ -103,12 +103,65 @@ static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t 
     return s;
 }
 
+/* The outputs of one block, single rounding, every shift <= -2, no folded table, in assembly:
+ * per output three loads, SMULL, the rounding bit 1 << (s2 - 1) and ASR by s2 = -shift - 1,
+ * the zero point and the clamp; the same arithmetic as cm_pairs_store_single's first branch.
+ * args: v, mult, shift, o, count, zero point, act_min, act_max. */
+void tinyeit_cm_rq_single(const int32_t *args);
+__asm__(
+    "    .syntax unified\n"
+    "    .section .text.tinyeit_cm_rq_single, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global tinyeit_cm_rq_single\n"
+    "    .hidden tinyeit_cm_rq_single\n"
+    "    .type tinyeit_cm_rq_single, %function\n"
+    "    .thumb_func\n"
+    "tinyeit_cm_rq_single:\n"
+    "    push   {r4-r11, lr}\n"
+    "    ldm    r0, {r0-r7}\n"
+    "    mov    r8, #1\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    ldr    r9, [r0], #4\n"
+    "    ldr    r10, [r1], #4\n"
+    "    ldr    r11, [r2], #4\n"
+    "    smull  r12, lr, r9, r10\n"
+    "    mvn    r11, r11\n"
+    "    sub    r12, r11, #1\n"
+    "    lsl    r12, r8, r12\n"
+    "    add    lr, lr, r12\n"
+    "    asr    lr, lr, r11\n"
+    "    add    lr, lr, r5\n"
+    "    cmp    lr, r6\n"
+    "    it     lt\n"
+    "    movlt  lr, r6\n"
+    "    cmp    lr, r7\n"
+    "    it     gt\n"
+    "    movgt  lr, r7\n"
+    "    strb   lr, [r3], #1\n"
+    "    subs   r4, r4, #1\n"
+    "    bne    1b\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size tinyeit_cm_rq_single, . - tinyeit_cm_rq_single\n"
+    "    .text\n");
+
 /* The outputs of one block from its int32 accumulators v: LiteRT's single rounding
  * (acc * m + 2^(t-1)) >> t, t = 31 - shift, as the high word of acc * m (SMULL), its rounding
  * bit and one arithmetic shift where shift <= -2 (floor((P + 2^(t-1)) / 2^t) = floor((floor(P /
  * 2^32) + 2^(t-33)) / 2^(t-32)): exact for every acc, the high word is below 2^30 in
  * magnitude), the reference form otherwise; then zero point, clamp, the folded table. A
  * function of its own, so that its few live values stay in registers. */
+#if defined(__GNUC__)
+#define TINYEIT_LIKELY(c) __builtin_expect(!!(c), 1)
+__attribute__((noinline))
+#else
+#define TINYEIT_LIKELY(c) (c)
+#endif
+static int32_t cm_single_rare(int32_t acc, int32_t m, int32_t shift)
+{
+    return requant_single(acc, m, shift);
+}
+
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -119,11 +172,11 @@ static void cm_pairs_store_single(int32_t *v, int32_t count, const int32_t *mult
     int32_t i;
     for (i = 0; i < count; ++i) {
         const int32_t sh = shift[i];
-        if (sh <= -2) {
+        if (TINYEIT_LIKELY(sh <= -2)) {
             const int32_t s2 = -1 - sh;
-            v[i] = ((int32_t)(((int64_t)v[i] * mult[i]) >> 32) + ((1 << s2) >> 1)) >> s2;
+            v[i] = ((int32_t)(((int64_t)v[i] * mult[i]) >> 32) + (1 << (s2 - 1))) >> s2;
         } else {
-            v[i] = requant_single(v[i], mult[i], sh);
+            v[i] = cm_single_rare(v[i], mult[i], sh);
         }
     }
     if (post) {
@@ -164,7 +217,8 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
     /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128 */
     const uint32_t off = 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw);
     const int32_t plen = p->post_len;
-    int32_t q = 0, j;
+    int32_t q = 0, j, fast = p->single_round && !post;
+    for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
     int32_t acc[2 * TINYEIT_PAIRS_BLOCK], v[2 * TINYEIT_PAIRS_BLOCK];
     while (q < all) {
         const int32_t np = pairs_block(q, all), u0 = 2 * q;
@@ -181,7 +235,13 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
                 v[j + 1] = bias[u0 + j + 1] +
                            ((int32_t)((uint32_t)acc[j] - (uint32_t)acc[j + 1]) >> 8);
         }
-        if (p->single_round)
+        if (fast) {
+            const int32_t args[8] = {(int32_t)(uintptr_t)v, (int32_t)(uintptr_t)(mult + u0),
+                                     (int32_t)(uintptr_t)(shift + u0),
+                                     (int32_t)(uintptr_t)(o + u0), count, p->out_offset,
+                                     p->act_min, p->act_max};
+            tinyeit_cm_rq_single(args);
+        } else if (p->single_round)
             cm_pairs_store_single(v, count, mult + u0, shift + u0, p->out_offset, p->act_min,
                                   p->act_max, post ? post + u0 * plen : NULL, plen, o + u0);
         else
