@@ -1,5 +1,5 @@
-/* Cortex-M int8 convolution with a small window (k_h * k_w * in_c <= 4: the first conv of a
- * 1D CNN on a one-channel signal), where the per-output requantization, not the MACs, is the
+/* Cortex-M int8 convolution with a 3-element window (k_h * k_w * in_c == 3: the first conv of
+ * a 1D CNN on a one-channel signal), where the per-output requantization, not the MACs, is the
  * cost. Per output channel, its K weights and constants stay in registers and the loop runs
  * over the output positions: K multiply-accumulates, then TFLite's double-rounding
  * requantization in one 64-bit multiply-accumulate, a shift and a clamp, the zero point, the
@@ -10,18 +10,18 @@
  * 2^(31+r)) (nested floors of integer divisions), and h < 0 exactly when acc < 0 (for
  * 2^30 <= m < 2^31 the one exception, acc = -1 and m = 2^30, gives 0 both ways); adding
  * (zo - act_min) * 2^(31+r) adds zo - act_min after the division, so the result is the index
- * into [0, act_max - act_min] before the clamp. A layer with a channel of r = 0, left > 0 or
- * r > 22 (the constant would not fit) takes the blocked kernel's path. */
+ * into [0, act_max - act_min] before the clamp. A channel with r = 0, left > 0 or r > 22 (the
+ * constant would not fit) takes the plain per-output form. */
 #include "tinyeit_common.h"
 
 #if defined(TINYEIT_CORTEX_M_DSP)
 
-/* The inside run of a 3-tap window with step 1 and the full clamp range (span 255), in
- * assembly (in C, gcc reloads a dozen of its constants from the stack per output). args: x, o,
- * n, C, (w0 | w1 << 16), w2, bias, m, post table (or act_min), s = r - 1, c0 low, c0 high.
- * Per output: 3 LDRSB, PKHBT, SMLABB + SMLAD (bias + the 3 products), LDRD of c0, SMLAL of acc
- * * m, 2^31 off when acc < 0 (SUBS/SBC), ASR by s, USAT to [0, 255], the table (or + act_min),
- * STRB, the channel stride. */
+/* The inside run of a 3-tap window with step 1, in assembly (in C, gcc reloads a dozen of its
+ * constants from the stack per output). args: x, o, n, C, (w0 | w1 << 16), (w2 | span << 16),
+ * bias, m, post table (or act_min), s = r - 1, c0 low, c0 high. Per output: 3 LDRSB, PKHBT,
+ * SMLABB + SMLAD (bias + the 3 products), LDRD of c0, SMLAL of acc * m, 2^31 off when acc < 0
+ * (SUBS/SBC), ASR by s, USAT to [0, 255] and the span (act_max - act_min) from r5's top half,
+ * the table (or + act_min), STRB, the channel stride. */
 void tinyeit_cm_conv3_post(const int32_t *args);
 void tinyeit_cm_conv3_lo(const int32_t *args);
 __asm__(
@@ -53,6 +53,9 @@ __asm__(
     "    sbc    r11, r11, #0\n"
     "    asr    r11, r11, r9\n"
     "    usat   r11, #8, r11\n"
+    "    cmp    r11, r5, lsr #16\n"
+    "    it     gt\n"
+    "    lsrgt  r11, r5, #16\n"
     "    .if \\post\n"
     "    ldrb   r11, [r8, r11]\n"
     "    .else\n"
@@ -123,10 +126,11 @@ static inline void cm_conv_small_ch(const int8_t *in, const int8_t *wch, int32_t
                 /* the inside run, the hot loop */
                 const int8_t *x = xrow + ox * sw * in_c;
                 const int32_t step = sw * in_c;
-                if (K == 3 && step == 1 && span == 255 && ox_b > ox) {
+                if (K == 3 && step == 1 && ox_b > ox) {
                     const int32_t args[12] = {
                         (int32_t)(uintptr_t)x, (int32_t)(uintptr_t)o, ox_b - ox, C,
-                        (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0), w2, bias, m,
+                        (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0),
+                        (int32_t)(((uint32_t)span << 16) | (uint16_t)w2), bias, m,
                         post_row ? (int32_t)(uintptr_t)post_row : lo, s,
                         (int32_t)(uint32_t)((uint64_t)c0 & 0xFFFFFFFFu), (int32_t)(c0 >> 32)};
                     if (post_row) tinyeit_cm_conv3_post(args);
@@ -149,29 +153,45 @@ static inline void cm_conv_small_ch(const int8_t *in, const int8_t *wch, int32_t
     }
 }
 
-/* Returns 1 when it computed the whole convolution (K <= 4, cheap requantization proven),
- * else 0 and leaves it to the caller. Channels it cannot take go through `fallback`. */
+/* One output channel the fast form cannot take (r = 0, left > 0, or r > 22): the window's
+ * products and the kernels' shared epilogue (cheap double rounding, proven by the generator). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_conv_small_plain(const int8_t *in, const int8_t *wch, int32_t bias, int32_t m,
+                                int32_t shift, const int8_t *post_row, int8_t *o,
+                                const tinyeit_conv_params *p, int8_t *patch)
+{
+    int32_t b, oy, ox;
+    for (b = 0; b < p->batches; ++b)
+        for (oy = 0; oy < p->out_h; ++oy)
+            for (ox = 0; ox < p->out_w; ++ox, o += p->out_c) {
+                const int8_t *x = conv_window(in, p, b, oy, ox, patch);
+                const int32_t acc = bias + wch[0] * x[0] + wch[1] * x[1] + wch[2] * x[2];
+                *o = epilogue_s8(acc, m, shift, 0, 1, p->out_offset, p->act_min, p->act_max,
+                                 post_row);
+            }
+}
+
+/* Returns 1 when it computed the whole convolution (a 3-element window, the cheap
+ * requantization proven), else 0 and leaves it to the caller. */
 int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias,
                           const int32_t *mult, const int32_t *shift, const int8_t *post,
                           int8_t *out, const tinyeit_conv_params *p, int8_t *patch)
 {
     const int32_t K = p->k_h * p->k_w * p->in_c, C = p->out_c;
     int32_t oc, k;
-    if (K > 4 || !p->cheap_rq) return 0;
-    for (oc = 0; oc < C; ++oc)
-        if (shift[oc] > -1 || -shift[oc] > 22) return 0;
+    if (K != 3 || !p->cheap_rq) return 0;
     for (oc = 0; oc < C; ++oc) {
-        int8_t wch[4] = {0, 0, 0, 0};
+        int8_t wch[3];
         const int8_t *prow = post ? post + oc * p->post_len : NULL;
-        for (k = 0; k < K; ++k) wch[k] = w[fc4_index(oc, k, K, C)];
-        if (K == 3)
-            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch, 3);
-        else if (K == 1)
-            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch, 1);
-        else if (K == 2)
-            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch, 2);
+        for (k = 0; k < 3; ++k) wch[k] = w[fc4_index(oc, k, 3, C)];
+        if (shift[oc] > -1 || -shift[oc] > 22)
+            cm_conv_small_plain(in, wch, bias[oc], mult[oc], shift[oc], prow, out + oc, p,
+                                patch);
         else
-            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch, 4);
+            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch,
+                             3);
     }
     return 1;
 }
