@@ -143,11 +143,13 @@ def _rows(model, n: int, seed: int, lo: float = -128, hi: float = 128) -> np.nda
 
 @pytest.mark.slow
 @pytest.mark.parametrize("features,units", [(3, (5, 1)), (13, (10, 7)), (64, (4, 3)),
-                                            (101, (17,)), (40, (13, 6, 2)), (475, (128, 11))])
+                                            (101, (17,)), (40, (13, 6, 2)), (475, (128, 11)),
+                                            (96, (33, 7))])
 def test_fully_connected_blocking_and_edge_weights(tmp_path, features, units):
     """Inputs and units off the 4x4 blocking and off the unit-pair layout's (6-unit blocks,
-    16-input padding, an odd last unit); -128/-127 weights; single rounding (LiteRT). Every
-    layer here takes the unit-pair layout on the M4 (the packed one on the A72)."""
+    16-input padding, an odd last unit); -128/-127 weights; single rounding (LiteRT). Layers
+    of 32 inputs or more (101, 475, 128, 64) take the unit-pair layout on the M4, the others
+    and every layer on the A72 the packed one."""
     keras = _keras()
     keras.utils.set_random_seed(features)
     inp = keras.Input((features,))
@@ -159,7 +161,9 @@ def test_fully_connected_blocking_and_edge_weights(tmp_path, features, units):
     path = tmp_path / "fc.tflite"
     path.write_bytes(_set_extreme_weights(_int8(model, rep), features))
     info = _check(path, _rows(model, 6, features))
-    assert info["fc_pairs_layers"] == len(units)
+    from tinyeit.codegen.layout_unit_pairs import worthwhile
+
+    assert info["fc_pairs_layers"] == sum(map(worthwhile, (features, *units[:-1])))
 
 
 @pytest.mark.slow

@@ -32,6 +32,11 @@ def test_layout_algebra_equals_the_dot_product(units, n):
         assert (lp.simulate(lay, x, units, n) == want).all()
 
 
+def test_worthwhile_keeps_small_and_heavily_padded_layers_packed():
+    assert [n for n in (12, 24, 32, 40, 48, 64, 101, 114, 128, 228, 475) if lp.worthwhile(n)] \
+        == [32, 48, 64, 101, 114, 128, 228, 475]
+
+
 def test_block_sizes_never_leave_one_pair_after_a_full_block():
     assert lp.block_sizes(1) == [1]
     assert lp.block_sizes(4) == [2, 2]

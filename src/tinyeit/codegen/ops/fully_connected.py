@@ -49,7 +49,7 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
         rows = w.data.astype(np.int8).reshape(units, in_dim)
         fmt = weight_formats.choose_format(rows) if p["w_offset"] == 0 else weight_formats.DENSE
         args = f"{bias}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm});"
-        if fmt == weight_formats.DENSE and lp.pairs_fit(rows):
+        if fmt == weight_formats.DENSE and lp.worthwhile(in_dim) and lp.pairs_fit(rows):
             # both dense layouts, each compiled only where its kernel runs (TINYEIT_FC_PAIRS)
             pairs, packed = _both_layouts(gen, w, rows)
             low.scratch_bytes = lp.scratch_bytes(in_dim)
