@@ -456,3 +456,31 @@ def test_op_marks_split_one_inference_into_ops(tmp_path):
                  SimpleNamespace(marks=[(5, None)] + [(c, None) for c, _ in counts]), marks)
     assert [o["cost"] for o in a64] == [10] * len(marks)
     assert by_name(m4)["FULLY_CONNECTED"] == 500 + 700 + 900
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_three_tap_conv_with_a_pruned_filter(tmp_path, padding):
+    """The Cortex-M 3-element-window conv: its assembly run over the inside positions, the
+    gathered border windows (SAME), and a pruned (all-zero) filter, whose tiny scale puts its
+    channel on the plain per-output loop; BatchNorm folded; -128/-127 weights."""
+    keras = _keras()
+    from tinyeit.codegen.sample_models import randomize_batchnorm
+
+    keras.utils.set_random_seed(21)
+    inp = keras.Input((1, 40, 1))
+    conv = keras.layers.Conv2D(9, (1, 3), padding=padding, activation="relu")
+    x = keras.layers.BatchNormalization()(conv(inp))
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(5)(x)
+    model = keras.Model(inp, x)
+    randomize_batchnorm(model, 21)
+    kernel, bias = conv.get_weights()
+    kernel[..., 4] = 0.0
+    bias[4] = 0.0
+    conv.set_weights([kernel, bias])
+    rep = np.random.default_rng(5).normal(0, 1, (32, 1, 40, 1)).astype(np.float32)
+    path = tmp_path / "conv3.tflite"
+    path.write_bytes(_set_extreme_weights(_int8(model, rep), 21))
+    info = _check(path, _rows(model, 4, 21))
+    assert "CONV_2D" in info["ops"]

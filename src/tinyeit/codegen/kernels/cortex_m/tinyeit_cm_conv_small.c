@@ -162,15 +162,25 @@ static void cm_conv_small_plain(const int8_t *in, const int8_t *wch, int32_t bia
                                 int32_t shift, const int8_t *post_row, int8_t *o,
                                 const tinyeit_conv_params *p, int8_t *patch)
 {
+    const tinyeit_conv_params P = *p;  /* in locals: the int8 stores may alias *p */
+    const int32_t w0 = wch[0], w1 = wch[1], w2 = wch[2];
+    const int32_t span_h = (P.k_h - 1) * P.dil_h, span_w = (P.k_w - 1) * P.dil_w;
+    const int32_t runs = P.k_h == 1 && (P.dil_w == 1 || P.k_w == 1);
     int32_t b, oy, ox;
-    for (b = 0; b < p->batches; ++b)
-        for (oy = 0; oy < p->out_h; ++oy)
-            for (ox = 0; ox < p->out_w; ++ox, o += p->out_c) {
-                const int8_t *x = conv_window(in, p, b, oy, ox, patch);
-                const int32_t acc = bias + wch[0] * x[0] + wch[1] * x[1] + wch[2] * x[2];
-                *o = epilogue_s8(acc, m, shift, 0, 1, p->out_offset, p->act_min, p->act_max,
+    for (b = 0; b < P.batches; ++b)
+        for (oy = 0; oy < P.out_h; ++oy) {
+            const int32_t y0 = oy * P.stride_h - P.pad_h;
+            const int32_t row_in = runs && y0 >= 0 && y0 + span_h < P.in_h;
+            for (ox = 0; ox < P.out_w; ++ox, o += P.out_c) {
+                const int32_t x0 = ox * P.stride_w - P.pad_w;
+                const int8_t *x = row_in && x0 >= 0 && x0 + span_w < P.in_w
+                                      ? in + ((b * P.in_h + y0) * P.in_w + x0) * P.in_c
+                                      : conv_window(in, &P, b, oy, ox, patch);
+                const int32_t acc = bias + w0 * x[0] + w1 * x[1] + w2 * x[2];
+                *o = epilogue_s8(acc, m, shift, 0, 1, P.out_offset, P.act_min, P.act_max,
                                  post_row);
             }
+        }
 }
 
 /* Returns 1 when it computed the whole convolution (a 3-element window, the cheap
