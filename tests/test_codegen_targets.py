@@ -83,6 +83,15 @@ def _check(path, x: np.ndarray, boards=BOARDS) -> dict:
     want = litert_outputs(str(path), x)
     got = run_host(str(path), x).reshape(len(x), -1)
     assert (got != want).sum() == 0, "host (reference kernels) differs from LiteRT"
+    info = build(str(path))
+    if info["fc_pairs_layers"]:
+        # the unit-pair layout on the portable reference kernels (what the M4 build compiles)
+        from tinyeit.codegen.host import build_executable, run_rows
+
+        exe = build_executable(info["files"], ("-DTINYEIT_FC_PAIRS=1",))
+        got = run_rows(exe, x.reshape(len(x), -1), np.dtype(info["output_dtype"]),
+                       info["output_size"]).reshape(len(x), -1)
+        assert (got != want).sum() == 0, "host, unit-pair layout, differs from LiteRT"
     from tinyeit.deploy.codegen_run import run_board
 
     for board in boards:
@@ -134,9 +143,13 @@ def _rows(model, n: int, seed: int, lo: float = -128, hi: float = 128) -> np.nda
 
 @pytest.mark.slow
 @pytest.mark.parametrize("features,units", [(3, (5, 1)), (13, (10, 7)), (64, (4, 3)),
-                                            (101, (17,))])
+                                            (101, (17,)), (40, (13, 6, 2)), (475, (128, 11)),
+                                            (96, (33, 7))])
 def test_fully_connected_blocking_and_edge_weights(tmp_path, features, units):
-    """Inputs and units off the 4x4 blocking; -128/-127 weights; single rounding (LiteRT)."""
+    """Inputs and units off the 4x4 blocking and off the unit-pair layout's (6-unit blocks,
+    16-input padding, an odd last unit); -128/-127 weights; single rounding (LiteRT). Layers
+    of 32 inputs or more (101, 475, 128, 64) take the unit-pair layout on the M4, the others
+    and every layer on the A72 the packed one."""
     keras = _keras()
     keras.utils.set_random_seed(features)
     inp = keras.Input((features,))
@@ -147,7 +160,10 @@ def test_fully_connected_blocking_and_edge_weights(tmp_path, features, units):
     rep = np.random.default_rng(0).normal(0, 1, (32, features)).astype(np.float32)
     path = tmp_path / "fc.tflite"
     path.write_bytes(_set_extreme_weights(_int8(model, rep), features))
-    _check(path, _rows(model, 6, features))
+    info = _check(path, _rows(model, 6, features))
+    from tinyeit.codegen.layout_unit_pairs import worthwhile
+
+    assert info["fc_pairs_layers"] == sum(map(worthwhile, (features, *units[:-1])))
 
 
 @pytest.mark.slow
@@ -440,3 +456,31 @@ def test_op_marks_split_one_inference_into_ops(tmp_path):
                  SimpleNamespace(marks=[(5, None)] + [(c, None) for c, _ in counts]), marks)
     assert [o["cost"] for o in a64] == [10] * len(marks)
     assert by_name(m4)["FULLY_CONNECTED"] == 500 + 700 + 900
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_three_tap_conv_with_a_pruned_filter(tmp_path, padding):
+    """The Cortex-M 3-element-window conv: its assembly run over the inside positions, the
+    gathered border windows (SAME), and a pruned (all-zero) filter, whose tiny scale puts its
+    channel on the plain per-output loop; BatchNorm folded; -128/-127 weights."""
+    keras = _keras()
+    from tinyeit.codegen.sample_models import randomize_batchnorm
+
+    keras.utils.set_random_seed(21)
+    inp = keras.Input((1, 40, 1))
+    conv = keras.layers.Conv2D(9, (1, 3), padding=padding, activation="relu")
+    x = keras.layers.BatchNormalization()(conv(inp))
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(5)(x)
+    model = keras.Model(inp, x)
+    randomize_batchnorm(model, 21)
+    kernel, bias = conv.get_weights()
+    kernel[..., 4] = 0.0
+    bias[4] = 0.0
+    conv.set_weights([kernel, bias])
+    rep = np.random.default_rng(5).normal(0, 1, (32, 1, 40, 1)).astype(np.float32)
+    path = tmp_path / "conv3.tflite"
+    path.write_bytes(_set_extreme_weights(_int8(model, rep), 21))
+    info = _check(path, _rows(model, 4, 21))
+    assert "CONV_2D" in info["ops"]

@@ -123,6 +123,11 @@ HEADER = """\
 #define TINYEIT_OUTPUT_ZERO_POINT {out_zp}
 #define TINYEIT_ARENA_BYTES {arena}
 #define TINYEIT_WEIGHTS_BYTES {weights}
+/* int8 fully connected layers whose weights are also laid out as unit pairs, and the weight
+ * bytes of a build that compiles that layout (TINYEIT_FC_PAIRS in tinyeit_kernels.h: the
+ * Cortex-M DSP builds); TINYEIT_WEIGHTS_BYTES is the other builds' figure. */
+#define TINYEIT_FC_PAIRS_LAYERS {pairs_layers}
+#define TINYEIT_WEIGHTS_BYTES_FC_PAIRS {weights_pairs}
 
 /* Runs one inference: input holds TINYEIT_INPUT_SIZE elements of TINYEIT_INPUT_TYPE, output
  * receives TINYEIT_OUTPUT_SIZE elements of TINYEIT_OUTPUT_TYPE. Returns 0 on success. */

@@ -131,10 +131,28 @@ def _run_script(image: str, src: Path, out_dir: Path, cc: str, timeout: float = 
                           timeout=timeout, tools=[cc])
 
 
+# Families whose builds compile the unit-pair int8 fully connected layout: TINYEIT_FC_PAIRS in
+# tinyeit_kernels.h follows the compiler's __ARM_FEATURE_DSP (without __aarch64__), which the
+# cortex_m4f family's -mcpu=cortex-m4 sets (its Arduino builds too); the others compile the
+# packed layout.
+FC_PAIRS_FAMILIES = ("cortex_m4f",)
+
+
+def fc_layout(family: str, model: dict) -> dict:
+    """The generator's per-board choice of int8 fully connected weights as this build compiles
+    it: the layout, how many layers take it, and the weight bytes the image then holds."""
+    layers = int(model.get("TINYEIT_FC_PAIRS_LAYERS", 0))
+    pairs = family in FC_PAIRS_FAMILIES and layers > 0
+    return {"fc_weight_layout": "unit_pairs" if pairs else "packed_4x4",
+            "fc_pairs_layers": layers if pairs else 0,
+            "weights_bytes": (model["TINYEIT_WEIGHTS_BYTES_FC_PAIRS"] if pairs
+                              else model["TINYEIT_WEIGHTS_BYTES"])}
+
+
 def _base_record(board: str, board_cfg: dict, variant: str, model: dict) -> dict:
     return {
         "board": board, "variant": variant, "family": board_cfg["family"], "clock_hz": int(board_cfg["clock_hz"]),
-        "arena_bytes": model["TINYEIT_ARENA_BYTES"], "weights_bytes": model["TINYEIT_WEIGHTS_BYTES"],
+        "arena_bytes": model["TINYEIT_ARENA_BYTES"], **fc_layout(board_cfg["family"], model),
         "input_size": model["TINYEIT_INPUT_SIZE"], "output_size": model["TINYEIT_OUTPUT_SIZE"],
         "input_type": model["TINYEIT_INPUT_TYPE"], "output_type": model["TINYEIT_OUTPUT_TYPE"],
         "n_frames": model["n_frames"],

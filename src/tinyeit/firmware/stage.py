@@ -17,6 +17,8 @@ from tinyeit.errors import TinyEitError
 
 MODEL_KEYS = ("TINYEIT_INPUT_SIZE", "TINYEIT_OUTPUT_SIZE", "TINYEIT_INPUT_TYPE", "TINYEIT_OUTPUT_TYPE",
               "TINYEIT_ARENA_BYTES", "TINYEIT_WEIGHTS_BYTES")
+# Written by newer generators only; absent means none (fixtures, older folders).
+OPTIONAL_MODEL_KEYS = ("TINYEIT_FC_PAIRS_LAYERS", "TINYEIT_WEIGHTS_BYTES_FC_PAIRS")
 C_TYPES = {"int8_t": np.int8, "float": np.float32, "uint8_t": np.uint8, "int16_t": np.int16}
 
 
@@ -38,6 +40,10 @@ def read_model_header(codegen_dir: Path) -> dict:
             raise TinyEitError(f"{header}: no `#define {key}`, required by the generated C API")
         value = match.group(1)
         found[key] = value if key.endswith("_TYPE") else int(value.rstrip("uUlL"), 0)
+    for key in OPTIONAL_MODEL_KEYS:
+        match = re.search(rf"^\s*#\s*define\s+{key}\s+\(?\s*([0-9]+)", text, re.M)
+        if match:
+            found[key] = int(match.group(1))
     return found
 
 

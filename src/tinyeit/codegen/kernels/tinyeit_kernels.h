@@ -78,6 +78,30 @@ void tinyeit_conv_hybrid(const float *in, const int8_t *w, const float *w_scale,
 void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
                    const int32_t *shift, const int8_t *post, int8_t *out,
                    const tinyeit_fc_params *p);
+/* int8 fully connected on the unit-pair layout (src/tinyeit/codegen/layout_unit_pairs.py): two
+ * units per 16-bit lane, the first unit's weight + 128 in the low byte, the second's in the high
+ * byte; pairs in blocks of TINYEIT_PAIRS_BLOCK (the remainder as a last block of 2 or 1, or two
+ * of 2 instead of 3 + 1); per block, per 4 inputs, per half (inputs 0 and 2, then 1 and 3), one
+ * word per pair; inputs padded with zero weights to a multiple of TINYEIT_PAIRS_IN_ALIGN, units
+ * to an even count. scratch: 2 bytes per padded input, word aligned (the widened input row).
+ * Where the layout is compiled in (TINYEIT_FC_PAIRS, below) the generated model.c holds these
+ * weights and calls this kernel; elsewhere it holds the packed layout for tinyeit_fc_s8. */
+#define TINYEIT_PAIRS_BLOCK 3
+#define TINYEIT_PAIRS_IN_ALIGN 16
+void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, const int8_t *post,
+                         int8_t *out, const tinyeit_fc_params *p, int16_t *scratch);
+/* Which int8 fully connected layout a build compiles: the unit pairs on the Cortex-M DSP
+ * extension (the layout its loop is made for), the packed layout elsewhere (the reference, and
+ * the AArch64 NEON loop). -DTINYEIT_FC_PAIRS=1 or =0 forces one (both layouts run on the
+ * portable reference kernels too). */
+#if !defined(TINYEIT_FC_PAIRS)
+#if !defined(TINYEIT_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
+#define TINYEIT_FC_PAIRS 1
+#else
+#define TINYEIT_FC_PAIRS 0
+#endif
+#endif
 void tinyeit_fc_f32(const float *in, const float *w, const float *bias, float *out,
                     const tinyeit_fc_params *p);
 void tinyeit_fc_hybrid(const float *in, const int8_t *w, const float *w_scale, int32_t n_scale,

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyeit.codegen import emit
 from tinyeit.codegen import fixedpoint as fp
+from tinyeit.codegen import layout_unit_pairs as lp
 from tinyeit.codegen import weight_formats
 from tinyeit.codegen.emit import aligned_array, c_array
 from tinyeit.codegen.model_reader import Op
@@ -47,7 +49,18 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
         rows = w.data.astype(np.int8).reshape(units, in_dim)
         fmt = weight_formats.choose_format(rows) if p["w_offset"] == 0 else weight_formats.DENSE
         args = f"{bias}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm});"
-        if fmt == weight_formats.DENSE:
+        if fmt == weight_formats.DENSE and lp.worthwhile(in_dim) and lp.pairs_fit(rows):
+            # both dense layouts, each compiled only where its kernel runs (TINYEIT_FC_PAIRS)
+            pairs, packed = _both_layouts(gen, w, rows)
+            low.scratch_bytes = lp.scratch_bytes(in_dim)
+            low.code.append(
+                "#if TINYEIT_FC_PAIRS\n"
+                f"    tinyeit_fc_s8_pairs({ptr(x)}, {pairs}, {bias}, {mult}, {shift}, {post}, "
+                f"{ptr(dest)}, &{prm}, (int16_t *)(int8_t *)scratch);\n"
+                "#else\n"
+                f"    tinyeit_fc_s8({ptr(x)}, {packed}, {args}\n"
+                "#endif")
+        elif fmt == weight_formats.DENSE:
             low.code.append(f"tinyeit_fc_s8({ptr(x)}, {gen.packed_fc_s8(w)}, {args}")
         else:
             low.code.append(f"tinyeit_fc_s8_{_stored(gen, op, w, rows, fmt, p['batches'])}"
@@ -109,3 +122,22 @@ def _stored(gen, op: Op, w, rows: np.ndarray, fmt: str, batches: int) -> str:
 
 def _stored_args(gen, w) -> str:
     return gen.stored_args[w.index]
+
+
+def _both_layouts(gen, w, rows: np.ndarray) -> tuple[str, str]:
+    """The weights as unit pairs (layout_unit_pairs, for tinyeit_fc_s8_pairs) and packed
+    (emit.packed_fc_s8, for tinyeit_fc_s8), each under its side of TINYEIT_FC_PAIRS so that a
+    build holds one of them; the generator counts the packed bytes in TINYEIT_WEIGHTS_BYTES and
+    the difference in TINYEIT_WEIGHTS_BYTES_FC_PAIRS."""
+    key = (w.index, "pairs")
+    if key not in gen.const_names:
+        pairs, packed = lp.unit_pairs_s8(rows), emit.packed_fc_s8(rows)
+        pname, qname = f"tensor_{w.index}_pairs", f"tensor_{w.index}_fc4"
+        gen.const_decls.append("#if TINYEIT_FC_PAIRS\n" + emit.aligned_array("uint8_t", pname, pairs)
+                               + "#else\n" + emit.aligned_array("int8_t", qname, packed)
+                               + "#endif\n")
+        gen.weights_bytes += packed.nbytes
+        gen.pairs_layers += 1
+        gen.pairs_bytes_delta += pairs.nbytes - packed.nbytes
+        gen.const_names[key] = (f"{pname}.v", f"{qname}.v")
+    return gen.const_names[key]

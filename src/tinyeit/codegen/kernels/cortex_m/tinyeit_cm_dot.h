@@ -47,6 +47,11 @@ static inline uint32_t cm_read32(const int8_t *p)
     return v;
 }
 
+/* The small-window convolution (tinyeit_cm_conv_small.c): 1 when it computed the output. */
+int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias,
+                          const int32_t *mult, const int32_t *shift, const int8_t *post,
+                          int8_t *out, const tinyeit_conv_params *p, int8_t *patch);
+
 /* dot(x, w) over n elements. */
 static inline int32_t cm_dot1_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
 {

@@ -219,6 +219,7 @@ void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
         return;
     }
     if (p->cheap_rq) {
+        if (tinyeit_cm_conv_small(in, w, bias, mult, shift, post, out, p, patch.v)) return;
         cm_conv_blocked(in, w, bias, mult, shift, post, out, p, patch.v);
         return;
     }

@@ -32,6 +32,7 @@
 #if defined(TINYEIT_CORTEX_M_DSP)
 #define TINYEIT_TARGET_FC_S8 1
 #define TINYEIT_TARGET_CONV_S8 1
+#define TINYEIT_TARGET_FC_PAIRS 1
 #endif
 #if defined(TINYEIT_AARCH64_NEON)
 #define TINYEIT_TARGET_FC_S8 1
@@ -52,6 +53,14 @@ void tinyeit_fc_s8_ref(const int8_t *in, const int8_t *w, const int32_t *bias,
                        int8_t *out, const tinyeit_fc_params *p);
 #else
 #define TINYEIT_REF_FC_S8 tinyeit_fc_s8
+#endif
+#if defined(TINYEIT_TARGET_FC_PAIRS)
+#define TINYEIT_REF_FC_PAIRS tinyeit_fc_s8_pairs_ref
+void tinyeit_fc_s8_pairs_ref(const int8_t *in, const uint8_t *w, const int32_t *bias,
+                             const int32_t *mult, const int32_t *shift, const int8_t *post,
+                             int8_t *out, const tinyeit_fc_params *p, int16_t *scratch);
+#else
+#define TINYEIT_REF_FC_PAIRS tinyeit_fc_s8_pairs
 #endif
 #if defined(TINYEIT_TARGET_CONV_S8)
 #define TINYEIT_REF_CONV_S8 tinyeit_conv_s8_ref
@@ -388,6 +397,16 @@ static inline int32_t fc4_index(int32_t u, int32_t k, int32_t n, int32_t units)
     if (u >= (units & ~3)) return u * n + k;
     return k < n4 ? blk * n + (k & ~3) * 4 + r * 4 + (k & 3)
                   : blk * n + 4 * k + r;
+}
+
+/* Pairs in the block that starts at pair q of `pairs` (the unit-pair layout's block rule,
+ * layout_unit_pairs.block_sizes): TINYEIT_PAIRS_BLOCK, else the remainder, except that a
+ * remainder of one after a full block is taken as two blocks of two. */
+static inline int32_t pairs_block(int32_t q, int32_t pairs)
+{
+    const int32_t left = pairs - q;
+    if (left == TINYEIT_PAIRS_BLOCK + 1) return 2;
+    return left < TINYEIT_PAIRS_BLOCK ? left : TINYEIT_PAIRS_BLOCK;
 }
 
 /* The int8 epilogue's parameters, shared by conv and fully connected. */

@@ -1,0 +1,208 @@
+/* Cortex-M int8 convolution with a 3-element window (k_h * k_w * in_c == 3: the first conv of
+ * a 1D CNN on a one-channel signal), where the per-output requantization, not the MACs, is the
+ * cost. Per output channel, its K weights and constants stay in registers and the loop runs
+ * over the output positions: K multiply-accumulates, then TFLite's double-rounding
+ * requantization in one 64-bit multiply-accumulate, a shift and a clamp, the zero point, the
+ * clamp's lower bound and the bias folded into the 64-bit constant.
+ *
+ * Why that equals the reference: with left = 0, the cheap form (mbqm_cheap, proven exact per
+ * channel by the generator, cheap_rq) is floor((acc * m + 2^30 + (2^(r-1) - [h < 0]) * 2^31) /
+ * 2^(31+r)) (nested floors of integer divisions), and h < 0 exactly when acc < 0 (for
+ * 2^30 <= m < 2^31 the one exception, acc = -1 and m = 2^30, gives 0 both ways); adding
+ * (zo - act_min) * 2^(31+r) adds zo - act_min after the division, so the result is the index
+ * into [0, act_max - act_min] before the clamp. A channel with r = 0, left > 0 or r > 22 (the
+ * constant would not fit) takes the plain per-output form. */
+#include "tinyeit_common.h"
+
+#if defined(TINYEIT_CORTEX_M_DSP)
+
+/* The inside run of a 3-tap window with step 1, in assembly (in C, gcc reloads a dozen of its
+ * constants from the stack per output). args: x, o, n, C, (w0 | w1 << 16), (w2 | span << 16),
+ * bias, m, post table (or act_min), s = r - 1, c0 low, c0 high. Per output: 3 LDRSB, PKHBT,
+ * SMLABB + SMLAD (bias + the 3 products), LDRD of c0, SMLAL of acc * m, 2^31 off when acc < 0
+ * (SUBS/SBC), ASR by s, USAT to [0, 255] and the span (act_max - act_min) from r5's top half,
+ * the table (or + act_min), STRB, the channel stride. */
+void tinyeit_cm_conv3_post(const int32_t *args);
+void tinyeit_cm_conv3_lo(const int32_t *args);
+__asm__(
+    "    .syntax unified\n"
+    "    .macro TINYEIT_CONV3_FN name, post\n"
+    "    .section .text.\\name, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global \\name\n"
+    "    .hidden \\name\n"
+    "    .type \\name, %function\n"
+    "    .thumb_func\n"
+    "\\name:\n"
+    "    push   {r4-r11, lr}\n"
+    "    ldrd   r4, r5, [r0, #40]\n"
+    "    strd   r4, r5, [sp, #-8]!\n"
+    "    ldm    r0, {r0-r9}\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    ldrsb  r10, [r0], #1\n"
+    "    ldrsb  r11, [r0]\n"
+    "    ldrsb  r12, [r0, #1]\n"
+    "    pkhbt  r10, r10, r11, lsl #16\n"
+    "    smlabb r12, r12, r5, r6\n"
+    "    smlad  r12, r10, r4, r12\n"
+    "    ldrd   r10, r11, [sp]\n"
+    "    smlal  r10, r11, r12, r7\n"
+    "    lsr    lr, r12, #31\n"
+    "    subs   r10, r10, lr, lsl #31\n"
+    "    sbc    r11, r11, #0\n"
+    "    asr    r11, r11, r9\n"
+    "    usat   r11, #8, r11\n"
+    "    cmp    r11, r5, lsr #16\n"
+    "    it     gt\n"
+    "    lsrgt  r11, r5, #16\n"
+    "    .if \\post\n"
+    "    ldrb   r11, [r8, r11]\n"
+    "    .else\n"
+    "    add    r11, r11, r8\n"
+    "    .endif\n"
+    "    strb   r11, [r1]\n"
+    "    add    r1, r1, r3\n"
+    "    subs   r2, r2, #1\n"
+    "    bne    1b\n"
+    "    add    sp, sp, #8\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size \\name, . - \\name\n"
+    "    .endm\n"
+    "    TINYEIT_CONV3_FN tinyeit_cm_conv3_post, 1\n"
+    "    TINYEIT_CONV3_FN tinyeit_cm_conv3_lo, 0\n"
+    "    .text\n");
+
+/* One output: the window's K products, the requantization in one 64-bit multiply-accumulate
+ * (c0 folds rounding, zero point and the clamp's lower bound; acc < 0 takes 2^31 off), the
+ * shift and the clamp to [0, span]: the index into the folded table or the output - lo. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int32_t cm_small_out(const int8_t *x, int32_t w0, int32_t w1, int32_t w2,
+                                   int32_t w3, int32_t bias, int32_t m, int64_t c0, int32_t s,
+                                   int32_t span, const int32_t K)
+{
+    int32_t acc = bias + w0 * x[0], v;
+    if (K > 1) acc += w1 * x[1];
+    if (K > 2) acc += w2 * x[2];
+    if (K > 3) acc += w3 * x[3];
+    v = (int32_t)(((int64_t)acc * m + c0 + ((int64_t)(acc >> 31) << 31)) >> 32) >> s;
+    return v < 0 ? 0 : (v > span ? span : v);
+}
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void cm_conv_small_ch(const int8_t *in, const int8_t *wch, int32_t bias,
+                                    int32_t m, int32_t r, const int8_t *post_row, int8_t *out,
+                                    const tinyeit_conv_params *p, int8_t *patch, const int32_t K)
+{
+    /* the parameters in locals: the int8 stores below may alias *p for the compiler */
+    const int32_t C = p->out_c, lo = p->act_min, span = p->act_max - p->act_min;
+    const int32_t out_h = p->out_h, out_w = p->out_w, in_h = p->in_h, in_w = p->in_w;
+    const int32_t in_c = p->in_c, sh = p->stride_h, sw = p->stride_w, ph = p->pad_h;
+    const int32_t pw = p->pad_w, batches = p->batches;
+    const int32_t w0 = wch[0], w1 = K > 1 ? wch[1] : 0, w2 = K > 2 ? wch[2] : 0,
+                  w3 = K > 3 ? wch[3] : 0;
+    const int64_t c0 = ((int64_t)1 << 30) + ((int64_t)1 << (30 + r)) +
+                       ((int64_t)(p->out_offset - lo) << (31 + r));
+    const int32_t s = r - 1;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    const int32_t runs = p->k_h == 1 && (p->dil_w == 1 || p->k_w == 1);
+    /* output columns whose window lies inside the input: [ox_a, ox_b) */
+    int32_t ox_a = 0, ox_b = out_w, b, oy, ox;
+    int8_t *o = out;
+    while (ox_a < out_w && ox_a * sw - pw < 0) ++ox_a;
+    while (ox_b > ox_a && (ox_b - 1) * sw - pw + span_w >= in_w) --ox_b;
+    for (b = 0; b < batches; ++b)
+    for (oy = 0; oy < out_h; ++oy) {
+        const int32_t y0 = oy * sh - ph;
+        const int32_t row_in = runs && y0 >= 0 && y0 + span_h < in_h;
+        const int8_t *xrow = row_in ? in + ((b * in_h + y0) * in_w - pw) * in_c : in;
+        for (ox = 0; ox < out_w; ++ox, o += C) {
+            int32_t v;
+            if (row_in && ox == ox_a) {
+                /* the inside run, the hot loop */
+                const int8_t *x = xrow + ox * sw * in_c;
+                const int32_t step = sw * in_c;
+                if (K == 3 && step == 1 && ox_b > ox) {
+                    const int32_t args[12] = {
+                        (int32_t)(uintptr_t)x, (int32_t)(uintptr_t)o, ox_b - ox, C,
+                        (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0),
+                        (int32_t)(((uint32_t)span << 16) | (uint16_t)w2), bias, m,
+                        post_row ? (int32_t)(uintptr_t)post_row : lo, s,
+                        (int32_t)(uint32_t)((uint64_t)c0 & 0xFFFFFFFFu), (int32_t)(c0 >> 32)};
+                    if (post_row) tinyeit_cm_conv3_post(args);
+                    else tinyeit_cm_conv3_lo(args);
+                    o += (ox_b - ox) * C;
+                    ox = ox_b;
+                } else if (post_row)
+                    for (; ox < ox_b; ++ox, x += step, o += C)
+                        *o = post_row[cm_small_out(x, w0, w1, w2, w3, bias, m, c0, s, span, K)];
+                else
+                    for (; ox < ox_b; ++ox, x += step, o += C)
+                        *o = (int8_t)(cm_small_out(x, w0, w1, w2, w3, bias, m, c0, s, span, K)
+                                      + lo);
+                if (ox >= out_w) break;
+            }
+            v = cm_small_out(conv_window(in, p, b, oy, ox, patch), w0, w1, w2, w3, bias, m, c0,
+                             s, span, K);
+            *o = post_row ? post_row[v] : (int8_t)(v + lo);
+        }
+    }
+}
+
+/* One output channel the fast form cannot take (r = 0, left > 0, or r > 22): the window's
+ * products and the kernels' shared epilogue (cheap double rounding, proven by the generator). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_conv_small_plain(const int8_t *in, const int8_t *wch, int32_t bias, int32_t m,
+                                int32_t shift, const int8_t *post_row, int8_t *o,
+                                const tinyeit_conv_params *p, int8_t *patch)
+{
+    const tinyeit_conv_params P = *p;  /* in locals: the int8 stores may alias *p */
+    const int32_t w0 = wch[0], w1 = wch[1], w2 = wch[2];
+    const int32_t span_h = (P.k_h - 1) * P.dil_h, span_w = (P.k_w - 1) * P.dil_w;
+    const int32_t runs = P.k_h == 1 && (P.dil_w == 1 || P.k_w == 1);
+    int32_t b, oy, ox;
+    for (b = 0; b < P.batches; ++b)
+        for (oy = 0; oy < P.out_h; ++oy) {
+            const int32_t y0 = oy * P.stride_h - P.pad_h;
+            const int32_t row_in = runs && y0 >= 0 && y0 + span_h < P.in_h;
+            for (ox = 0; ox < P.out_w; ++ox, o += P.out_c) {
+                const int32_t x0 = ox * P.stride_w - P.pad_w;
+                const int8_t *x = row_in && x0 >= 0 && x0 + span_w < P.in_w
+                                      ? in + ((b * P.in_h + y0) * P.in_w + x0) * P.in_c
+                                      : conv_window(in, &P, b, oy, ox, patch);
+                const int32_t acc = bias + w0 * x[0] + w1 * x[1] + w2 * x[2];
+                *o = epilogue_s8(acc, m, shift, 0, 1, P.out_offset, P.act_min, P.act_max,
+                                 post_row);
+            }
+        }
+}
+
+/* Returns 1 when it computed the whole convolution (a 3-element window, the cheap
+ * requantization proven), else 0 and leaves it to the caller. */
+int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias,
+                          const int32_t *mult, const int32_t *shift, const int8_t *post,
+                          int8_t *out, const tinyeit_conv_params *p, int8_t *patch)
+{
+    const int32_t K = p->k_h * p->k_w * p->in_c, C = p->out_c;
+    int32_t oc, k;
+    if (K != 3 || !p->cheap_rq) return 0;
+    for (oc = 0; oc < C; ++oc) {
+        int8_t wch[3];
+        const int8_t *prow = post ? post + oc * p->post_len : NULL;
+        for (k = 0; k < 3; ++k) wch[k] = w[fc4_index(oc, k, 3, C)];
+        if (shift[oc] > -1 || -shift[oc] > 22)
+            cm_conv_small_plain(in, wch, bias[oc], mult[oc], shift[oc], prow, out + oc, p,
+                                patch);
+        else
+            cm_conv_small_ch(in, wch, bias[oc], mult[oc], -shift[oc], prow, out + oc, p, patch,
+                             3);
+    }
+    return 1;
+}
+#endif

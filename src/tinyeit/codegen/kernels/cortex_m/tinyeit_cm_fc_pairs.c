@@ -1,0 +1,264 @@
+/* Cortex-M DSP int8 fully connected on the unit-pair layout: tinyeit_fc_s8_pairs
+ * (tinyeit_kernels.h, src/tinyeit/codegen/layout_unit_pairs.py).
+ *
+ * The input row is widened once per call into scratch (SXTB16 and SXTB16 ROR #8 of each input
+ * word: the pairs (x0, x2) and (x1, x3)), and its sum taken. Then per block of up to three
+ * pairs (six units), per half step (two inputs), one input pair word and one weight word per
+ * pair: SMLAD of the raw weight word into R (its lanes read as (a + 128) + 256 * b), UXTB16 of
+ * it and SMLAD into U (lanes a + 128). Per 4 MACs one load, one UXTB16 and two SMLAD; the six
+ * accumulators, the input pair, three weight words and the pointers fill the core registers,
+ * so the loop is a function of its own in assembly (the loads of a half step back to back,
+ * pipelined; 4 steps per iteration). With R and U started at bias - 128 * sum(x), the first
+ * unit's accumulator is U and the second's bias + ((R - U) >> 8), exact in 32-bit wrap-around
+ * arithmetic because the generator lays a pair out only when |sum b * x| < 2^23 for every
+ * input (layout_unit_pairs.pairs_fit). */
+#include "tinyeit_common.h"
+
+#if defined(TINYEIT_CORTEX_M_DSP)
+#include "tinyeit_cm_dot.h"
+
+/* acc[2p] (R) and acc[2p + 1] (U) of the block's pairs += the block over `iters` x 16 inputs. */
+void tinyeit_cm_pairs3(const int16_t *xw, const uint8_t *w, int32_t iters, int32_t *acc);
+void tinyeit_cm_pairs2(const int16_t *xw, const uint8_t *w, int32_t iters, int32_t *acc);
+void tinyeit_cm_pairs1(const int16_t *xw, const uint8_t *w, int32_t iters, int32_t *acc);
+
+/* r0 input pairs, r1 weight words, r2 iterations, r3 the accumulators (kept on the stack);
+ * accumulators r4-r9 (R0 U0 R1 U1 R2 U2), input pair r3, weight words r10-r12. */
+__asm__(
+    "    .syntax unified\n"
+    "    .macro TINYEIT_PAIRS_HALF np\n"
+    "    ldr    r3, [r0], #4\n"
+    "    ldr    r10, [r1], #4\n"
+    "    .if \\np > 1\n"
+    "    ldr    r11, [r1], #4\n"
+    "    .endif\n"
+    "    .if \\np > 2\n"
+    "    ldr    r12, [r1], #4\n"
+    "    .endif\n"
+    "    smlad  r4, r10, r3, r4\n"
+    "    uxtb16 r10, r10\n"
+    "    smlad  r5, r10, r3, r5\n"
+    "    .if \\np > 1\n"
+    "    smlad  r6, r11, r3, r6\n"
+    "    uxtb16 r11, r11\n"
+    "    smlad  r7, r11, r3, r7\n"
+    "    .endif\n"
+    "    .if \\np > 2\n"
+    "    smlad  r8, r12, r3, r8\n"
+    "    uxtb16 r12, r12\n"
+    "    smlad  r9, r12, r3, r9\n"
+    "    .endif\n"
+    "    .endm\n"
+    "    .macro TINYEIT_PAIRS_FN name, np, regs\n"
+    "    .section .text.\\name, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global \\name\n"
+    "    .hidden \\name\n"
+    "    .type \\name, %function\n"
+    "    .thumb_func\n"
+    "\\name:\n"
+    "    push   {r3-r11, lr}\n"
+    "    ldm    r3, {\\regs}\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    .rept 8\n"
+    "    TINYEIT_PAIRS_HALF \\np\n"
+    "    .endr\n"
+    "    subs   r2, r2, #1\n"
+    "    bne    1b\n"
+    "    pop    {r3}\n"
+    "    stm    r3, {\\regs}\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size \\name, . - \\name\n"
+    "    .endm\n"
+    "    TINYEIT_PAIRS_FN tinyeit_cm_pairs3, 3, \"r4-r9\"\n"
+    "    TINYEIT_PAIRS_FN tinyeit_cm_pairs2, 2, \"r4-r7\"\n"
+    "    TINYEIT_PAIRS_FN tinyeit_cm_pairs1, 1, \"r4-r5\"\n"
+    "    .text\n");
+
+/* The row widened into xw (per 4 inputs: (x0, x2), (x1, x3) as int16 lanes; zeros up to npad);
+ * returns sum(x). */
+static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t *xw)
+{
+    int32_t k, s = 0;
+    for (k = 0; k + 4 <= n; k += 4) {
+        const uint32_t v = cm_read32(x + k);
+        const int32_t lo = cm_sxtb16(v), hi = cm_sxtb16_ror8(v);
+        memcpy(xw + k, &lo, sizeof lo);
+        memcpy(xw + k + 2, &hi, sizeof hi);
+        s = cm_smlad(lo, 0x00010001, s);
+        s = cm_smlad(hi, 0x00010001, s);
+    }
+    if (k < n) {
+        int8_t t[4] = {0, 0, 0, 0};
+        int16_t v[4];
+        int32_t j;
+        for (j = 0; k + j < n; ++j) t[j] = x[k + j];
+        v[0] = t[0]; v[1] = t[2]; v[2] = t[1]; v[3] = t[3];
+        memcpy(xw + k, v, sizeof v);
+        s += t[0] + t[1] + t[2] + t[3];
+        k += 4;
+    }
+    if (k < npad) memset(xw + k, 0, (size_t)(npad - k) * sizeof *xw);
+    return s;
+}
+
+/* The outputs of one block, single rounding, every shift <= -2, no folded table, in assembly:
+ * per output three loads, SMULL, the rounding bit 1 << (s2 - 1) and ASR by s2 = -shift - 1,
+ * the zero point and the clamp; the same arithmetic as cm_pairs_store_single's first branch.
+ * args: v, mult, shift, o, count, zero point, act_min, act_max. */
+void tinyeit_cm_rq_single(const int32_t *args);
+__asm__(
+    "    .syntax unified\n"
+    "    .section .text.tinyeit_cm_rq_single, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global tinyeit_cm_rq_single\n"
+    "    .hidden tinyeit_cm_rq_single\n"
+    "    .type tinyeit_cm_rq_single, %function\n"
+    "    .thumb_func\n"
+    "tinyeit_cm_rq_single:\n"
+    "    push   {r4-r11, lr}\n"
+    "    ldm    r0, {r0-r7}\n"
+    "    mov    r8, #1\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    ldr    r9, [r0], #4\n"
+    "    ldr    r10, [r1], #4\n"
+    "    ldr    r11, [r2], #4\n"
+    "    smull  r12, lr, r9, r10\n"
+    "    mvn    r11, r11\n"
+    "    sub    r12, r11, #1\n"
+    "    lsl    r12, r8, r12\n"
+    "    add    lr, lr, r12\n"
+    "    asr    lr, lr, r11\n"
+    "    add    lr, lr, r5\n"
+    "    cmp    lr, r6\n"
+    "    it     lt\n"
+    "    movlt  lr, r6\n"
+    "    cmp    lr, r7\n"
+    "    it     gt\n"
+    "    movgt  lr, r7\n"
+    "    strb   lr, [r3], #1\n"
+    "    subs   r4, r4, #1\n"
+    "    bne    1b\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size tinyeit_cm_rq_single, . - tinyeit_cm_rq_single\n"
+    "    .text\n");
+
+/* The outputs of one block from its int32 accumulators v: LiteRT's single rounding
+ * (acc * m + 2^(t-1)) >> t, t = 31 - shift, as the high word of acc * m (SMULL), its rounding
+ * bit and one arithmetic shift where shift <= -2 (floor((P + 2^(t-1)) / 2^t) = floor((floor(P /
+ * 2^32) + 2^(t-33)) / 2^(t-32)): exact for every acc, the high word is below 2^30 in
+ * magnitude), the reference form otherwise; then zero point, clamp, the folded table. A
+ * function of its own, so that its few live values stay in registers. */
+#if defined(__GNUC__)
+#define TINYEIT_LIKELY(c) __builtin_expect(!!(c), 1)
+__attribute__((noinline))
+#else
+#define TINYEIT_LIKELY(c) (c)
+#endif
+static int32_t cm_single_rare(int32_t acc, int32_t m, int32_t shift)
+{
+    return requant_single(acc, m, shift);
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_pairs_store_single(int32_t *v, int32_t count, const int32_t *mult,
+                                  const int32_t *shift, int32_t zo, int32_t lo, int32_t hi,
+                                  const int8_t *post, int32_t plen, int8_t *o)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t sh = shift[i];
+        if (TINYEIT_LIKELY(sh <= -2)) {
+            const int32_t s2 = -1 - sh;
+            v[i] = ((int32_t)(((int64_t)v[i] * mult[i]) >> 32) + (1 << (s2 - 1))) >> s2;
+        } else {
+            v[i] = cm_single_rare(v[i], mult[i], sh);
+        }
+    }
+    if (post) {
+        for (i = 0; i < count; ++i) {
+            const int32_t r = v[i] + zo;
+            o[i] = post[i * plen + (r < lo ? lo : (r > hi ? hi : r)) - lo];
+        }
+    } else {
+        for (i = 0; i < count; ++i) {
+            const int32_t r = v[i] + zo;
+            o[i] = (int8_t)(r < lo ? lo : (r > hi ? hi : r));
+        }
+    }
+}
+
+/* The same with TFLite Micro's double rounding (flavor tflm). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_pairs_store_double(const int32_t *v, int32_t count, const int32_t *mult,
+                                  const int32_t *shift, int32_t cheap, int32_t zo, int32_t lo,
+                                  int32_t hi, const int8_t *post, int32_t plen, int8_t *o)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i)
+        o[i] = epilogue_s8(v[i], mult[i], shift[i], 0, cheap, zo, lo, hi,
+                           post ? post + i * plen : NULL);
+}
+
+static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, const int8_t *post,
+                         int8_t *o, const tinyeit_fc_params *p, int16_t *xw)
+{
+    const int32_t n = p->in_dim, units = p->units, all = (units + 1) >> 1;
+    const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) / TINYEIT_PAIRS_IN_ALIGN *
+                         TINYEIT_PAIRS_IN_ALIGN;
+    const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
+    /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128 */
+    const uint32_t off = 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw);
+    const int32_t plen = p->post_len;
+    int32_t q = 0, j, fast = p->single_round && !post;
+    for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
+    int32_t acc[2 * TINYEIT_PAIRS_BLOCK], v[2 * TINYEIT_PAIRS_BLOCK];
+    while (q < all) {
+        const int32_t np = pairs_block(q, all), u0 = 2 * q;
+        const int32_t count = units - u0 < 2 * np ? units - u0 : 2 * np;
+        for (j = 0; j < np; ++j) acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[u0 + 2 * j] - off);
+        if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
+        else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
+        else tinyeit_cm_pairs1(xw, w, iters, acc);
+        w += np * wstep;
+        /* the first unit of each pair is U; the second bias + (R - U) >> 8 */
+        for (j = 0; j < count; j += 2) {
+            v[j] = acc[j + 1];
+            if (j + 1 < count)
+                v[j + 1] = bias[u0 + j + 1] +
+                           ((int32_t)((uint32_t)acc[j] - (uint32_t)acc[j + 1]) >> 8);
+        }
+        if (fast) {
+            const int32_t args[8] = {(int32_t)(uintptr_t)v, (int32_t)(uintptr_t)(mult + u0),
+                                     (int32_t)(uintptr_t)(shift + u0),
+                                     (int32_t)(uintptr_t)(o + u0), count, p->out_offset,
+                                     p->act_min, p->act_max};
+            tinyeit_cm_rq_single(args);
+        } else if (p->single_round)
+            cm_pairs_store_single(v, count, mult + u0, shift + u0, p->out_offset, p->act_min,
+                                  p->act_max, post ? post + u0 * plen : NULL, plen, o + u0);
+        else
+            cm_pairs_store_double(v, count, mult + u0, shift + u0, p->cheap_rq, p->out_offset,
+                                  p->act_min, p->act_max, post ? post + u0 * plen : NULL, plen,
+                                  o + u0);
+        q += np;
+    }
+}
+
+void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, const int8_t *post,
+                         int8_t *out, const tinyeit_fc_params *p, int16_t *scratch)
+{
+    int32_t b;
+    for (b = 0; b < p->batches; ++b)
+        cm_pairs_row(in + b * p->in_dim, w, bias, mult, shift, post, out + b * p->units, p,
+                     scratch);
+}
+#endif

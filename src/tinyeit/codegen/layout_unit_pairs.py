@@ -1,0 +1,133 @@
+"""The unit-pair layout of int8 fully connected weights (tinyeit_fc_s8_pairs, Cortex-M DSP).
+
+One byte per weight, like the packed 4x4 layout, but arranged so that the Cortex-M4 loop needs
+no sign extension of the weights: two units A and B share each 16-bit lane, A's weight in the
+low byte biased by +128 (0..255, as an unsigned byte), B's weight in the high byte as it is.
+SMLAD reads such a lane as the signed int16 `(a + 128) + 256 * b`, so one SMLAD of a raw weight
+word against two inputs x adds to an accumulator R
+
+    R += sum (a + 128) * x + 256 * sum b * x
+
+and one UXTB16 of the same word leaves the lanes (a + 128), whose SMLAD adds to U
+
+    U += sum (a + 128) * x.
+
+With both started at the same value, R - U = 256 * sum b * x exactly in 32-bit wrap-around
+arithmetic, and B's sum is (R - U) >> 8 whenever |sum b * x| < 2^23, which holds for every input
+when sum |b| <= 65535 (inputs are at most 128 in magnitude): `pairs_fit` checks that per pair.
+A's sum is U - 128 * sum x, and sum x is one figure per input row. Per 4 weights: one load,
+one UXTB16 and two SMLAD (4 MACs), where the packed layout needs two SXTB16 per word.
+
+Layout, word aligned:
+- inputs padded with zero weights to `padded_inputs(n)` (a multiple of PAIRS_IN_ALIGN), units
+  to an even count with a zero unit;
+- pairs (units 2i, 2i + 1) in blocks (`block_sizes`: PAIRS_BLOCK pairs each, the rest in a
+  last block of 2 or 1, or two blocks of 2 where one pair would be left alone);
+- per block, per step s of 4 inputs, per half h (0: inputs 4s and 4s + 2; 1: inputs 4s + 1 and
+  4s + 3), per pair of the block, one word: bytes [a(4s+h) + 128, b(4s+h), a(4s+h+2) + 128,
+  b(4s+h+2)].
+
+The kernels widen the input row the same way: per step, the word (x[4s], x[4s+2]) and the word
+(x[4s+1], x[4s+3]) as int16 lanes (SXTB16 and SXTB16 ROR #8 of the input word).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+PAIRS_BLOCK = 3       # pairs per block: 6 units' accumulators in registers (TINYEIT_PAIRS_BLOCK)
+PAIRS_IN_ALIGN = 16   # inputs per loop iteration of the Cortex-M kernel (TINYEIT_PAIRS_IN_ALIGN)
+B_ABS_SUM_MAX = 65535  # sum |b| bound: 128 * 65535 < 2^23
+
+
+def block_sizes(pairs: int) -> list[int]:
+    """Pairs per block, in order (the kernels' rule, tinyeit_kernels.h): blocks of PAIRS_BLOCK,
+    then the remainder; a remainder of one after at least one full block becomes two blocks of
+    two (a one-pair block runs at 1.5 cycles per MAC, two-pair blocks at 1.25)."""
+    full, rem = divmod(int(pairs), PAIRS_BLOCK)
+    if rem == 1 and full > 0:
+        return [PAIRS_BLOCK] * (full - 1) + [2, 2]
+    return [PAIRS_BLOCK] * full + ([rem] if rem else [])
+
+
+def padded_inputs(n: int) -> int:
+    return -(-int(n) // PAIRS_IN_ALIGN) * PAIRS_IN_ALIGN
+
+
+def worthwhile(n: int) -> bool:
+    """Whether a layer of n inputs gains from the layout: at least 32 inputs and at most an
+    eighth of them added as padding (the study's 12- and 24-input layers run slower padded to
+    16 and 32 than on the packed kernel; 32, 48, 114, 128, 228, 475 inputs run faster)."""
+    return n >= 32 and padded_inputs(n) - n <= n // 8
+
+
+def scratch_bytes(n: int) -> int:
+    """Bytes of the widened input row the kernel needs (int16 per padded input)."""
+    return 2 * padded_inputs(n)
+
+
+def pairs_fit(rows: np.ndarray) -> bool:
+    """True when every pair's B unit (odd unit) keeps |sum b * x| < 2^23 for all int8 x."""
+    rows = np.asarray(rows, np.int64).reshape(rows.shape[0], -1)
+    b = rows[1::2]
+    return bool(b.size == 0 or np.abs(b).sum(axis=1).max() <= B_ABS_SUM_MAX)
+
+
+def unit_pairs_s8(rows: np.ndarray) -> np.ndarray:
+    """int8 weights [units, n] in the unit-pair layout, as uint8 bytes (see the module doc)."""
+    rows = np.asarray(rows).astype(np.int16).reshape(rows.shape[0], -1)
+    units, n = rows.shape
+    npad, upad = padded_inputs(n), units + (units & 1)
+    w = np.zeros((upad, npad), np.int16)
+    w[:units, :n] = rows
+    a = (w[0::2] + 128).astype(np.uint8)           # [pairs, npad], zero weight -> 128
+    b = w[1::2].astype(np.int8).view(np.uint8)     # [pairs, npad]
+    pairs, steps = upad // 2, npad // 4
+    # word bytes per (pair, step, half): a(4s+h), b(4s+h), a(4s+h+2), b(4s+h+2)
+    a4, b4 = a.reshape(pairs, steps, 2, 2), b.reshape(pairs, steps, 2, 2)  # [.., hi2, h]
+    words = np.stack([a4[:, :, 0, :], b4[:, :, 0, :], a4[:, :, 1, :], b4[:, :, 1, :]],
+                     axis=-1)                      # [pairs, steps, half, 4]
+    parts, q = [], 0
+    for p_n in block_sizes(pairs):
+        blk = words[q:q + p_n]                     # [P, steps, half, 4]
+        parts.append(blk.transpose(1, 2, 0, 3).reshape(-1))
+        q += p_n
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+
+
+def widened_input(x: np.ndarray) -> np.ndarray:
+    """One int8 input row as the kernels widen it: int16 lanes, per step (x0, x2), (x1, x3)."""
+    x = np.asarray(x, np.int16).reshape(-1)
+    xp = np.zeros(padded_inputs(len(x)), np.int16)
+    xp[:len(x)] = x
+    return xp.reshape(-1, 2, 2).transpose(0, 2, 1).reshape(-1)
+
+
+def simulate(layout: np.ndarray, x: np.ndarray, units: int, n: int) -> np.ndarray:
+    """The Cortex-M kernel's arithmetic on the layout (32-bit wrap-around, SMLAD on raw and
+    UXTB16 words, B = (R - U) >> 8, A = U - 128 * sum x): the int32 dot products per unit.
+    Used by the tests to hold the layout and the kernel's algebra to a plain dot product."""
+    npad, upad = padded_inputs(n), units + (units & 1)
+    pairs, steps = upad // 2, npad // 4
+    xw = widened_input(x).astype(np.int64).reshape(steps, 2, 2)  # [step, half, lane]
+    wb = np.asarray(layout, np.uint8)
+    out = np.zeros(upad, np.int64)
+    off = q = 0
+    sx = int(np.asarray(x, np.int64).sum())
+    for p_n in block_sizes(pairs):
+        blk = wb[off:off + steps * 2 * p_n * 4].reshape(steps, 2, p_n, 4).astype(np.int64)
+        off += blk.size
+        raw = np.stack([blk[..., 0] + 256 * blk[..., 1], blk[..., 2] + 256 * blk[..., 3]], -1)
+        raw = np.where(raw >= 32768, raw - 65536, raw)          # lanes as signed int16
+        low = np.stack([blk[..., 0], blk[..., 2]], -1)           # UXTB16
+        for p in range(p_n):
+            r = u = 0
+            r = _wrap(r + int((raw[:, :, p, :] * xw).sum()))
+            u = _wrap(u + int((low[:, :, p, :] * xw).sum()))
+            out[2 * (q + p)] = _wrap(u - 128 * sx)
+            out[2 * (q + p) + 1] = _wrap(r - u) >> 8
+        q += p_n
+    return out[:units]
+
+
+def _wrap(v: int) -> int:
+    return ((int(v) + (1 << 31)) % (1 << 32)) - (1 << 31)

@@ -1,0 +1,132 @@
+"""The unit-pair layout of int8 fully connected weights (codegen/layout_unit_pairs.py) and its
+kernels: the algebra (two units per SMLAD lane, B recovered from R - U) against a plain dot
+product, the bound that keeps it exact and a case it rightly refuses, the portable reference
+kernel on the host, and the Cortex-M4 kernel on the emulated nano33ble, bit for bit with LiteRT's
+single-rounding FULLY_CONNECTED, with its cycles beside the packed 4x4 kernel's on the same layer.
+Weights hold -128 and -127, unit counts are odd and off the 4 and 6 blockings, input counts off
+the 4 and 16 paddings, and the first input rows are all -128 and all 127.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fc_harness as H
+from tinyeit.codegen import layout_unit_pairs as lp
+
+SHAPES = [(1, 3), (5, 13), (7, 101), (10, 64), (13, 40), (2, 17), (8, 475)]
+
+
+@pytest.mark.parametrize("units,n", SHAPES + [(128, 475), (17, 511)])
+def test_layout_algebra_equals_the_dot_product(units, n):
+    L = H.layer(units, n, units + n)
+    lay = lp.unit_pairs_s8(L["w"])
+    assert lay.dtype == np.uint8
+    assert lay.size == (units + units % 2) * lp.padded_inputs(n)
+    assert lp.pairs_fit(L["w"])
+    for x in H.inputs(n, 4, n):
+        want = L["w"].astype(np.int64) @ x.astype(np.int64)
+        assert (lp.simulate(lay, x, units, n) == want).all()
+
+
+def test_worthwhile_keeps_small_and_heavily_padded_layers_packed():
+    assert [n for n in (12, 24, 32, 40, 48, 64, 101, 114, 128, 228, 475) if lp.worthwhile(n)] \
+        == [32, 48, 64, 101, 114, 128, 228, 475]
+
+
+def test_block_sizes_never_leave_one_pair_after_a_full_block():
+    assert lp.block_sizes(1) == [1]
+    assert lp.block_sizes(4) == [2, 2]
+    assert lp.block_sizes(5) == [3, 2]
+    assert lp.block_sizes(64) == [3] * 20 + [2, 2]
+    for pairs in range(1, 40):
+        assert sum(lp.block_sizes(pairs)) == pairs
+
+
+def test_pairs_fit_refuses_what_would_overflow():
+    """sum |b| > 65535: with every x = -128 the B sum leaves +-2^23 and (R - U) >> 8 is wrong,
+    so the layout must be refused; one unit less and it is exact again."""
+    n = 520
+    w = np.full((2, n), -128, np.int8)
+    x = np.full(n, -128, np.int8)
+    assert not lp.pairs_fit(w)
+    got = lp.simulate(lp.unit_pairs_s8(w), x, 2, n)
+    assert got[1] != int(w[1].astype(np.int64) @ x.astype(np.int64))
+    w2 = w[:, :511]
+    assert lp.pairs_fit(w2)
+    assert (lp.simulate(lp.unit_pairs_s8(w2), x[:511], 2, 511)
+            == w2.astype(np.int64) @ x[:511].astype(np.int64)).all()
+
+
+@pytest.mark.parametrize("units,n", SHAPES)
+@pytest.mark.parametrize("relu", [False, True])
+def test_reference_kernel_reads_the_layout_on_the_host(tmp_path, units, n, relu):
+    from tinyeit.codegen.host import build_executable, run_rows
+
+    L = H.layer(units, n, 3 * units + n, relu=relu)
+    x = H.inputs(n, 5, n)
+    H.folder(L, tmp_path, "pairs")
+    files = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    exe = build_executable(files)
+    got = run_rows(exe, x, np.dtype(np.int8), units)
+    assert (got == H.expected(L, x)).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("units,n", SHAPES)
+def test_cortex_m_kernel_bit_exact(tmp_path, units, n):
+    L = H.layer(units, n, units * 7 + n, relu=units % 2 == 1)
+    x = H.inputs(n, 4, n)
+    out, _, _ = H.run_m4(L, x, tmp_path, "pairs")
+    assert (out == H.expected(L, x)).all()
+
+
+@pytest.mark.slow
+def test_cortex_m_pairs_against_packed_cycles():
+    """The study's largest layer (475 inputs, 128 units) with both layouts on the M4 model, in
+    one run: same outputs, and the pair kernel at most 0.8x the packed kernel's cycles."""
+    L = H.layer(128, 475, 5, relu=True)
+    x = H.inputs(475, 3, 5)
+    res = {}
+    for layout in ("fc4", "pairs"):
+        with tempfile.TemporaryDirectory() as tmp:
+            out, cycles, rec = H.run_m4(L, x, Path(tmp), layout)
+        assert (out == H.expected(L, x)).all(), layout
+        res[layout] = (min(cycles), rec["flash_bytes"])
+    macs = 128 * 475
+    print({k: (c, round(c / macs, 3), f) for k, (c, f) in res.items()})
+    assert res["pairs"][0] <= 0.8 * res["fc4"][0]
+    assert res["pairs"][0] / macs <= 1.5
+
+
+@pytest.mark.slow
+def test_build_json_records_the_layout_per_board(tmp_path):
+    """One generated folder, three boards: the Cortex-M4F builds compile the unit pairs (and
+    record it, with the weight bytes they hold, within the board's flash), the A72 build the
+    packed layout."""
+    from tinyeit import config as study_config
+    from tinyeit.codegen import generate
+    from tinyeit.codegen.sample_models import write_study_like
+    from tinyeit.firmware.build import build_firmware
+
+    cfg = study_config.load(str(Path(__file__).resolve().parents[1] / "config.yaml"))["boards"]
+    tflite = write_study_like(str(tmp_path), "ptq_int8")
+    info = generate(tflite, str(tmp_path / "code"))
+    assert info["fc_pairs_layers"] == 3
+    x = np.zeros((1, info["input_size"]), np.int8)
+    np.savez(tmp_path / "frames.npz", input=x)
+    for board, layout in (("nano33ble", "unit_pairs"), ("nicla_sense", "unit_pairs"),
+                          ("rpi4", "packed_4x4")):
+        rec = build_firmware(board, cfg[board], "v", tmp_path / "code", tmp_path / "frames.npz",
+                             tmp_path / board, n_frames=1)
+        assert rec["status"] == "ok"
+        assert rec["fc_weight_layout"] == layout
+        if layout == "unit_pairs":
+            assert rec["fc_pairs_layers"] == 3
+            assert rec["weights_bytes"] == info["weights_bytes_fc_pairs"]
+            assert rec["flash_bytes"] <= cfg[board]["flash_bytes"]
+        else:
+            assert rec["weights_bytes"] == info["weights_bytes"]
