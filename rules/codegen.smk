@@ -14,6 +14,7 @@ rule codegen:
         kernels_stored="results/codegen/{variant}/tinyeit_kernels_stored.c",
         kernels_common="results/codegen/{variant}/tinyeit_common.h",
         kernels_cortex_m="results/codegen/{variant}/tinyeit_cm_dot.h",
+        kernels_aarch64="results/codegen/{variant}/tinyeit_a64_f32.h",
         weights="results/codegen/{variant}/weights.json",
     log:
         "logs/codegen/{variant}.log",
