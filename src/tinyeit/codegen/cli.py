@@ -60,7 +60,7 @@ def register(subparsers) -> None:
     r.add_argument("inputs", help="IN.npy: rows in the model's input dtype")
     r.add_argument("outputs", help="OUT.npy: the raw outputs, one row per input row")
     r.add_argument("--flavor", choices=("litert", "tflm"), default="litert")
-    r.add_argument("--board", help="a board of the config (nano33ble, nicla_sense, rpi4): run the "
+    r.add_argument("--board", help="a board of the config (nano33ble, nicla_sense, esp32, rpi4): run the "
                                    "generated C with that board's kernels on its emulator")
     r.add_argument("--config", default="config.yaml", help="the study config naming the boards")
     r.set_defaults(func=_codegen_run)

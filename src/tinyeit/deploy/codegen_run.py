@@ -3,7 +3,8 @@
 `run_board(tflite, inputs, board, board_cfg)` generates the C, builds it with the study's own
 firmware build for that board (the same flags, start-up and harness as every firmware; the
 rows embedded as its frames), runs it under the board family's emulator (QEMU mps2-an386 for the
-Cortex-M4F boards, qemu-aarch64 for rpi4) and returns the raw outputs the firmware printed.
+Cortex-M4F boards, qemu-aarch64 for rpi4, QEMU's `sim` machine with the esp32 core for the ESP32)
+and returns the raw outputs the firmware printed.
 `tinyeit codegen-run MODEL IN.npy OUT.npy --board B` is this function. It lives in the deploy
 stage because it uses the firmware build and the emulators, which come after code generation.
 """
@@ -18,7 +19,7 @@ from tinyeit.atomic import write_text
 from tinyeit.codegen import input_rows, shaped_outputs
 from tinyeit.codegen.model_reader import CodegenError
 
-EMULATED_FAMILIES = ("cortex_m4f", "aarch64_linux")
+EMULATED_FAMILIES = ("cortex_m4f", "aarch64_linux", "esp32")
 
 
 def run_board(tflite: str | Path, inputs: np.ndarray, board: str, board_cfg: dict,
@@ -49,8 +50,9 @@ def run_board(tflite: str | Path, inputs: np.ndarray, board: str, board_cfg: dic
                                f"{record.get('status')}: {record.get('reason')}")
         image = work / "fw" / record["image"]
         timeout = emulator.timeout_for(10 ** 6, len(rows))
-        run = (emulator.run_cortex_m(image, timeout) if family == "cortex_m4f"
-               else emulator.run_aarch64(image, timeout))
+        runs = {"cortex_m4f": emulator.run_cortex_m, "aarch64_linux": emulator.run_aarch64,
+                "esp32": emulator.run_esp32}
+        run = runs[family](image, timeout)
     where = f"{tflite} on board {board} (emulated)"
     parsed = protocol.parse(run.stdout, where=where)
     if parsed.status != "ok" or len(parsed.frames) != len(rows):

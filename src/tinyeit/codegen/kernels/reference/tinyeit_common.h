@@ -414,6 +414,50 @@ typedef struct {
     int32_t out_offset, act_min, act_max, single_round, cheap_rq, post_len;
 } tinyeit_epi;
 
+/* acc[r] += x . unit r of one packed block of 4 units over n inputs (tinyeit_kernels.h: groups of
+ * 4 inputs holding the 4 units' 4 weights each, then the tail inputs unit-interleaved). Each
+ * input is loaded once for the 4 units; integer sums in any order give the reference's result. */
+static inline void fc4_block(const int8_t *x, const int8_t *wb, int32_t n, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], g;
+    for (g = 0; g + 4 <= n; g += 4, wb += 16) {
+        const int32_t x0 = x[g], x1 = x[g + 1], x2 = x[g + 2], x3 = x[g + 3];
+        a0 += x0 * wb[0] + x1 * wb[1] + x2 * wb[2] + x3 * wb[3];
+        a1 += x0 * wb[4] + x1 * wb[5] + x2 * wb[6] + x3 * wb[7];
+        a2 += x0 * wb[8] + x1 * wb[9] + x2 * wb[10] + x3 * wb[11];
+        a3 += x0 * wb[12] + x1 * wb[13] + x2 * wb[14] + x3 * wb[15];
+    }
+    for (; g < n; ++g, wb += 4) {
+        const int32_t xj = x[g];
+        a0 += xj * wb[0]; a1 += xj * wb[1]; a2 += xj * wb[2]; a3 += xj * wb[3];
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+
+/* One input vector x (n int8) against `units` packed units: the portable body of int8 fully
+ * connected, and of conv per output window. bias + extra starts each sum. */
+static inline void fc4_row(const int8_t *x, const int8_t *w, int32_t n, int32_t units,
+                           const int32_t *bias, int32_t extra, const int32_t *mult,
+                           const int32_t *shift, const tinyeit_epi *e, const int8_t *post,
+                           int8_t *o)
+{
+    int32_t u, r;
+    for (u = 0; u + 4 <= units; u += 4) {
+        int32_t acc[4];
+        for (r = 0; r < 4; ++r) acc[r] = bias[u + r] + extra;
+        fc4_block(x, w + u * n, n, acc);
+        for (r = 0; r < 4; ++r)
+            o[u + r] = epilogue_s8(acc[r], mult[u + r], shift[u + r], e->single_round,
+                                   e->cheap_rq, e->out_offset, e->act_min, e->act_max,
+                                   post ? post + (u + r) * e->post_len : NULL);
+    }
+    for (; u < units; ++u) {
+        const int32_t acc = bias[u] + extra + tinyeit_dot_s8(x, w + u * n, n);
+        o[u] = epilogue_s8(acc, mult[u], shift[u], e->single_round, e->cheap_rq, e->out_offset,
+                           e->act_min, e->act_max, post ? post + u * e->post_len : NULL);
+    }
+}
+
 /* Largest conv window (k_h * k_w * in_c) the target kernels gather on the stack. */
 #define TINYEIT_PATCH_MAX 512
 

@@ -6,10 +6,12 @@
 #include <math.h>
 
 /* bias: the model's bias plus in_offset * sum of each output channel's weights (folded at
- * generation time). tap_corr (NULL when no window leaves the input): in_offset * the weight sum
- * of each (out channel, ky, kx) tap, subtracted for the taps a border window skips, which
- * TFLite's kernel leaves out of the sum. */
-/* Filters in the packed layout of fully connected weights (fc4_index: unit = output channel). */
+ * generation time). Filters in the packed layout of fully connected weights (fc4_index: unit =
+ * output channel). Each output position's window (conv_window: in place, or gathered with the
+ * input zero point in the taps outside the input, which then add nothing) meets the filters as
+ * a fully connected row (fc4_row). Windows over TINYEIT_PATCH_MAX: TFLite's own way, skipped
+ * taps, with tap_corr (NULL when no window leaves the input): in_offset * the weight sum of
+ * each (out channel, ky, kx) tap, subtracted for the taps a border window skips. */
 void TINYEIT_REF_CONV_S8(const int8_t *in, const int8_t *w, const int32_t *bias,
                          const int32_t *tap_corr, const int32_t *mult, const int32_t *shift,
                          const int8_t *post, int8_t *out, const tinyeit_conv_params *p)
@@ -17,6 +19,17 @@ void TINYEIT_REF_CONV_S8(const int8_t *in, const int8_t *w, const int32_t *bias,
     const tinyeit_conv_params P = *p;
     const int32_t taps = P.k_h * P.k_w, K = taps * P.in_c;
     int32_t b, oy, ox, oc, ky, kx, ic;
+    if (K <= TINYEIT_PATCH_MAX) {
+        const tinyeit_epi e = {P.out_offset, P.act_min, P.act_max, 0, P.cheap_rq, P.post_len};
+        union { int8_t v[TINYEIT_PATCH_MAX]; int32_t align; } patch;
+        int8_t *o = out;
+        for (b = 0; b < P.batches; ++b)
+            for (oy = 0; oy < P.out_h; ++oy)
+                for (ox = 0; ox < P.out_w; ++ox, o += P.out_c)
+                    fc4_row(conv_window(in, p, b, oy, ox, patch.v), w, K, P.out_c, bias, 0,
+                            mult, shift, &e, post, o);
+        return;
+    }
     for (b = 0; b < P.batches; ++b)
     for (oy = 0; oy < P.out_h; ++oy) {
         const int32_t y0 = oy * P.stride_h - P.pad_h;

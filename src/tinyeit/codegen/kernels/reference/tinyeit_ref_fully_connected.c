@@ -5,35 +5,21 @@
 
 /* bias: the model's bias plus in_offset * (sum of the unit's weights + n * w_offset), folded at
  * generation time; the w_offset * sum(x) term (zero for symmetric weights) stays here.
- * Weights in the packed layout (tinyeit_kernels.h). */
+ * Weights in the packed layout (tinyeit_kernels.h): four units at a time, each input loaded once
+ * for the four (fc4_row), so that a target without a kernel of its own (the ESP32) still pays
+ * about one load and one multiply-add per MAC. */
 void TINYEIT_REF_FC_S8(const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
                        const int32_t *shift, const int8_t *post, int8_t *out,
                        const tinyeit_fc_params *p)
 {
-    const tinyeit_fc_params P = *p;
-    const int32_t n = P.in_dim, n4 = n & ~3, tail = n - n4;
-    int32_t b, u, r, g, j;
-    for (b = 0; b < P.batches; ++b) {
-        const int8_t *x = in + b * n;
-        const int32_t xterm = P.w_offset != 0 ? P.w_offset * tinyeit_sum_s8(x, n) : 0;
-        int8_t *o = out + b * P.units;
-        for (u = 0; u + 4 <= P.units; u += 4) {
-            const int8_t *wb = w + u * n;
-            for (r = 0; r < 4; ++r) {
-                int32_t acc = bias[u + r] + xterm;
-                for (g = 0; g < n4; g += 4)
-                    for (j = 0; j < 4; ++j) acc += (int32_t)x[g + j] * wb[4 * g + 4 * r + j];
-                for (j = 0; j < tail; ++j) acc += (int32_t)x[n4 + j] * wb[4 * (n4 + j) + r];
-                o[u + r] = epilogue_s8(acc, mult[u + r], shift[u + r], P.single_round, 0,
-                                       P.out_offset, P.act_min, P.act_max,
-                                       post ? post + (u + r) * P.post_len : NULL);
-            }
-        }
-        for (; u < P.units; ++u) {
-            const int32_t acc = bias[u] + xterm + tinyeit_dot_s8(x, w + u * n, n);
-            o[u] = epilogue_s8(acc, mult[u], shift[u], P.single_round, 0, P.out_offset,
-                               P.act_min, P.act_max, post ? post + u * P.post_len : NULL);
-        }
+    const tinyeit_epi e = {p->out_offset, p->act_min, p->act_max, p->single_round, p->cheap_rq,
+                           p->post_len};
+    int32_t b;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *x = in + b * p->in_dim;
+        const int32_t xterm = p->w_offset != 0 ? p->w_offset * tinyeit_sum_s8(x, p->in_dim) : 0;
+        fc4_row(x, w, p->in_dim, p->units, bias, xterm, mult, shift, &e, post,
+                out + b * p->units);
     }
 }
 
