@@ -18,21 +18,14 @@ import pytest
 from tinyeit import config as study_config
 from tinyeit.codegen import fixedpoint as fp
 from tinyeit.codegen import weight_formats as wf
+from tinyeit.codegen.emit import packed_fc_s8
 from tinyeit.codegen.generator import F32_BLOCK, c_array, aligned_array, kernel_sources
 from tinyeit.codegen.host import build_executable, run_rows
 
 
 def pack_dense_s8(rows: np.ndarray) -> np.ndarray:
-    """tinyeit_fc_s8's packed layout (tinyeit_kernels.h)."""
-    units, n = rows.shape
-    n4, full = n - n % 4, units - units % 4
-    parts = []
-    for u in range(0, full, 4):
-        blk = rows[u:u + 4]
-        parts.append(blk[:, :n4].reshape(4, n4 // 4, 4).transpose(1, 0, 2).reshape(-1))
-        parts.append(blk[:, n4:].T.reshape(-1))
-    parts.append(rows[full:].reshape(-1))
-    return np.concatenate(parts).astype(np.int8)
+    """tinyeit_fc_s8's packed layout (tinyeit_kernels.h), as the generator writes it."""
+    return packed_fc_s8(np.asarray(rows, np.int8)).astype(np.int8)
 
 
 def pack_dense_f32(rows: np.ndarray) -> np.ndarray:
