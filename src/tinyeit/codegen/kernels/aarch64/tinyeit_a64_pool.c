@@ -111,4 +111,57 @@ void tinyeit_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce
         }
     }
 }
+/* int8 max pooling: 16 (then 8) channels per SMAX over the window's taps, clamped to the
+ * activation range; a window with no valid tap gives -128 clamped, as the reference. The last
+ * C % 8 channels: the last 8 again where that cannot read an output (max is idempotent: same
+ * inputs, same bytes), else the reference's scalar loop. Under 8 channels: the reference. */
+void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
+{
+    const int32_t C = p->ch, row_step = p->in_w * C;
+    const uintptr_t ib = (uintptr_t)in, ie = (uintptr_t)(in + p->batches * p->in_h * row_step);
+    const uintptr_t ob = (uintptr_t)out;
+    const uintptr_t oe = (uintptr_t)(out + p->batches * p->out_h * p->out_w * C);
+    const int overlap_ok = oe <= ib || ie <= ob;
+    const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min), hi = vdupq_n_s8((int8_t)p->act_max);
+    int32_t b, oy, ox, ky, kx, c;
+    if (C < 8) {
+        tinyeit_maxpool_s8_ref(in, out, p);
+        return;
+    }
+    for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy)
+    for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(p->k_h, p->in_h - y0);
+        const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(p->k_w, p->in_w - x0);
+        const int32_t valid = ky1 > ky0 && kx1 > kx0;
+        const int32_t rows = valid ? ky1 - ky0 : 0, cols = valid ? kx1 - kx0 : 0;
+        const int8_t *src = valid ? in + ((b * p->in_h + y0 + ky0) * p->in_w + x0 + kx0) * C
+                                  : in;
+        int8_t *o = out + ((b * p->out_h + oy) * p->out_w + ox) * C;
+        for (c = 0; c + 16 <= C; c += 16) {
+            int8x16_t m = vdupq_n_s8(-128);
+            const int8_t *t = src + c;
+            for (ky = 0; ky < rows; ++ky, t += row_step)
+                for (kx = 0; kx < cols; ++kx) m = vmaxq_s8(m, vld1q_s8(t + kx * C));
+            vst1q_s8(o + c, vminq_s8(vmaxq_s8(m, lo), hi));
+        }
+        for (; c + 8 <= C || (c < C && overlap_ok); c += 8) {
+            const int32_t at = c + 8 <= C ? c : C - 8;
+            int8x8_t m = vdup_n_s8(-128);
+            const int8_t *t = src + at;
+            for (ky = 0; ky < rows; ++ky, t += row_step)
+                for (kx = 0; kx < cols; ++kx) m = vmax_s8(m, vld1_s8(t + kx * C));
+            vst1_s8(o + at, vmin_s8(vmax_s8(m, vget_low_s8(lo)), vget_low_s8(hi)));
+        }
+        for (; c < C; ++c) {  /* only where the input and output overlap */
+            int8_t m = -128;
+            const int8_t *t = src + c;
+            for (ky = 0; ky < rows; ++ky, t += row_step)
+                for (kx = 0; kx < cols; ++kx)
+                    if (t[kx * C] > m) m = t[kx * C];
+            o[c] = sat_s8(m, p->act_min, p->act_max);
+        }
+    }
+}
 #endif

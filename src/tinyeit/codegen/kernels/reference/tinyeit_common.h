@@ -42,6 +42,7 @@
 #define TINYEIT_TARGET_FC_F32 1
 #define TINYEIT_TARGET_CONV_F32 1
 #define TINYEIT_TARGET_MAXPOOL_F32 1
+#define TINYEIT_TARGET_MAXPOOL_S8 1
 #define TINYEIT_TARGET_MEAN_F32 1
 #define TINYEIT_TARGET_BINARY_F32 1
 #endif
@@ -94,6 +95,12 @@ void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, fl
 void tinyeit_maxpool_f32_ref(const float *in, float *out, const tinyeit_pool_params *p);
 #else
 #define TINYEIT_REF_MAXPOOL_F32 tinyeit_maxpool_f32
+#endif
+#if defined(TINYEIT_TARGET_MAXPOOL_S8)
+#define TINYEIT_REF_MAXPOOL_S8 tinyeit_maxpool_s8_ref
+void tinyeit_maxpool_s8_ref(const int8_t *in, int8_t *out, const tinyeit_pool_params *p);
+#else
+#define TINYEIT_REF_MAXPOOL_S8 tinyeit_maxpool_s8
 #endif
 #if defined(TINYEIT_TARGET_MEAN_F32)
 #define TINYEIT_REF_MEAN_F32 tinyeit_mean_f32_ref
