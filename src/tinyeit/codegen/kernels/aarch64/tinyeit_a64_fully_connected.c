@@ -74,10 +74,9 @@ static int a64_all_right(const int32_t *shift, int32_t n)
 }
 
 /* Four accumulators requantized (single or double rounding), saturated to int16. */
-static inline int16x4_t a64_rq4(int32x4_t a, const int32_t *mult, const int32_t *shift,
-                                int single, int right)
+static inline int16x4_t a64_rq4v(int32x4_t a, int32x4_t m, int32x4_t sh, int single,
+                                 int right)
 {
-    const int32x4_t m = vld1q_s32(mult), sh = vld1q_s32(shift);
     if (right) {
         if (single) {
             a = vrshlq_s32(vqdmulhq_s32(a, m), sh);
@@ -105,6 +104,12 @@ static inline int16x4_t a64_rq4(int32x4_t a, const int32_t *mult, const int32_t 
         a = vrshlq_s32(vqaddq_s32(a, fix), rs);
     }
     return vqmovn_s32(a);
+}
+
+static inline int16x4_t a64_rq4(int32x4_t a, const int32_t *mult, const int32_t *shift,
+                                int single, int right)
+{
+    return a64_rq4v(a, vld1q_s32(mult), vld1q_s32(shift), single, right);
 }
 
 /* The output stage's constants: zero point, clamp, the folded table (NULL: none) with its row
@@ -140,6 +145,11 @@ static inline void a64_put8(int16x8_t v, const a64_outs *O, int32_t c0, int32_t 
     if (O->post) {
         const int8_t *row = O->post + c0 * O->post_len;
         const uint16x8_t idx = vreinterpretq_u16_s16(vaddq_s16(v, O->base));
+        if (count == 8) {
+            A64_POST(0); A64_POST(1); A64_POST(2); A64_POST(3);
+            A64_POST(4); A64_POST(5); A64_POST(6); A64_POST(7);
+            return;
+        }
         switch (count) {
         case 8: A64_POST(7); /* fall through */
         case 7: A64_POST(6); /* fall through */
@@ -449,6 +459,155 @@ static inline void a64_conv_s8_small(const int8_t *in, const int16_t *wt, const 
             }
 }
 
+/* 1-D convs of one input channel (k_h 1, in_c 1, stride and dilation 1 along the row, rows
+ * inside the input: the first conv of a 1-D CNN on a raw signal) across output positions: per
+ * input row its values widened to int16 once, the zero point in the padding (conv_window's
+ * rule); per channel its taps as lanes of one vector, then 16 positions per step: SMLAL by
+ * lane for each tap, the requantization, the clamp, and the folded table as TBL/TBX over 64
+ * bytes of it at a time, so that no output is looked up alone; each output stored with one
+ * lane store. */
+#define A64_ROW_MAX 512
+
+static int a64_conv_row_ok(const tinyeit_conv_params *p)
+{
+    return p->in_c == 1 && p->k_h == 1 && p->stride_w == 1 && p->dil_w == 1 && p->pad_h == 0 &&
+           p->k_w <= 8 && (p->out_h - 1) * p->stride_h < p->in_h && p->out_c <= A64_CONV_C_MAX &&
+           ((p->out_w + 15) & ~15) + p->k_w <= A64_ROW_MAX && p->pad_w >= 0 &&
+           p->pad_w < A64_ROW_MAX && p->in_w <= A64_ROW_MAX;
+}
+
+/* lane i of r to o, then o += C: one ST1 (post-indexed by a register), which gcc does not
+ * pick for vst1q_lane_s8 and a pointer step */
+#define A64_ST(i) __asm__ volatile("st1 {%1.b}[" #i "], [%0], %2" : "+r"(o) : "w"(r), "r"(cstep) : "memory")
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void a64_conv_row_t(const int8_t *in, const int16_t *wk, const int32_t *bias,
+                                  const int32_t *mult, const int32_t *shift,
+                                  const int8_t *post, int8_t *out,
+                                  const tinyeit_conv_params *p, const int K, const int tbl,
+                                  int right)
+{
+    const int32_t C = p->out_c, W = p->out_w, Wp = (W + 15) & ~15, L = p->post_len;
+    const int16x8_t off = vdupq_n_s16((int16_t)p->out_offset);
+    const int16x8_t lo = vdupq_n_s16((int16_t)p->act_min), hi = vdupq_n_s16((int16_t)p->act_max);
+    const int8_t zp = (int8_t)(-p->in_offset);
+    int16_t xr[A64_ROW_MAX] __attribute__((aligned(16)));
+    int8_t last[256] __attribute__((aligned(16)));
+    int32_t b, oy, c, x, j;
+    for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int8_t *row = in + (b * p->in_h + oy * p->stride_h) * p->in_w;
+        int8_t *orow = out + (b * p->out_h + oy) * W * C;
+        const int32_t end = Wp + 7;  /* K = 8 reads that far (zero weights past the taps) */
+        for (j = 0; j < end; ++j) {
+            const int32_t at = j - p->pad_w;
+            xr[j] = at >= 0 && at < p->in_w ? row[at] : zp;
+        }
+        for (c = 0; c < C; ++c) {
+            const int16x8_t wv = vld1q_s16(wk + 8 * c);
+            const int32x4_t bv = vdupq_n_s32(bias[c]), mv = vdupq_n_s32(mult[c]);
+            const int32x4_t sv = vdupq_n_s32(shift[c]);
+            int8x16x4_t t0, t1, t2, t3;
+            if (tbl) {
+                /* 256 bytes from the row (past a short row: the next rows' bytes, never
+                 * indexed), or from a copy where that would pass the table's end */
+                const int8_t *tr = post + c * L;
+                if ((C - c) * L < 256) {
+                    memcpy(last, tr, (size_t)L);
+                    tr = last;
+                }
+                t0 = vld1q_s8_x4(tr);
+                t1 = vld1q_s8_x4(tr + 64);
+                t2 = vld1q_s8_x4(tr + 128);
+                t3 = vld1q_s8_x4(tr + 192);
+            }
+            for (x = 0; x < W; x += 16) {
+                int32x4_t a0 = bv, a1 = bv, a2 = bv, a3 = bv;
+                int16x8_t v0, v1;
+                int8x16_t r;
+                int8_t *o = orow + x * C + c;
+                const int64_t cstep = C;
+#define A64_TAP(k)                                                                            \
+                if (K > (k)) {                                                                \
+                    const int16x8_t xl = vld1q_s16(xr + x + (k)), xh = vld1q_s16(xr + x + 8 + (k)); \
+                    a0 = vmlal_laneq_s16(a0, vget_low_s16(xl), wv, (k));                      \
+                    a1 = vmlal_high_laneq_s16(a1, xl, wv, (k));                               \
+                    a2 = vmlal_laneq_s16(a2, vget_low_s16(xh), wv, (k));                      \
+                    a3 = vmlal_high_laneq_s16(a3, xh, wv, (k));                               \
+                }
+                A64_TAP(0) A64_TAP(1) A64_TAP(2) A64_TAP(3)
+                A64_TAP(4) A64_TAP(5) A64_TAP(6) A64_TAP(7)
+#undef A64_TAP
+                v0 = vcombine_s16(a64_rq4v(a0, mv, sv, 0, right), a64_rq4v(a1, mv, sv, 0, right));
+                v1 = vcombine_s16(a64_rq4v(a2, mv, sv, 0, right), a64_rq4v(a3, mv, sv, 0, right));
+                v0 = vminq_s16(vmaxq_s16(vqaddq_s16(v0, off), lo), hi);
+                v1 = vminq_s16(vmaxq_s16(vqaddq_s16(v1, off), lo), hi);
+                if (tbl) {
+                    /* index = output - act_min in 0..255; TBX leaves lanes out of its range */
+                    const uint8x16_t idx = vcombine_u8(
+                        vmovn_u16(vreinterpretq_u16_s16(vsubq_s16(v0, lo))),
+                        vmovn_u16(vreinterpretq_u16_s16(vsubq_s16(v1, lo))));
+                    const uint8x16_t s64 = vdupq_n_u8(64);
+                    r = vqtbl4q_s8(t0, idx);
+                    r = vqtbx4q_s8(r, t1, vsubq_u8(idx, s64));
+                    r = vqtbx4q_s8(r, t2, vsubq_u8(idx, vaddq_u8(s64, s64)));
+                    r = vqtbx4q_s8(r, t3, vsubq_u8(idx, vdupq_n_u8(192)));
+                } else {
+                    r = vcombine_s8(vmovn_s16(v0), vmovn_s16(v1));
+                }
+                if (x + 16 <= W) {
+                    A64_ST(0); A64_ST(1); A64_ST(2); A64_ST(3); A64_ST(4); A64_ST(5);
+                    A64_ST(6); A64_ST(7); A64_ST(8); A64_ST(9); A64_ST(10); A64_ST(11);
+                    A64_ST(12); A64_ST(13); A64_ST(14); A64_ST(15);
+                } else {
+                    /* the last W % 16 positions, lane by lane (a 16-byte copy on the stack) */
+                    int8_t lanes[16];
+                    vst1q_s8(lanes, r);
+                    for (j = 0; j < W - x; ++j, o += C) *o = lanes[j];
+                }
+            }
+        }
+    }
+}
+
+static void a64_conv_row(const int8_t *in, const int8_t *w, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, const int8_t *post,
+                         int8_t *out, const tinyeit_conv_params *p)
+{
+    const int32_t C = p->out_c, K = p->k_w, full = C & ~3;
+    int16_t wk[8 * A64_CONV_C_MAX] __attribute__((aligned(16)));
+    const int right = a64_all_right(shift, C);
+    int32_t c, k, r;
+    /* taps per channel from the packed layout (fc4_index with in_c 1: n = K) */
+    memset(wk, 0, sizeof(int16_t) * 8 * (size_t)C);
+    for (c = 0; c < full; c += 4)
+        for (k = 0; k < K; ++k)
+            for (r = 0; r < 4; ++r)
+                wk[8 * (c + r) + k] = k < (K & ~3) ? w[c * K + (k & ~3) * 4 + r * 4 + (k & 3)]
+                                                   : w[c * K + 4 * k + r];
+    for (c = full; c < C; ++c)
+        for (k = 0; k < K; ++k) wk[8 * c + k] = w[c * K + k];
+    if (post) {
+        switch (K) {
+        case 1: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 1, 1, right); break;
+        case 2: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 2, 1, right); break;
+        case 3: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 3, 1, right); break;
+        case 4: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 4, 1, right); break;
+        default: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 8, 1, right);
+        }
+    } else {
+        switch (K) {
+        case 1: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 1, 0, right); break;
+        case 2: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 2, 0, right); break;
+        case 3: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 3, 0, right); break;
+        case 4: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 4, 0, right); break;
+        default: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 8, 0, right);
+        }
+    }
+}
+
 /* Convolution. Small filters: a64_conv_small (the int16 table from the packed layout: a full
  * block's group of 4 taps holds unit r's 4 weights at r * 4, its tail taps the 4 units'
  * weights together; the out_c % 4 last filters are plain rows). Else per output position, its
@@ -466,6 +625,10 @@ void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
     int8_t *o = out;
     if (K > TINYEIT_PATCH_MAX) {
         tinyeit_conv_s8_ref(in, w, bias, tap_corr, mult, shift, post, out, p);
+        return;
+    }
+    if (a64_conv_row_ok(p)) {
+        a64_conv_row(in, w, bias, mult, shift, post, out, p);
         return;
     }
     a64_outs_init(&O, p->out_offset, p->act_min, p->act_max, post, p->post_len);
