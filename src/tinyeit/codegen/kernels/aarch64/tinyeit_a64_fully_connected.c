@@ -462,28 +462,52 @@ static inline void a64_conv_s8_small(const int8_t *in, const int16_t *wt, const 
 /* 1-D convs of one input channel (k_h 1, in_c 1, stride and dilation 1 along the row, rows
  * inside the input: the first conv of a 1-D CNN on a raw signal) across output positions: per
  * input row its values widened to int16 once, the zero point in the padding (conv_window's
- * rule); per channel its taps as lanes of one vector, then 16 positions per step: SMLAL by
- * lane for each tap, the requantization, the clamp, and the folded table as TBL/TBX over 64
- * bytes of it at a time, so that no output is looked up alone; each output stored with one
- * lane store. */
+ * rule); per channel its taps broadcast, then 16 positions per step (8 for the last ones):
+ * SMLAL per tap, the requantization, the clamp, and the folded table as TBL/TBX over 64 bytes
+ * of it at a time, so that no output is looked up alone; each output stored with one lane
+ * store. */
 #define A64_ROW_MAX 512
 
 static int a64_conv_row_ok(const tinyeit_conv_params *p)
 {
     return p->in_c == 1 && p->k_h == 1 && p->stride_w == 1 && p->dil_w == 1 && p->pad_h == 0 &&
            p->k_w <= 8 && (p->out_h - 1) * p->stride_h < p->in_h && p->out_c <= A64_CONV_C_MAX &&
-           ((p->out_w + 15) & ~15) + p->k_w <= A64_ROW_MAX && p->pad_w >= 0 &&
-           p->pad_w < A64_ROW_MAX && p->in_w <= A64_ROW_MAX;
+           ((p->out_w + 15) & ~15) + 8 <= A64_ROW_MAX && p->pad_w >= 0 &&
+           p->pad_w + p->in_w <= A64_ROW_MAX;
 }
 
-/* lane i of r to o, then o += C: one ST1 (post-indexed by a register), which gcc does not
- * pick for vst1q_lane_s8 and a pointer step */
+/* lane i of r to o, then o += C: one ST1 post-indexed by a register (gcc makes two
+ * instructions of vst1q_lane_s8 and a pointer step) */
 #define A64_ST(i) __asm__ volatile("st1 {%1.b}[" #i "], [%0], %2" : "+r"(o) : "w"(r), "r"(cstep) : "memory")
+#define A64_ST8(i) __asm__ volatile("st1 {%1.b}[" #i "], [%0], %2" : "+r"(o) : "w"(r8), "r"(cstep) : "memory")
+
+/* The row's int16 inputs xr[0 .. end): input element j - pad_w, the zero point outside. */
+static void a64_row_s16(int16_t *xr, const int8_t *row, int32_t in_w, int32_t pad_w,
+                        int32_t end, int8_t zp)
+{
+    const int16x8_t z = vdupq_n_s16(zp);
+    int32_t j, k;
+    for (j = 0; j < end; j += 8) vst1q_s16(xr + j, z);
+    for (k = 0; k + 8 <= in_w; k += 8) vst1q_s16(xr + pad_w + k, vmovl_s8(vld1_s8(row + k)));
+    for (; k < in_w; ++k) xr[pad_w + k] = row[k];
+}
+
+/* Requantize, offset, clamp 8 sums (two int32x4) of one channel. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int16x8_t a64_rq8_ch(int32x4_t a0, int32x4_t a1, int32x4_t mv, int32x4_t sv,
+                                   int right, int16x8_t off, int16x8_t lo, int16x8_t hi)
+{
+    const int16x8_t v = vcombine_s16(a64_rq4v(a0, mv, sv, 0, right),
+                                     a64_rq4v(a1, mv, sv, 0, right));
+    return vminq_s16(vmaxq_s16(vqaddq_s16(v, off), lo), hi);
+}
 
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void a64_conv_row_t(const int8_t *in, const int16_t *wk, const int32_t *bias,
+static inline void a64_conv_row_t(const int8_t *in, const int16_t *wt, const int32_t *bias,
                                   const int32_t *mult, const int32_t *shift,
                                   const int8_t *post, int8_t *out,
                                   const tinyeit_conv_params *p, const int K, const int tbl,
@@ -492,7 +516,7 @@ static inline void a64_conv_row_t(const int8_t *in, const int16_t *wk, const int
     const int32_t C = p->out_c, W = p->out_w, Wp = (W + 15) & ~15, L = p->post_len;
     const int16x8_t off = vdupq_n_s16((int16_t)p->out_offset);
     const int16x8_t lo = vdupq_n_s16((int16_t)p->act_min), hi = vdupq_n_s16((int16_t)p->act_max);
-    const int8_t zp = (int8_t)(-p->in_offset);
+    const int64_t cstep = C;
     int16_t xr[A64_ROW_MAX] __attribute__((aligned(16)));
     int8_t last[256] __attribute__((aligned(16)));
     int32_t b, oy, c, x, j;
@@ -500,16 +524,17 @@ static inline void a64_conv_row_t(const int8_t *in, const int16_t *wk, const int
     for (oy = 0; oy < p->out_h; ++oy) {
         const int8_t *row = in + (b * p->in_h + oy * p->stride_h) * p->in_w;
         int8_t *orow = out + (b * p->out_h + oy) * W * C;
-        const int32_t end = Wp + 7;  /* K = 8 reads that far (zero weights past the taps) */
-        for (j = 0; j < end; ++j) {
-            const int32_t at = j - p->pad_w;
-            xr[j] = at >= 0 && at < p->in_w ? row[at] : zp;
-        }
+        /* K = 8 reads up to Wp + 7 (zero weights past the taps) */
+        a64_row_s16(xr, row, p->in_w, p->pad_w, Wp + 8, (int8_t)(-p->in_offset));
         for (c = 0; c < C; ++c) {
-            const int16x8_t wv = vld1q_s16(wk + 8 * c);
             const int32x4_t bv = vdupq_n_s32(bias[c]), mv = vdupq_n_s32(mult[c]);
             const int32x4_t sv = vdupq_n_s32(shift[c]);
+            const uint8x16_t s64 = vdupq_n_u8(64), s128 = vdupq_n_u8(128);
+            const uint8x16_t s192 = vdupq_n_u8(192);
+            int16x8_t wd[8];
             int8x16x4_t t0, t1, t2, t3;
+#pragma GCC unroll 8
+            for (j = 0; j < K; ++j) wd[j] = vld1q_dup_s16(wt + j * C + c);
             if (tbl) {
                 /* 256 bytes from the row (past a short row: the next rows' bytes, never
                  * indexed), or from a copy where that would pass the table's end */
@@ -523,37 +548,30 @@ static inline void a64_conv_row_t(const int8_t *in, const int16_t *wk, const int
                 t2 = vld1q_s8_x4(tr + 128);
                 t3 = vld1q_s8_x4(tr + 192);
             }
-            for (x = 0; x < W; x += 16) {
+            for (x = 0; x + 8 < W; x += 16) {  /* 16 positions (the last up to 7 unused) */
                 int32x4_t a0 = bv, a1 = bv, a2 = bv, a3 = bv;
                 int16x8_t v0, v1;
                 int8x16_t r;
                 int8_t *o = orow + x * C + c;
-                const int64_t cstep = C;
-#define A64_TAP(k)                                                                            \
-                if (K > (k)) {                                                                \
-                    const int16x8_t xl = vld1q_s16(xr + x + (k)), xh = vld1q_s16(xr + x + 8 + (k)); \
-                    a0 = vmlal_laneq_s16(a0, vget_low_s16(xl), wv, (k));                      \
-                    a1 = vmlal_high_laneq_s16(a1, xl, wv, (k));                               \
-                    a2 = vmlal_laneq_s16(a2, vget_low_s16(xh), wv, (k));                      \
-                    a3 = vmlal_high_laneq_s16(a3, xh, wv, (k));                               \
+#pragma GCC unroll 8
+                for (j = 0; j < K; ++j) {
+                    const int16x8_t xl = vld1q_s16(xr + x + j), xh = vld1q_s16(xr + x + 8 + j);
+                    a0 = vmlal_s16(a0, vget_low_s16(xl), vget_low_s16(wd[j]));
+                    a1 = vmlal_high_s16(a1, xl, wd[j]);
+                    a2 = vmlal_s16(a2, vget_low_s16(xh), vget_low_s16(wd[j]));
+                    a3 = vmlal_high_s16(a3, xh, wd[j]);
                 }
-                A64_TAP(0) A64_TAP(1) A64_TAP(2) A64_TAP(3)
-                A64_TAP(4) A64_TAP(5) A64_TAP(6) A64_TAP(7)
-#undef A64_TAP
-                v0 = vcombine_s16(a64_rq4v(a0, mv, sv, 0, right), a64_rq4v(a1, mv, sv, 0, right));
-                v1 = vcombine_s16(a64_rq4v(a2, mv, sv, 0, right), a64_rq4v(a3, mv, sv, 0, right));
-                v0 = vminq_s16(vmaxq_s16(vqaddq_s16(v0, off), lo), hi);
-                v1 = vminq_s16(vmaxq_s16(vqaddq_s16(v1, off), lo), hi);
+                v0 = a64_rq8_ch(a0, a1, mv, sv, right, off, lo, hi);
+                v1 = a64_rq8_ch(a2, a3, mv, sv, right, off, lo, hi);
                 if (tbl) {
                     /* index = output - act_min in 0..255; TBX leaves lanes out of its range */
                     const uint8x16_t idx = vcombine_u8(
                         vmovn_u16(vreinterpretq_u16_s16(vsubq_s16(v0, lo))),
                         vmovn_u16(vreinterpretq_u16_s16(vsubq_s16(v1, lo))));
-                    const uint8x16_t s64 = vdupq_n_u8(64);
                     r = vqtbl4q_s8(t0, idx);
                     r = vqtbx4q_s8(r, t1, vsubq_u8(idx, s64));
-                    r = vqtbx4q_s8(r, t2, vsubq_u8(idx, vaddq_u8(s64, s64)));
-                    r = vqtbx4q_s8(r, t3, vsubq_u8(idx, vdupq_n_u8(192)));
+                    r = vqtbx4q_s8(r, t2, vsubq_u8(idx, s128));
+                    r = vqtbx4q_s8(r, t3, vsubq_u8(idx, s192));
                 } else {
                     r = vcombine_s8(vmovn_s16(v0), vmovn_s16(v1));
                 }
@@ -562,9 +580,38 @@ static inline void a64_conv_row_t(const int8_t *in, const int16_t *wk, const int
                     A64_ST(6); A64_ST(7); A64_ST(8); A64_ST(9); A64_ST(10); A64_ST(11);
                     A64_ST(12); A64_ST(13); A64_ST(14); A64_ST(15);
                 } else {
-                    /* the last W % 16 positions, lane by lane (a 16-byte copy on the stack) */
                     int8_t lanes[16];
                     vst1q_s8(lanes, r);
+                    for (j = 0; j < W - x; ++j, o += C) *o = lanes[j];
+                }
+            }
+            if (x < W) {  /* the last 1..8 positions */
+                int32x4_t a0 = bv, a1 = bv;
+                int16x8_t v0;
+                int8x8_t r8;
+                int8_t *o = orow + x * C + c;
+#pragma GCC unroll 8
+                for (j = 0; j < K; ++j) {
+                    const int16x8_t xl = vld1q_s16(xr + x + j);
+                    a0 = vmlal_s16(a0, vget_low_s16(xl), vget_low_s16(wd[j]));
+                    a1 = vmlal_high_s16(a1, xl, wd[j]);
+                }
+                v0 = a64_rq8_ch(a0, a1, mv, sv, right, off, lo, hi);
+                if (tbl) {
+                    const uint8x8_t idx = vmovn_u16(vreinterpretq_u16_s16(vsubq_s16(v0, lo)));
+                    r8 = vqtbl4_s8(t0, idx);
+                    r8 = vqtbx4_s8(r8, t1, vsub_u8(idx, vget_low_u8(s64)));
+                    r8 = vqtbx4_s8(r8, t2, vsub_u8(idx, vget_low_u8(s128)));
+                    r8 = vqtbx4_s8(r8, t3, vsub_u8(idx, vget_low_u8(s192)));
+                } else {
+                    r8 = vmovn_s16(v0);
+                }
+                if (x + 8 <= W) {
+                    A64_ST8(0); A64_ST8(1); A64_ST8(2); A64_ST8(3);
+                    A64_ST8(4); A64_ST8(5); A64_ST8(6); A64_ST8(7);
+                } else {
+                    int8_t lanes[8];
+                    vst1_s8(lanes, r8);
                     for (j = 0; j < W - x; ++j, o += C) *o = lanes[j];
                 }
             }
@@ -572,38 +619,47 @@ static inline void a64_conv_row_t(const int8_t *in, const int16_t *wk, const int
     }
 }
 
+/* wt [K][C] int16 from the packed layout (tinyeit_kernels.h, n = K): a full block's tail taps
+ * hold the 4 units' weights together (one widening store each), its groups of 4 taps unit r's
+ * 4 at r * 4; the out_c % 4 last filters are plain rows. */
 static void a64_conv_row(const int8_t *in, const int8_t *w, const int32_t *bias,
                          const int32_t *mult, const int32_t *shift, const int8_t *post,
                          int8_t *out, const tinyeit_conv_params *p)
 {
-    const int32_t C = p->out_c, K = p->k_w, full = C & ~3;
-    int16_t wk[8 * A64_CONV_C_MAX] __attribute__((aligned(16)));
+    const int32_t C = p->out_c, K = p->k_w, K4 = K & ~3, full = C & ~3;
+    int16_t wt[8 * A64_CONV_C_MAX] __attribute__((aligned(16)));
     const int right = a64_all_right(shift, C);
     int32_t c, k, r;
-    /* taps per channel from the packed layout (fc4_index with in_c 1: n = K) */
-    memset(wk, 0, sizeof(int16_t) * 8 * (size_t)C);
-    for (c = 0; c < full; c += 4)
-        for (k = 0; k < K; ++k)
-            for (r = 0; r < 4; ++r)
-                wk[8 * (c + r) + k] = k < (K & ~3) ? w[c * K + (k & ~3) * 4 + r * 4 + (k & 3)]
-                                                   : w[c * K + 4 * k + r];
+    for (c = 0; c < full; c += 4) {
+        const int8_t *wb = w + c * K;
+        for (k = 0; k < K4; ++k)
+            for (r = 0; r < 4; ++r) wt[k * C + c + r] = wb[(k & ~3) * 4 + r * 4 + (k & 3)];
+        for (; k < K; ++k) {
+            int32_t wv;
+            memcpy(&wv, wb + 4 * k, sizeof wv);
+            vst1_s16(wt + k * C + c,
+                     vget_low_s16(vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(wv)))));
+        }
+    }
     for (c = full; c < C; ++c)
-        for (k = 0; k < K; ++k) wk[8 * c + k] = w[c * K + k];
+        for (k = 0; k < K; ++k) wt[k * C + c] = w[c * K + k];
+    for (k = K; k < 8; ++k)  /* the K = 8 instance's taps past K: zero */
+        for (c = 0; c < C; ++c) wt[k * C + c] = 0;
     if (post) {
         switch (K) {
-        case 1: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 1, 1, right); break;
-        case 2: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 2, 1, right); break;
-        case 3: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 3, 1, right); break;
-        case 4: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 4, 1, right); break;
-        default: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 8, 1, right);
+        case 1: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 1, 1, right); break;
+        case 2: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 2, 1, right); break;
+        case 3: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 3, 1, right); break;
+        case 4: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 4, 1, right); break;
+        default: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 8, 1, right);
         }
     } else {
         switch (K) {
-        case 1: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 1, 0, right); break;
-        case 2: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 2, 0, right); break;
-        case 3: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 3, 0, right); break;
-        case 4: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 4, 0, right); break;
-        default: a64_conv_row_t(in, wk, bias, mult, shift, post, out, p, 8, 0, right);
+        case 1: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 1, 0, right); break;
+        case 2: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 2, 0, right); break;
+        case 3: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 3, 0, right); break;
+        case 4: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 4, 0, right); break;
+        default: a64_conv_row_t(in, wt, bias, mult, shift, post, out, p, 8, 0, right);
         }
     }
 }

@@ -149,6 +149,35 @@ static inline int8x8_t a64_max8_s8(const int8_t *t, int32_t rows, int32_t row_st
     return m;
 }
 
+/* One output position's C channels exactly (no chunk past C): 16- and 8-byte chunks, the last
+ * 8 again where the output cannot overlap the input (`again`), else the scalar loop. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void a64_pool_pos_s8(const int8_t *src, int8_t *o, int32_t C, int32_t rows,
+                            int32_t row_step, int32_t cols, int again, int32_t act_min,
+                            int32_t act_max)
+{
+    const int8x16_t lo = vdupq_n_s8((int8_t)act_min), hi = vdupq_n_s8((int8_t)act_max);
+    int32_t c, ky, kx;
+    for (c = 0; c + 16 <= C; c += 16)
+        vst1q_s8(o + c, vminq_s8(vmaxq_s8(a64_max16_s8(src + c, rows, row_step, cols, C), lo),
+                                 hi));
+    for (; c + 8 <= C || (c < C && again && C >= 8); c += 8) {
+        const int32_t at = c + 8 <= C ? c : C - 8;
+        vst1_s8(o + at, vmin_s8(vmax_s8(a64_max8_s8(src + at, rows, row_step, cols, C),
+                                        vget_low_s8(lo)), vget_low_s8(hi)));
+    }
+    for (; c < C; ++c) {
+        int8_t m = -128;
+        const int8_t *t = src + c;
+        for (ky = 0; ky < rows; ++ky, t += row_step)
+            for (kx = 0; kx < cols; ++kx)
+                if (t[kx * C] > m) m = t[kx * C];
+        o[c] = sat_s8(m, act_min, act_max);
+    }
+}
+
 void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
 {
     const int32_t C = p->ch, row_step = p->in_w * C, C8 = (C + 7) & ~7;
@@ -158,9 +187,42 @@ void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params
     const uintptr_t ob = (uintptr_t)out, oe = (uintptr_t)out_end;
     const int overlap_ok = oe <= ib || ie <= ob;
     const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min), hi = vdupq_n_s8((int8_t)p->act_max);
-    int32_t b, oy, ox, ky, kx, c;
+    int32_t b, oy, ox, c;
     if (C < 8 && !overlap_ok) {
         tinyeit_maxpool_s8_ref(in, out, p);
+        return;
+    }
+    if (overlap_ok && p->pad_h == 0 && p->pad_w == 0) {
+        /* no padding: every window starts inside the input (only the last ones may be cut
+         * short), so one pointer step per position */
+        const int32_t step = p->stride_w * C;
+        for (b = 0; b < p->batches; ++b)
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h;
+            const int32_t rows = TINYEIT_MIN(p->k_h, p->in_h - y0);
+            const int8_t *src = in + (b * p->in_h + y0) * row_step;
+            int8_t *o = out + (b * p->out_h + oy) * p->out_w * C;
+            int32_t x0 = 0;
+            for (ox = 0; ox < p->out_w; ++ox, src += step, o += C, x0 += p->stride_w) {
+                const int32_t cols = TINYEIT_MIN(p->k_w, p->in_w - x0);
+                const int8_t *last = src + (rows - 1) * row_step + (cols - 1) * C;
+                if (rows <= 0 || cols <= 0 || last + C8 > in_end || o + C8 > out_end) {
+                    if (rows <= 0 || cols <= 0)
+                        a64_pool_pos_s8(in, o, C, 0, row_step, 0, 1, p->act_min, p->act_max);
+                    else
+                        a64_pool_pos_s8(src, o, C, rows, row_step, cols, 1, p->act_min,
+                                        p->act_max);
+                    continue;
+                }
+                for (c = 0; c + 16 <= C8; c += 16)
+                    vst1q_s8(o + c, vminq_s8(vmaxq_s8(a64_max16_s8(src + c, rows, row_step,
+                                                                   cols, C), lo), hi));
+                if (c < C8)
+                    vst1_s8(o + c, vmin_s8(vmax_s8(a64_max8_s8(src + c, rows, row_step, cols,
+                                                               C), vget_low_s8(lo)),
+                                           vget_low_s8(hi)));
+            }
+        }
         return;
     }
     for (b = 0; b < p->batches; ++b)
@@ -185,22 +247,7 @@ void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params
                                                vget_low_s8(lo)), vget_low_s8(hi)));
             continue;
         }
-        for (c = 0; c + 16 <= C; c += 16)
-            vst1q_s8(o + c, vminq_s8(vmaxq_s8(a64_max16_s8(src + c, rows, row_step, cols, C),
-                                              lo), hi));
-        for (; c + 8 <= C || (c < C && overlap_ok && C >= 8); c += 8) {
-            const int32_t at = c + 8 <= C ? c : C - 8;
-            vst1_s8(o + at, vmin_s8(vmax_s8(a64_max8_s8(src + at, rows, row_step, cols, C),
-                                            vget_low_s8(lo)), vget_low_s8(hi)));
-        }
-        for (; c < C; ++c) {
-            int8_t m = -128;
-            const int8_t *t = src + c;
-            for (ky = 0; ky < rows; ++ky, t += row_step)
-                for (kx = 0; kx < cols; ++kx)
-                    if (t[kx * C] > m) m = t[kx * C];
-            o[c] = sat_s8(m, p->act_min, p->act_max);
-        }
+        a64_pool_pos_s8(src, o, C, rows, row_step, cols, overlap_ok, p->act_min, p->act_max);
     }
 }
 #endif
