@@ -1,4 +1,5 @@
-/* The AArch64 NEON int8 kernels (fully connected, conv, max pool) against the portable
+/* The AArch64 NEON int8 kernels (fully connected, conv, max pool, codebook fully connected:
+ * tables with and without -128, per unit and shared) against the portable
  * reference kernels, byte for byte, on the target (tests/test_codegen_neon_int8.py builds it
  * with the generated kernels and runs it under qemu-aarch64). Each case fills inputs, weights,
  * bias and requantization from a fixed pseudo-random sequence: weights with and without -128
@@ -17,7 +18,7 @@
 #include "tinyeit_common.h"
 
 #if !defined(TINYEIT_TARGET_FC_S8) || !defined(TINYEIT_TARGET_CONV_S8) ||                     \
-    !defined(TINYEIT_TARGET_MAXPOOL_S8)
+    !defined(TINYEIT_TARGET_MAXPOOL_S8) || !defined(TINYEIT_A64_FC_S8_CB)
 #error "this build has no target int8 kernels to compare"
 #endif
 
@@ -307,11 +308,57 @@ static void pool_cases(void)
             }
 }
 
+static void cb_case(int32_t batches, int32_t n, int32_t units, int shared, int allow_min, int id)
+{
+    tinyeit_fc_params p;
+    const int32_t row = (n + 1) / 2, nt = shared ? 1 : units;
+    uint8_t *codes = malloc((size_t)(units * row) + 1);
+    int8_t *table = malloc((size_t)(16 * nt) + 1);
+    int8_t *x = malloc((size_t)(batches * n) + 1), *post;
+    int8_t *o1 = bytes((size_t)(batches * units), 0, 0), *o2 = bytes((size_t)(batches * units), 0, 0);
+    int32_t *bias = malloc(sizeof(int32_t) * (size_t)units);
+    int32_t *mult = malloc(sizeof(int32_t) * (size_t)units), *shift = malloc(sizeof(int32_t) * (size_t)units);
+    int32_t i, b;
+    memset(&p, 0, sizeof p);
+    for (i = 0; i < units * row; ++i) codes[i] = (uint8_t)rnd(0, 255);
+    for (i = 0; i < 16 * nt; ++i) {
+        const int32_t r = rnd(0, 7);
+        table[i] = (int8_t)(r == 0 ? (allow_min ? -128 : -127) : r == 1 ? 127 : rnd(-127, 127));
+    }
+    for (b = 0; b < batches; ++b) fill_inputs(x + b * n, (size_t)n, (id + b) % 4);
+    for (i = 0; i < units; ++i) bias[i] = rnd(-20000, 20000);
+    requant(mult, shift, units, id % 3 == 0, 128 * 90 * (n < 4 ? 4 : n));
+    p.batches = batches; p.in_dim = n; p.units = units;
+    act_range(&p.act_min, &p.act_max, &p.out_offset);
+    p.single_round = id % 2;
+    p.post_len = rnd(0, 2) == 0 ? p.act_max - p.act_min + 1 : 0;
+    post = post_table(units, p.post_len);
+    tinyeit_fc_s8_cb(x, codes, table, shared ? 0 : 16, bias, mult, shift, post, o1, &p);
+    tinyeit_fc_s8_cb_ref(x, codes, table, shared ? 0 : 16, bias, mult, shift, post, o2, &p);
+    compare("fc_cb", o1, o2, (size_t)(batches * units), id);
+    free(codes); free(table); free(x); free(o1); free(o2); free(bias); free(mult); free(shift);
+    free(post);
+}
+
+static void cb_cases(void)
+{
+    static const int32_t ns[] = {1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 128, 475};
+    static const int32_t us[] = {1, 2, 3, 4, 5, 7, 8, 10, 13, 16, 128};
+    size_t i, j;
+    int id = 0, shared, allow;
+    for (i = 0; i < sizeof ns / sizeof ns[0]; ++i)
+        for (j = 0; j < sizeof us / sizeof us[0]; ++j)
+            for (shared = 0; shared < 2; ++shared)
+                for (allow = 0; allow < 2; ++allow, ++id)
+                    cb_case(1 + (id % 7 == 0), ns[i], us[j], shared, allow, id);
+}
+
 int main(void)
 {
     fc_cases();
     conv_cases();
     pool_cases();
+    cb_cases();
     printf("cases %d mismatches %d\n", cases, mismatches);
     return mismatches != 0;
 }

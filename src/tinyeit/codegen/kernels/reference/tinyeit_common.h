@@ -142,7 +142,11 @@ void tinyeit_fc_f32_cb_ref(const float *in, const uint8_t *codes, const float *t
 #else
 #define TINYEIT_REF_FC_F32_CB tinyeit_fc_f32_cb
 #endif
-#if defined(TINYEIT_TARGET_FC_S8_CB)
+/* the NEON codebook kernel (aarch64/tinyeit_a64_codebook.c) */
+#if defined(TINYEIT_AARCH64_NEON)
+#define TINYEIT_A64_FC_S8_CB 1
+#endif
+#if defined(TINYEIT_TARGET_FC_S8_CB) || defined(TINYEIT_A64_FC_S8_CB)
 #define TINYEIT_REF_FC_S8_CB tinyeit_fc_s8_cb_ref
 void tinyeit_fc_s8_cb_ref(const int8_t *in, const uint8_t *codes, const int8_t *table,
                           int32_t table_stride, const int32_t *bias, const int32_t *mult,
