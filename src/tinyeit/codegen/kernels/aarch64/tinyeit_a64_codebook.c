@@ -34,41 +34,41 @@ static inline int32x4_t a64_cb32(int32x4_t acc, const uint8_t *c, int8x16_t t,
     return vpadalq_s16(acc, vmull_high_s8(wo, xv.val[1]));
 }
 
-/* The inputs from k on (k even, fewer than 32 left) of one unit: scalar, as the reference. */
-static int32_t a64_cb_tail(const int8_t *x, const uint8_t *c, const int8_t *t, int32_t k,
-                           int32_t n)
-{
-    int32_t acc = 0;
-    for (; k + 2 <= n; k += 2) {
-        const uint32_t code = c[k >> 1];
-        acc += (int32_t)x[k] * t[code & 15u] + (int32_t)x[k + 1] * t[code >> 4];
-    }
-    if (k < n) acc += (int32_t)x[k] * t[c[k >> 1] & 15u];
-    return acc;
-}
-
 void tinyeit_fc_s8_cb(const int8_t *in, const uint8_t *codes, const int8_t *table,
                       int32_t table_stride, const int32_t *bias, const int32_t *mult,
                       const int32_t *shift, const int8_t *post, int8_t *out,
                       const tinyeit_fc_params *p)
 {
     const int32_t n = p->in_dim, row = (n + 1) >> 1, n32 = n & ~31, U = p->units;
+    const uint8_t *codes_end = codes + U * row;
+    int8_t xt[32] __attribute__((aligned(16)));
+    uint8_t ct[4][16] __attribute__((aligned(16)));
     int32_t b, u, k, r;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = in + b * n;
         int8_t *o = out + b * U;
+        int8x16x2_t xtv;
+        /* the last n % 32 inputs, zero-padded to 32: the codes past a row's end (the next
+         * row's, or a padded copy at the array's end) then meet zeros */
+        memset(xt, 0, sizeof xt);
+        memcpy(xt, x + n32, (size_t)(n - n32));
+        xtv = vld2q_s8(xt);
         for (u = 0; u < U; u += 4) {
             const int32_t cnt = U - u < 4 ? U - u : 4;
-            const int8_t *tr[4];
-            const uint8_t *cr[4];
+            const uint8_t *cr[4], *tail[4];
             int8x16_t t[4];
             int32x4_t acc[4];
             int pair = 1;
             for (r = 0; r < 4; ++r) {
                 const int32_t v = u + (r < cnt ? r : 0);  /* missing units: unit u again */
-                tr[r] = table + v * table_stride;
                 cr[r] = codes + v * row;
-                t[r] = vld1q_s8(tr[r]);
+                tail[r] = cr[r] + (n32 >> 1);
+                if (n32 < n && tail[r] + 16 > codes_end) {
+                    memset(ct[r], 0, 16);
+                    memcpy(ct[r], tail[r], (size_t)(row - (n32 >> 1)));
+                    tail[r] = ct[r];
+                }
+                t[r] = vld1q_s8(table + v * table_stride);
                 pair &= vminvq_s8(t[r]) > -128;
                 acc[r] = vdupq_n_s32(0);
             }
@@ -90,8 +90,9 @@ void tinyeit_fc_s8_cb(const int8_t *in, const uint8_t *codes, const int8_t *tabl
                 }
             }
             for (r = 0; r < cnt; ++r) {
-                const int32_t a = bias[u + r] + vaddvq_s32(acc[r]) +
-                                  a64_cb_tail(x, cr[r], tr[r], n32, n);
+                int32_t a;
+                if (n32 < n) acc[r] = a64_cb32(acc[r], tail[r], t[r], xtv, pair);
+                a = bias[u + r] + vaddvq_s32(acc[r]);
                 o[u + r] = epilogue_s8(a, mult[u + r], shift[u + r], p->single_round,
                                        p->cheap_rq, p->out_offset, p->act_min, p->act_max,
                                        post ? post + (u + r) * p->post_len : NULL);
