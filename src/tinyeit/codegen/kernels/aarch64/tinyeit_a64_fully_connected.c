@@ -10,13 +10,14 @@
  * makes one, the property suite does) against a -128 input twice would reach 32768: those
  * layers keep one product per lane. Integer sums in another order: the reference's result.
  *
- * int8 conv (tinyeit_conv_s8), small filters (k_h * k_w * in_c <= A64_CONV_K_MAX): the conv
- * cost of a 1-D CNN is per output, not per MAC (3 taps, 25 channels), so it runs across output
- * channels: the filters are widened once per call into an int16 [tap][channel] table on the
- * stack, each tap's input is broadcast and SMLAL/SMLAL2 give 8 channels' sums, requantized,
- * clamped and stored (or looked up in the folded table) 8 at a time. Larger filters: each
- * window against the packed filters as a fully connected row (one product per lane: conv
- * filters are not checked for -128).
+ * int8 conv (tinyeit_conv_s8): the conv cost of a 1-D CNN is per output, not per MAC (3 taps,
+ * 25 channels, a folded BatchNorm table), so it is vectorised across outputs. One input
+ * channel along a row (a64_conv_row): across positions, the table looked up by TBL/TBX 16
+ * outputs at a time. Other small filters (k_h * k_w * in_c <= A64_CONV_K_MAX): across output
+ * channels, the filters widened once per call into an int16 [tap][channel] table on the stack,
+ * each tap's input broadcast, SMLAL/SMLAL2 for 8 channels, requantized and stored (or looked
+ * up) 8 at a time. Larger filters: each window against the packed filters as a fully
+ * connected row (one product per lane: conv filters are not checked for -128).
  *
  * Requantization, 4 lanes at a time (a64_rq4); proofs in tests/test_codegen_neon_int8.py:
  * - all shifts negative (every study layer; a64_all_right checks per call): double rounding
