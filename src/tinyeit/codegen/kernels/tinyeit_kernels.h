@@ -36,6 +36,7 @@ typedef struct {
     int32_t single_round; /* int8: single-rounding requantization (LiteRT's FC) */
     int32_t cheap_rq;     /* int8: as in tinyeit_conv_params */
     int32_t post_len;     /* int8: as in tinyeit_conv_params */
+    int32_t w_no_min;     /* int8: no weight is -128 (the generator checks; 0: unknown) */
 } tinyeit_fc_params;
 
 typedef struct {

@@ -45,8 +45,10 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
         p["cheap_rq"] = cheap_requant(np.abs(base) + wabs * max(127 - zx, zx + 128),
                                       mults, shifts)
         post, p["post_len"], dest = post_table(gen, op, out, p["act_min"], p["act_max"])
-        prm = gen.params("tinyeit_fc_params", p)
         rows = w.data.astype(np.int8).reshape(units, in_dim)
+        # no -128 weight: the NEON kernel may sum two products per int16 lane
+        p["w_no_min"] = int(rows.size == 0 or int(rows.min()) > -128)
+        prm = gen.params("tinyeit_fc_params", p)
         fmt = weight_formats.choose_format(rows) if p["w_offset"] == 0 else weight_formats.DENSE
         args = f"{bias}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm});"
         if fmt == weight_formats.DENSE and lp.worthwhile(in_dim) and lp.pairs_fit(rows):

@@ -42,6 +42,7 @@
 #define TINYEIT_TARGET_FC_F32 1
 #define TINYEIT_TARGET_CONV_F32 1
 #define TINYEIT_TARGET_MAXPOOL_F32 1
+#define TINYEIT_TARGET_MAXPOOL_S8 1
 #define TINYEIT_TARGET_MEAN_F32 1
 #define TINYEIT_TARGET_BINARY_F32 1
 #endif
@@ -95,6 +96,12 @@ void tinyeit_maxpool_f32_ref(const float *in, float *out, const tinyeit_pool_par
 #else
 #define TINYEIT_REF_MAXPOOL_F32 tinyeit_maxpool_f32
 #endif
+#if defined(TINYEIT_TARGET_MAXPOOL_S8)
+#define TINYEIT_REF_MAXPOOL_S8 tinyeit_maxpool_s8_ref
+void tinyeit_maxpool_s8_ref(const int8_t *in, int8_t *out, const tinyeit_pool_params *p);
+#else
+#define TINYEIT_REF_MAXPOOL_S8 tinyeit_maxpool_s8
+#endif
 #if defined(TINYEIT_TARGET_MEAN_F32)
 #define TINYEIT_REF_MEAN_F32 tinyeit_mean_f32_ref
 void tinyeit_mean_f32_ref(const float *in, float *out, int32_t outer, int32_t reduce,
@@ -135,7 +142,11 @@ void tinyeit_fc_f32_cb_ref(const float *in, const uint8_t *codes, const float *t
 #else
 #define TINYEIT_REF_FC_F32_CB tinyeit_fc_f32_cb
 #endif
-#if defined(TINYEIT_TARGET_FC_S8_CB)
+/* the NEON codebook kernel (aarch64/tinyeit_a64_codebook.c) */
+#if defined(TINYEIT_AARCH64_NEON)
+#define TINYEIT_A64_FC_S8_CB 1
+#endif
+#if defined(TINYEIT_TARGET_FC_S8_CB) || defined(TINYEIT_A64_FC_S8_CB)
 #define TINYEIT_REF_FC_S8_CB tinyeit_fc_s8_cb_ref
 void tinyeit_fc_s8_cb_ref(const int8_t *in, const uint8_t *codes, const int8_t *table,
                           int32_t table_stride, const int32_t *bias, const int32_t *mult,
