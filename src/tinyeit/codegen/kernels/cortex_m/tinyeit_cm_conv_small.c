@@ -73,6 +73,130 @@ __asm__(
     "    TINYEIT_CONV3_FN tinyeit_cm_conv3_lo, 0\n"
     "    .text\n");
 
+/* Two outputs per iteration, channel by channel over a row the caller widened to int16 (xw),
+ * in assembly: tinyeit_cm_conv3x2_post (the folded table) and _lo (+ act_min). With a = 2 * acc
+ * (the weights and bias doubled: 2w fits an int16 lane, 2 * bias an int32 by the caller's
+ * bound), gemmlowp's rounding doubling high multiply is floor((acc * m + 2^30) / 2^31) =
+ * floor((a * m + 2^31) / 2^32), one SMMLAR, which also adds K = 2^(r-1) + (zo - act_min) * 2^r
+ * to the high word; ADD of a ASR #31 takes the 1 off for acc < 0 (the cheap rounding divide
+ * wants [h < 0]; h < 0 implies acc < 0, and where acc < 0 but h = 0 both give 0 after the
+ * shift for r >= 1); ASR by r, USAT to [0, 255] (the caller takes this path only for
+ * act_max - act_min = 255); the table or + act_min; two STRB (the second at + C).
+ * Per two outputs: two word loads (x0 x1, x2 x3), SMLAD + SMLABT and SMLAD + SMLATB (the two
+ * windows), 2 x (SMMLAR, ADD, ASR, USAT), the table, two stores; 24 cycles.
+ * args: xw, o, C, (2w0 | 2w1 << 16), (2w1 | 2w2 << 16), 2 * bias, m, K, r - 256 * pairs, table
+ * (or act_min). The loop count rides in r8's upper bits (ASR reads only its low byte). */
+void tinyeit_cm_conv3x2_post(const int32_t *args);
+void tinyeit_cm_conv3x2_lo(const int32_t *args);
+__asm__(
+    "    .syntax unified\n"
+    "    .macro TINYEIT_CONV3X2_FN name, post\n"
+    "    .section .text.\\name, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global \\name\n"
+    "    .hidden \\name\n"
+    "    .type \\name, %function\n"
+    "    .thumb_func\n"
+    "\\name:\n"
+    "    push   {r4-r11, lr}\n"
+    "    ldm    r0, {r0-r9}\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    ldr    r12, [r0], #4\n"
+    "    ldr    lr, [r0]\n"
+    "    smlad  r10, r12, r3, r5\n"
+    "    smlabt r10, lr, r4, r10\n"
+    "    smlad  r11, lr, r4, r5\n"
+    "    smlatb r11, r12, r3, r11\n"
+    "    smmlar r12, r10, r6, r7\n"
+    "    smmlar lr, r11, r6, r7\n"
+    "    add    r12, r12, r10, asr #31\n"
+    "    add    lr, lr, r11, asr #31\n"
+    "    asr    r12, r12, r8\n"
+    "    asr    lr, lr, r8\n"
+    "    usat   r12, #8, r12\n"
+    "    usat   lr, #8, lr\n"
+    "    .if \\post\n"
+    "    ldrb   r10, [r9, r12]\n"
+    "    ldrb   r11, [r9, lr]\n"
+    "    .else\n"
+    "    add    r10, r12, r9\n"
+    "    add    r11, lr, r9\n"
+    "    .endif\n"
+    "    strb   r11, [r1, r2]\n"
+    "    strb   r10, [r1]\n"
+    "    add    r1, r1, r2, lsl #1\n"
+    "    adds   r8, r8, #256\n"
+    "    bmi    1b\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size \\name, . - \\name\n"
+    "    .endm\n"
+    "    TINYEIT_CONV3X2_FN tinyeit_cm_conv3x2_post, 1\n"
+    "    TINYEIT_CONV3X2_FN tinyeit_cm_conv3x2_lo, 0\n"
+    "    .text\n");
+
+/* Longest input row the paired path widens on the stack. */
+#define TINYEIT_CONV3_ROW_MAX 256
+
+/* The whole convolution on the paired path, when it applies: 3 taps along the width, one input
+ * channel, stride and dilation 1, every window inside the input (no padding at work), the
+ * activation range all of int8 (span 255), and per channel r = -shift in [1, 22] with
+ * |bias| + 128 * sum |w| < 2^29 (so 2 * acc, h + K stay in int32) and the cheap double
+ * rounding proven (the caller's cheap_rq). Returns 0 (nothing written) otherwise. */
+static int cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bias,
+                           const int32_t *mult, const int32_t *shift, const int8_t *post,
+                           int8_t *out, const tinyeit_conv_params *p)
+{
+    const int32_t C = p->out_c, lo = p->act_min, zo = p->out_offset, W = p->in_w;
+    const int32_t L = p->out_w, pairs = L >> 1;
+    union { int16_t v[TINYEIT_CONV3_ROW_MAX + 2]; int32_t align; } xw;
+    int32_t oc, b, oy, k;
+    if (p->k_h != 1 || p->k_w != 3 || p->in_c != 1 || p->stride_w != 1 || p->dil_w != 1 ||
+        p->pad_w != 0 || p->pad_h != 0 || p->stride_h != 1 || p->out_h != p->in_h ||
+        L + 2 != W || W > TINYEIT_CONV3_ROW_MAX || p->act_max - lo != 255 || pairs < 1 ||
+        (post && p->post_len != 256))
+        return 0;
+    for (oc = 0; oc < C; ++oc) {
+        int64_t bound = bias[oc] < 0 ? -(int64_t)bias[oc] : bias[oc];
+        for (k = 0; k < 3; ++k) {
+            const int32_t v = w[fc4_index(oc, k, 3, C)];
+            bound += 128 * (v < 0 ? -v : v);
+        }
+        if (shift[oc] > -1 || shift[oc] < -22 || bound >= ((int64_t)1 << 29)) return 0;
+    }
+    for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int8_t *x = in + (b * p->in_h + oy) * W;
+        int8_t *o = out + (b * p->out_h + oy) * L * C;
+        for (k = 0; k < W; ++k) xw.v[k] = x[k];
+        xw.v[W] = xw.v[W + 1] = 0;
+        for (oc = 0; oc < C; ++oc) {
+            const int32_t w0 = 2 * w[fc4_index(oc, 0, 3, C)], w1 = 2 * w[fc4_index(oc, 1, 3, C)],
+                          w2 = 2 * w[fc4_index(oc, 2, 3, C)];
+            const int32_t r = -shift[oc], m = mult[oc], b2 = 2 * bias[oc];
+            const int32_t K = (int32_t)((1u << (r - 1)) + ((uint32_t)(zo - lo) << r));
+            const int8_t *prow = post ? post + oc * 256 : NULL;
+            const int32_t args[10] = {
+                (int32_t)(uintptr_t)xw.v, (int32_t)(uintptr_t)(o + oc), C,
+                (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0),
+                (int32_t)(((uint32_t)w2 << 16) | (uint16_t)w1), b2, m, K,
+                (int32_t)((uint32_t)r - 256u * (uint32_t)pairs),
+                prow ? (int32_t)(uintptr_t)prow : lo};
+            if (prow) tinyeit_cm_conv3x2_post(args);
+            else tinyeit_cm_conv3x2_lo(args);
+            if (L & 1) {  /* the last output, the same arithmetic in C */
+                const int32_t a = b2 + w0 * xw.v[L - 1] + w1 * xw.v[L] + w2 * xw.v[L + 1];
+                int32_t t = (int32_t)((((int64_t)K << 32) + (int64_t)a * m +
+                                       ((int64_t)1 << 31)) >> 32);
+                t = (t + (a >> 31)) >> r;
+                t = t < 0 ? 0 : (t > 255 ? 255 : t);
+                o[(L - 1) * C + oc] = prow ? prow[t] : (int8_t)(t + lo);
+            }
+        }
+    }
+    return 1;
+}
+
 /* One output: the window's K products, the requantization in one 64-bit multiply-accumulate
  * (c0 folds rounding, zero point and the clamp's lower bound; acc < 0 takes 2^31 off), the
  * shift and the clamp to [0, span]: the index into the folded table or the output - lo. */
@@ -192,6 +316,7 @@ int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias
     const int32_t K = p->k_h * p->k_w * p->in_c, C = p->out_c;
     int32_t oc, k;
     if (K != 3 || !p->cheap_rq) return 0;
+    if (cm_conv3_paired(in, w, bias, mult, shift, post, out, p)) return 1;
     for (oc = 0; oc < C; ++oc) {
         int8_t wch[3];
         const int8_t *prow = post ? post + oc * p->post_len : NULL;

@@ -21,7 +21,7 @@
 /* Channel innermost: the output row starts as the first valid tap's row and takes the max with
  * each further tap's row, so every inner loop runs over contiguous channels (vectorizable, no
  * index arithmetic per element). A window with no valid tap gives -128, as TFLite's. */
-void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
+void TINYEIT_REF_MAXPOOL_S8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
 {
     const tinyeit_pool_params P = *p;
     const int32_t C = P.ch;
