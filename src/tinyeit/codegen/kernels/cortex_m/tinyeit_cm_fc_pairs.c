@@ -76,6 +76,99 @@ __asm__(
     "    TINYEIT_PAIRS_FN tinyeit_cm_pairs1, 1, \"r4-r5\"\n"
     "    .text\n");
 
+/* Blocks of four pairs (eight units) over rows of at most TINYEIT_PAIRS_WIDE_MAX padded inputs,
+ * the layer's whole run of them in one call: tinyeit_cm_pairs4u. Four pairs need 8
+ * accumulators, the input pair and 4 weight words in registers, with the weight pointer 14 in
+ * all: no register is left for an input pointer or a loop counter. So the input pairs are
+ * copied onto this function's stack frame and read SP-relative from a body unrolled over the
+ * longest row (256 half steps, 68 bytes each: 17 KB of code), entered at the half step that
+ * leaves exactly the row's count to run (the row is copied so that its last pair is the body's
+ * last); SP does not move while it runs, so interrupts cannot touch the copy. Per half step:
+ * one input load and four weight loads back to back (2 + 4 cycles, pipelined) and 4 x (SMLAD,
+ * UXTB16, SMLAD): 18 cycles per 16 MACs, where three pairs take 14 per 12 plus the loop.
+ * args: w (the first four-pair block), blocks, half steps (a multiple of 8, at most 256),
+ * acc (8 per block: R0 U0 .. R3 U3, in: start values, out: sums), xw (the widened row). */
+void tinyeit_cm_pairs4u(const int32_t *args);
+#define TINYEIT_PAIRS4_STR2(x) #x
+#define TINYEIT_PAIRS4_STR(x) TINYEIT_PAIRS4_STR2(x)
+__asm__(
+    "    .syntax unified\n"
+    "    .section .text.tinyeit_cm_pairs4u, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global tinyeit_cm_pairs4u\n"
+    "    .hidden tinyeit_cm_pairs4u\n"
+    "    .type tinyeit_cm_pairs4u, %function\n"
+    "    .thumb_func\n"
+    "    .set TINYEIT_P4_H, " TINYEIT_PAIRS4_STR(TINYEIT_PAIRS_WIDE_MAX) " / 2\n"
+    "    .set TINYEIT_P4_X, 4 * TINYEIT_P4_H\n"
+    "tinyeit_cm_pairs4u:\n"
+    "    push   {r4-r11, lr}\n"
+    "    sub    sp, sp, #(TINYEIT_P4_X + 16)\n"
+    "    ldm    r0, {r1-r5}\n"
+    /* the row's pairs to the top of the frame's row area: [sp + 4 (H - halves), sp + 4H) */
+    "    add    r6, sp, #TINYEIT_P4_X\n"
+    "    sub    r6, r6, r3, lsl #2\n"
+    "    mov    r7, r3\n"
+    "1:\n"
+    "    ldm    r5!, {r8-r11}\n"
+    "    stm    r6!, {r8-r11}\n"
+    "    subs   r7, r7, #4\n"
+    "    bne    1b\n"
+    /* entry: the body's half step H - halves (68 bytes each), Thumb bit set */
+    "    adr.w  r6, .Ltinyeit_p4_body\n"
+    "    rsb    r7, r3, #TINYEIT_P4_H\n"
+    "    movs   r8, #68\n"
+    "    mla    r6, r7, r8, r6\n"
+    "    orr    r6, r6, #1\n"
+    "    str    r2, [sp, #TINYEIT_P4_X]\n"
+    "    str    r4, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    str    r6, [sp, #(TINYEIT_P4_X + 8)]\n"
+    ".Ltinyeit_p4_block:\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    ldm    r0, {r4-r11}\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 8)]\n"
+    "    bx     r0\n"
+    "    .balign 4\n"
+    ".Ltinyeit_p4_body:\n"
+    "    .set   tinyeit_p4_off, 0\n"
+    "    .rept  TINYEIT_P4_H\n"
+    "    ldr.w  r0, [sp, #tinyeit_p4_off]\n"
+    "    ldr    r2, [r1], #4\n"
+    "    ldr    r3, [r1], #4\n"
+    "    ldr    r12, [r1], #4\n"
+    "    ldr    lr, [r1], #4\n"
+    "    smlad  r4, r2, r0, r4\n"
+    "    uxtb16 r2, r2\n"
+    "    smlad  r5, r2, r0, r5\n"
+    "    smlad  r6, r3, r0, r6\n"
+    "    uxtb16 r3, r3\n"
+    "    smlad  r7, r3, r0, r7\n"
+    "    smlad  r8, r12, r0, r8\n"
+    "    uxtb16 r12, r12\n"
+    "    smlad  r9, r12, r0, r9\n"
+    "    smlad  r10, lr, r0, r10\n"
+    "    uxtb16 lr, lr\n"
+    "    smlad  r11, lr, r0, r11\n"
+    "    .set   tinyeit_p4_off, tinyeit_p4_off + 4\n"
+    "    .endr\n"
+    "    .if    (. - .Ltinyeit_p4_body) != 68 * TINYEIT_P4_H\n"
+    "    .error \"tinyeit_cm_pairs4u: a half step is not 68 bytes\"\n"
+    "    .endif\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    stm    r0!, {r4-r11}\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    ldr    r0, [sp, #TINYEIT_P4_X]\n"
+    "    subs   r0, r0, #1\n"
+    "    str    r0, [sp, #TINYEIT_P4_X]\n"
+    "    bne    .Ltinyeit_p4_block\n"
+    "    add    sp, sp, #(TINYEIT_P4_X + 16)\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size tinyeit_cm_pairs4u, . - tinyeit_cm_pairs4u\n"
+    "    .text\n");
+
+/* Four-pair blocks handed to tinyeit_cm_pairs4u at a time (their accumulators on the stack). */
+#define TINYEIT_PAIRS4_CHUNK 16
+
 /* The row widened into xw (per 4 inputs: (x0, x2), (x1, x3) as int16 lanes; zeros up to npad);
  * returns sum(x). */
 static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t *xw)
@@ -143,6 +236,58 @@ __asm__(
     "    bne    1b\n"
     "    pop    {r4-r11, pc}\n"
     "    .size tinyeit_cm_rq_single, . - tinyeit_cm_rq_single\n"
+    "    .text\n");
+
+/* The outputs of one block straight from its R and U sums, where the generator proved the
+ * short form exact (tinyeit_fc_params.rq_fast): per pair, A = U and B = bias_B + ((R - U) >> 8)
+ * (the start values held bias_A - 128 * sum(x) in both); per unit, with s = -shift - 1 (MVN)
+ * and K = ((2 (zo - act_min) + 1) << s) >> 1 = 2^(s-1) + (zo - act_min) 2^s, K + floor(acc *
+ * m / 2^32) in one SMMLA, ASR by s, USAT to [0, 255], + act_min: LiteRT's single rounding,
+ * floor((floor(P / 2^32) + 2^(s-1)) / 2^s) = floor((P + 2^(31+s)) / 2^(32+s)) by nested floors
+ * (requant_single_cheap's argument), zero point and clamp. 31 cycles per pair.
+ * args: sums (R0 U0 R1 U1 ..), pairs, bias + first B unit, o, mult, shift, 2 (zo - lo) + 1, lo. */
+void tinyeit_cm_pairs_out(const int32_t *args);
+__asm__(
+    "    .syntax unified\n"
+    "    .section .text.tinyeit_cm_pairs_out, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global tinyeit_cm_pairs_out\n"
+    "    .hidden tinyeit_cm_pairs_out\n"
+    "    .type tinyeit_cm_pairs_out, %function\n"
+    "    .thumb_func\n"
+    "tinyeit_cm_pairs_out:\n"
+    "    push   {r4-r11, lr}\n"
+    "    ldm    r0, {r0-r7}\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    ldm    r0!, {r8, r9}\n"
+    "    ldr    r10, [r2], #8\n"
+    "    ldr    r11, [r4], #4\n"
+    "    ldr    r12, [r5], #4\n"
+    "    ldr    lr, [r4], #4\n"
+    "    sub    r8, r8, r9\n"
+    "    add    r10, r10, r8, asr #8\n"
+    "    mvn    r12, r12\n"
+    "    lsl    r8, r6, r12\n"
+    "    lsr    r8, r8, #1\n"
+    "    smmla  r9, r9, r11, r8\n"
+    "    asr    r9, r9, r12\n"
+    "    usat   r9, #8, r9\n"
+    "    add    r9, r9, r7\n"
+    "    strb   r9, [r3], #1\n"
+    "    ldr    r12, [r5], #4\n"
+    "    mvn    r12, r12\n"
+    "    lsl    r8, r6, r12\n"
+    "    lsr    r8, r8, #1\n"
+    "    smmla  r10, r10, lr, r8\n"
+    "    asr    r10, r10, r12\n"
+    "    usat   r10, #8, r10\n"
+    "    add    r10, r10, r7\n"
+    "    strb   r10, [r3], #1\n"
+    "    subs   r1, r1, #1\n"
+    "    bne    1b\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size tinyeit_cm_pairs_out, . - tinyeit_cm_pairs_out\n"
     "    .text\n");
 
 /* The outputs of one block from its int32 accumulators v: LiteRT's single rounding
@@ -217,38 +362,80 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
     /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128 */
     const uint32_t off = 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw);
     const int32_t plen = p->post_len;
-    int32_t q = 0, j, fast = p->single_round && !post;
+    const int32_t rq_fast = p->rq_fast;
+    int32_t q = 0, j, fast = p->single_round && !post && !rq_fast;
     for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
-    int32_t acc[2 * TINYEIT_PAIRS_BLOCK], v[2 * TINYEIT_PAIRS_BLOCK];
+    int32_t acc[8 * TINYEIT_PAIRS4_CHUNK], v[8];
     while (q < all) {
-        const int32_t np = pairs_block(q, all), u0 = 2 * q;
-        const int32_t count = units - u0 < 2 * np ? units - u0 : 2 * np;
-        for (j = 0; j < np; ++j) acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[u0 + 2 * j] - off);
-        if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
-        else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
-        else tinyeit_cm_pairs1(xw, w, iters, acc);
-        w += np * wstep;
-        /* the first unit of each pair is U; the second bias + (R - U) >> 8 */
-        for (j = 0; j < count; j += 2) {
-            v[j] = acc[j + 1];
-            if (j + 1 < count)
-                v[j + 1] = bias[u0 + j + 1] +
-                           ((int32_t)((uint32_t)acc[j] - (uint32_t)acc[j + 1]) >> 8);
+        int32_t np = pairs_block(q, all, npad), nb = 0, blk;
+        if (np == 4) {  /* a run of four-pair blocks, TINYEIT_PAIRS4_CHUNK at a time */
+            while (nb < TINYEIT_PAIRS4_CHUNK && q + 4 * nb < all &&
+                   pairs_block(q + 4 * nb, all, npad) == 4) {
+                for (j = 0; j < 4; ++j)
+                    acc[8 * nb + 2 * j] = acc[8 * nb + 2 * j + 1] =
+                        (int32_t)((uint32_t)bias[2 * (q + 4 * nb + j)] - off);
+                ++nb;
+            }
+            {
+                const int32_t args[5] = {(int32_t)(uintptr_t)w, nb, npad / 2,
+                                         (int32_t)(uintptr_t)acc, (int32_t)(uintptr_t)xw};
+                tinyeit_cm_pairs4u(args);
+            }
+            w += nb * 4 * wstep;
+        } else {
+            for (j = 0; j < np; ++j)
+                acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
+            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
+            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
+            else tinyeit_cm_pairs1(xw, w, iters, acc);
+            w += np * wstep;
+            nb = 1;
         }
-        if (fast) {
-            const int32_t args[8] = {(int32_t)(uintptr_t)v, (int32_t)(uintptr_t)(mult + u0),
-                                     (int32_t)(uintptr_t)(shift + u0),
-                                     (int32_t)(uintptr_t)(o + u0), count, p->out_offset,
-                                     p->act_min, p->act_max};
-            tinyeit_cm_rq_single(args);
-        } else if (p->single_round)
-            cm_pairs_store_single(v, count, mult + u0, shift + u0, p->out_offset, p->act_min,
-                                  p->act_max, post ? post + u0 * plen : NULL, plen, o + u0);
-        else
-            cm_pairs_store_double(v, count, mult + u0, shift + u0, p->cheap_rq, p->out_offset,
-                                  p->act_min, p->act_max, post ? post + u0 * plen : NULL, plen,
-                                  o + u0);
-        q += np;
+        for (blk = 0; blk < nb; ++blk, q += np) {
+            const int32_t u0 = 2 * q, *a = acc + 8 * blk;
+            const int32_t count = units - u0 < 2 * np ? units - u0 : 2 * np;
+            if (rq_fast) {
+                if (count >= 2) {
+                    const int32_t args[8] = {(int32_t)(uintptr_t)a, count >> 1,
+                                             (int32_t)(uintptr_t)(bias + u0 + 1),
+                                             (int32_t)(uintptr_t)(o + u0),
+                                             (int32_t)(uintptr_t)(mult + u0),
+                                             (int32_t)(uintptr_t)(shift + u0),
+                                             2 * (p->out_offset - p->act_min) + 1, p->act_min};
+                    tinyeit_cm_pairs_out(args);
+                }
+                if (count & 1) {  /* a last unit without its pair: A = U, the same arithmetic */
+                    const int32_t u = u0 + count - 1, s2 = -shift[u] - 1;
+                    const int32_t k = (int32_t)(((uint32_t)(2 * (p->out_offset - p->act_min) + 1)
+                                                 << s2) >> 1);
+                    int32_t t = ((int32_t)(((int64_t)a[count] * mult[u]) >> 32) + k) >> s2;
+                    t = t < 0 ? 0 : (t > 255 ? 255 : t);
+                    o[u] = (int8_t)(t + p->act_min);
+                }
+                continue;
+            }
+            /* the first unit of each pair is U; the second bias + (R - U) >> 8 */
+            for (j = 0; j < count; j += 2) {
+                v[j] = a[j + 1];
+                if (j + 1 < count)
+                    v[j + 1] = bias[u0 + j + 1] +
+                               ((int32_t)((uint32_t)a[j] - (uint32_t)a[j + 1]) >> 8);
+            }
+            if (fast) {
+                const int32_t args[8] = {(int32_t)(uintptr_t)v, (int32_t)(uintptr_t)(mult + u0),
+                                         (int32_t)(uintptr_t)(shift + u0),
+                                         (int32_t)(uintptr_t)(o + u0), count, p->out_offset,
+                                         p->act_min, p->act_max};
+                tinyeit_cm_rq_single(args);
+            } else if (p->single_round)
+                cm_pairs_store_single(v, count, mult + u0, shift + u0, p->out_offset,
+                                      p->act_min, p->act_max, post ? post + u0 * plen : NULL,
+                                      plen, o + u0);
+            else
+                cm_pairs_store_double(v, count, mult + u0, shift + u0, p->cheap_rq,
+                                      p->out_offset, p->act_min, p->act_max,
+                                      post ? post + u0 * plen : NULL, plen, o + u0);
+        }
     }
 }
 

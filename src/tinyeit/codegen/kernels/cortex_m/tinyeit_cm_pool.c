@@ -28,20 +28,52 @@ static inline void cm_write32(int8_t *p, uint32_t v) { memcpy(p, &v, sizeof v); 
 
 #define TINYEIT_POOL_TAPS_MAX 16
 
+/* The 1D nets' pool: three taps along the width, every window inside one input row. Per output
+ * position, the taps are the rows x, x + C and x + 2C. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_maxpool3_row(const int8_t *x, int8_t *o, int32_t n_out, int32_t C, int32_t step)
+{
+    const int32_t C4 = C & ~3;
+    int32_t i, c;
+    for (i = 0; i < n_out; ++i, x += step, o += C) {
+        const int8_t *r1 = x + C, *r2 = x + 2 * C;
+        for (c = 0; c < C4; c += 4)
+            cm_write32(o + c, cm_max8(cm_max8(cm_read32(x + c), cm_read32(r1 + c)),
+                                      cm_read32(r2 + c)));
+        for (; c < C; ++c) {
+            const int8_t m = x[c] > r1[c] ? x[c] : r1[c];
+            o[c] = r2[c] > m ? r2[c] : m;
+        }
+    }
+}
+
 void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p)
 {
     const tinyeit_pool_params P = *p;
     const int32_t C = P.ch, C4 = C & ~3;
     const int clamp = P.act_min > -128 || P.act_max < 127;
     const uint32_t lo4 = 0x01010101u * (uint8_t)P.act_min, hi4 = 0x01010101u * (uint8_t)P.act_max;
-    int32_t b, oy, ox, ky, kx, c;
+    int32_t b, oy, ox, ky, kx, c, full = 0;
     if (P.k_h * P.k_w > TINYEIT_POOL_TAPS_MAX) {
         tinyeit_maxpool_s8_ref(in, out, p);
         return;
     }
+    /* 1D pooling, 3 taps along the width, no padding before: the positions whose window lies
+     * inside the row in cm_maxpool3_row, the rest (a SAME pool's last) below */
+    if (P.k_h == 1 && P.k_w == 3 && P.pad_w == 0 && P.pad_h == 0 && !clamp &&
+        (P.out_h - 1) * P.stride_h < P.in_h && P.stride_w > 0 && P.in_w >= 3) {
+        full = TINYEIT_MIN(P.out_w, (P.in_w - 3) / P.stride_w + 1);
+        for (b = 0; b < P.batches; ++b)
+            for (oy = 0; oy < P.out_h; ++oy)
+                cm_maxpool3_row(in + (b * P.in_h + oy * P.stride_h) * P.in_w * C,
+                                out + (b * P.out_h + oy) * P.out_w * C, full, C,
+                                P.stride_w * C);
+    }
     for (b = 0; b < P.batches; ++b)
     for (oy = 0; oy < P.out_h; ++oy)
-    for (ox = 0; ox < P.out_w; ++ox) {
+    for (ox = full; ox < P.out_w; ++ox) {
         const int32_t y0 = oy * P.stride_h - P.pad_h, x0 = ox * P.stride_w - P.pad_w;
         const int32_t ky0 = TINYEIT_MAX(0, -y0), ky1 = TINYEIT_MIN(P.k_h, P.in_h - y0);
         const int32_t kx0 = TINYEIT_MAX(0, -x0), kx1 = TINYEIT_MIN(P.k_w, P.in_w - x0);
