@@ -367,53 +367,55 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
     for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
     int32_t acc[8 * TINYEIT_PAIRS4_CHUNK], v[8];
     while (q < all) {
-        int32_t np = pairs_block(q, all, npad), nb = 0, blk;
-        if (np == 4) {  /* a run of four-pair blocks, TINYEIT_PAIRS4_CHUNK at a time */
-            while (nb < TINYEIT_PAIRS4_CHUNK && q + 4 * nb < all &&
-                   pairs_block(q + 4 * nb, all, npad) == 4) {
-                for (j = 0; j < 4; ++j)
-                    acc[8 * nb + 2 * j] = acc[8 * nb + 2 * j + 1] =
-                        (int32_t)((uint32_t)bias[2 * (q + 4 * nb + j)] - off);
-                ++nb;
-            }
+        int32_t np = pairs_block(q, all, npad), nb, blk, done, ucount;
+        if (np == 4) {  /* the run of four-pair blocks, TINYEIT_PAIRS4_CHUNK at a time */
+            const int32_t left = all - q, full = left >> 2;
+            nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
+            if (nb > TINYEIT_PAIRS4_CHUNK) nb = TINYEIT_PAIRS4_CHUNK;
+            done = 4 * nb;
+            for (j = 0; j < done; ++j)
+                acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
             {
                 const int32_t args[5] = {(int32_t)(uintptr_t)w, nb, npad / 2,
                                          (int32_t)(uintptr_t)acc, (int32_t)(uintptr_t)xw};
                 tinyeit_cm_pairs4u(args);
             }
-            w += nb * 4 * wstep;
         } else {
             for (j = 0; j < np; ++j)
                 acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
             if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
             else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
             else tinyeit_cm_pairs1(xw, w, iters, acc);
-            w += np * wstep;
             nb = 1;
+            done = np;
+        }
+        w += done * wstep;
+        ucount = units - 2 * q < 2 * done ? units - 2 * q : 2 * done;
+        if (rq_fast) {  /* the run's outputs in one call (its sums are R0 U0 R1 U1 ..) */
+            const int32_t u0 = 2 * q;
+            if (ucount >= 2) {
+                const int32_t args[8] = {(int32_t)(uintptr_t)acc, ucount >> 1,
+                                         (int32_t)(uintptr_t)(bias + u0 + 1),
+                                         (int32_t)(uintptr_t)(o + u0),
+                                         (int32_t)(uintptr_t)(mult + u0),
+                                         (int32_t)(uintptr_t)(shift + u0),
+                                         2 * (p->out_offset - p->act_min) + 1, p->act_min};
+                tinyeit_cm_pairs_out(args);
+            }
+            if (ucount & 1) {  /* a last unit without its pair: A = U, the same arithmetic */
+                const int32_t u = u0 + ucount - 1, s2 = -shift[u] - 1;
+                const int32_t k = (int32_t)(((uint32_t)(2 * (p->out_offset - p->act_min) + 1)
+                                             << s2) >> 1);
+                int32_t t = ((int32_t)(((int64_t)acc[ucount] * mult[u]) >> 32) + k) >> s2;
+                t = t < 0 ? 0 : (t > 255 ? 255 : t);
+                o[u] = (int8_t)(t + p->act_min);
+            }
+            q += done;
+            continue;
         }
         for (blk = 0; blk < nb; ++blk, q += np) {
             const int32_t u0 = 2 * q, *a = acc + 8 * blk;
             const int32_t count = units - u0 < 2 * np ? units - u0 : 2 * np;
-            if (rq_fast) {
-                if (count >= 2) {
-                    const int32_t args[8] = {(int32_t)(uintptr_t)a, count >> 1,
-                                             (int32_t)(uintptr_t)(bias + u0 + 1),
-                                             (int32_t)(uintptr_t)(o + u0),
-                                             (int32_t)(uintptr_t)(mult + u0),
-                                             (int32_t)(uintptr_t)(shift + u0),
-                                             2 * (p->out_offset - p->act_min) + 1, p->act_min};
-                    tinyeit_cm_pairs_out(args);
-                }
-                if (count & 1) {  /* a last unit without its pair: A = U, the same arithmetic */
-                    const int32_t u = u0 + count - 1, s2 = -shift[u] - 1;
-                    const int32_t k = (int32_t)(((uint32_t)(2 * (p->out_offset - p->act_min) + 1)
-                                                 << s2) >> 1);
-                    int32_t t = ((int32_t)(((int64_t)a[count] * mult[u]) >> 32) + k) >> s2;
-                    t = t < 0 ? 0 : (t > 255 ? 255 : t);
-                    o[u] = (int8_t)(t + p->act_min);
-                }
-                continue;
-            }
             /* the first unit of each pair is U; the second bias + (R - U) >> 8 */
             for (j = 0; j < count; j += 2) {
                 v[j] = a[j + 1];
