@@ -84,8 +84,10 @@ __asm__(
  * act_max - act_min = 255); the table or + act_min; two STRB (the second at + C).
  * Per two outputs: two word loads (x0 x1, x2 x3), SMLAD + SMLABT and SMLAD + SMLATB (the two
  * windows), 2 x (SMMLAR, ADD, ASR, USAT), the table, two stores; 24 cycles.
- * args: xw, o, C, (2w0 | 2w1 << 16), (2w1 | 2w2 << 16), 2 * bias, m, K, r - 256 * pairs, table
- * (or act_min). The loop count rides in r8's upper bits (ASR reads only its low byte). */
+ * The channels run in the function too, from a block of 7 words each: (2w0 | 2w1 << 16),
+ * (2w1 | 2w2 << 16), 2 * bias, m, K, r - 256 * pairs (the loop count rides in r8's upper bits:
+ * ASR reads only its low byte), the table row (or act_min).
+ * args: channel blocks, channels, xw, o (the first channel's first output), C. */
 void tinyeit_cm_conv3x2_post(const int32_t *args);
 void tinyeit_cm_conv3x2_lo(const int32_t *args);
 __asm__(
@@ -99,7 +101,18 @@ __asm__(
     "    .thumb_func\n"
     "\\name:\n"
     "    push   {r4-r11, lr}\n"
-    "    ldm    r0, {r0-r9}\n"
+    "    sub    sp, sp, #20\n"
+    "    ldm    r0, {r0-r4}\n"
+    "    stm    sp, {r0-r4}\n"
+    "2:\n"
+    "    ldr    r0, [sp]\n"
+    "    ldm    r0!, {r3-r9}\n"
+    "    str    r0, [sp]\n"
+    "    ldr    r0, [sp, #8]\n"
+    "    ldr    r1, [sp, #12]\n"
+    "    ldr    r2, [sp, #16]\n"
+    "    add    r10, r1, #1\n"
+    "    str    r10, [sp, #12]\n"
     "    .balign 4\n"
     "1:\n"
     "    ldr    r12, [r0], #4\n"
@@ -128,12 +141,20 @@ __asm__(
     "    add    r1, r1, r2, lsl #1\n"
     "    adds   r8, r8, #256\n"
     "    bmi    1b\n"
+    "    ldr    r0, [sp, #4]\n"
+    "    subs   r0, r0, #1\n"
+    "    str    r0, [sp, #4]\n"
+    "    bne    2b\n"
+    "    add    sp, sp, #20\n"
     "    pop    {r4-r11, pc}\n"
     "    .size \\name, . - \\name\n"
     "    .endm\n"
     "    TINYEIT_CONV3X2_FN tinyeit_cm_conv3x2_post, 1\n"
     "    TINYEIT_CONV3X2_FN tinyeit_cm_conv3x2_lo, 0\n"
     "    .text\n");
+
+/* Channels set up per call of the paired kernel (7 words each on the stack). */
+#define TINYEIT_CONV3_CHUNK 16
 
 /* Longest input row the paired path widens on the stack. */
 #define TINYEIT_CONV3_ROW_MAX 256
@@ -151,46 +172,58 @@ static int cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bia
     const int32_t L = p->out_w, pairs = L >> 1;
     union { int16_t v[TINYEIT_CONV3_ROW_MAX + 2]; int32_t align; } xw;
     int32_t oc, b, oy, k;
+    /* the checks per channel come with its set-up below (a refusal there leaves the outputs
+     * written so far to the caller's full computation) */
     if (p->k_h != 1 || p->k_w != 3 || p->in_c != 1 || p->stride_w != 1 || p->dil_w != 1 ||
         p->pad_w != 0 || p->pad_h != 0 || p->stride_h != 1 || p->out_h != p->in_h ||
         L + 2 != W || W > TINYEIT_CONV3_ROW_MAX || p->act_max - lo != 255 || pairs < 1 ||
         (post && p->post_len != 256))
         return 0;
-    for (oc = 0; oc < C; ++oc) {
-        int64_t bound = bias[oc] < 0 ? -(int64_t)bias[oc] : bias[oc];
-        for (k = 0; k < 3; ++k) {
-            const int32_t v = w[fc4_index(oc, k, 3, C)];
-            bound += 128 * (v < 0 ? -v : v);
-        }
-        if (shift[oc] > -1 || shift[oc] < -22 || bound >= ((int64_t)1 << 29)) return 0;
-    }
     for (b = 0; b < p->batches; ++b)
     for (oy = 0; oy < p->out_h; ++oy) {
         const int8_t *x = in + (b * p->in_h + oy) * W;
         int8_t *o = out + (b * p->out_h + oy) * L * C;
         for (k = 0; k < W; ++k) xw.v[k] = x[k];
         xw.v[W] = xw.v[W + 1] = 0;
-        for (oc = 0; oc < C; ++oc) {
-            const int32_t w0 = 2 * w[fc4_index(oc, 0, 3, C)], w1 = 2 * w[fc4_index(oc, 1, 3, C)],
-                          w2 = 2 * w[fc4_index(oc, 2, 3, C)];
-            const int32_t r = -shift[oc], m = mult[oc], b2 = 2 * bias[oc];
-            const int32_t K = (int32_t)((1u << (r - 1)) + ((uint32_t)(zo - lo) << r));
-            const int8_t *prow = post ? post + oc * 256 : NULL;
-            const int32_t args[10] = {
-                (int32_t)(uintptr_t)xw.v, (int32_t)(uintptr_t)(o + oc), C,
-                (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0),
-                (int32_t)(((uint32_t)w2 << 16) | (uint16_t)w1), b2, m, K,
-                (int32_t)((uint32_t)r - 256u * (uint32_t)pairs),
-                prow ? (int32_t)(uintptr_t)prow : lo};
-            if (prow) tinyeit_cm_conv3x2_post(args);
-            else tinyeit_cm_conv3x2_lo(args);
-            if (L & 1) {  /* the last output, the same arithmetic in C */
-                const int32_t a = b2 + w0 * xw.v[L - 1] + w1 * xw.v[L] + w2 * xw.v[L + 1];
-                int32_t t = (int32_t)((((int64_t)K << 32) + (int64_t)a * m +
+        for (oc = 0; oc < C; oc += TINYEIT_CONV3_CHUNK) {
+            const int32_t nch = C - oc < TINYEIT_CONV3_CHUNK ? C - oc : TINYEIT_CONV3_CHUNK;
+            int32_t blk[7 * TINYEIT_CONV3_CHUNK], c;
+            for (c = 0; c < nch; ++c) {
+                /* fc4_index(u, k, 3, C): blocks of 4 channels, tap-major, then plain rows */
+                const int32_t u = oc + c, r = -shift[u], bu = bias[u];
+                const int8_t *wu = u >= (C & ~3) ? w + 3 * u : w + 3 * (u & ~3) + (u & 3);
+                const int32_t st = u >= (C & ~3) ? 1 : 4;
+                const int32_t w0 = 2 * wu[0], w1 = 2 * wu[st], w2 = 2 * wu[2 * st];
+                const int64_t bound = (bu < 0 ? -(int64_t)bu : bu) +
+                                      64 * ((w0 < 0 ? -w0 : w0) + (w1 < 0 ? -w1 : w1) +
+                                            (w2 < 0 ? -w2 : w2));
+                int32_t *d = blk + 7 * c;
+                /* a channel this path cannot take: the caller computes every output again */
+                if (r < 1 || r > 22 || bound >= ((int64_t)1 << 29))
+                    return 0;
+                d[0] = (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0);
+                d[1] = (int32_t)(((uint32_t)w2 << 16) | (uint16_t)w1);
+                d[2] = 2 * bias[u];
+                d[3] = mult[u];
+                d[4] = (int32_t)((1u << (r - 1)) + ((uint32_t)(zo - lo) << r));
+                d[5] = (int32_t)((uint32_t)r - 256u * (uint32_t)pairs);
+                d[6] = post ? (int32_t)(uintptr_t)(post + u * 256) : lo;
+            }
+            {
+                const int32_t args[5] = {(int32_t)(uintptr_t)blk, nch, (int32_t)(uintptr_t)xw.v,
+                                         (int32_t)(uintptr_t)(o + oc), C};
+                if (post) tinyeit_cm_conv3x2_post(args);
+                else tinyeit_cm_conv3x2_lo(args);
+            }
+            for (c = 0; (L & 1) && c < nch; ++c) {  /* the last output, the same arithmetic */
+                const int32_t *d = blk + 7 * c, r = -shift[oc + c];
+                const int32_t a = d[2] + (int16_t)d[0] * xw.v[L - 1] +
+                                  (int16_t)d[1] * xw.v[L] + (d[1] >> 16) * xw.v[L + 1];
+                int32_t t = (int32_t)((((int64_t)d[4] << 32) + (int64_t)a * d[3] +
                                        ((int64_t)1 << 31)) >> 32);
                 t = (t + (a >> 31)) >> r;
                 t = t < 0 ? 0 : (t > 255 ? 255 : t);
-                o[(L - 1) * C + oc] = prow ? prow[t] : (int8_t)(t + lo);
+                o[(L - 1) * C + oc + c] = post ? post[(oc + c) * 256 + t] : (int8_t)(t + lo);
             }
         }
     }
