@@ -30,6 +30,21 @@ Layout, word aligned:
 
 The kernels widen the input row the same way: per step, the word (x[4s], x[4s+2]) and the word
 (x[4s+1], x[4s+3]) as int16 lanes (SXTB16 and SXTB16 ROR #8 of the input word).
+
+Why blocks of four pairs where rows are short (at most WIDE_MAX_INPUTS padded inputs), on the
+Cortex-M4 cycle model (LDR 2, 1 when pipelined after a single LDR; SMLAD, UXTB16 1): per half
+step a block of P pairs costs (P + 1) loads in one back-to-back run, P + 2 cycles, and 3P ALU
+instructions for 4P MACs, so (4P + 2) / 4P cycles per MAC: 1.167 for P = 3 (14 per 12), 1.125
+for P = 4 (18 per 16). P = 4 needs 8 accumulators + 4 weight words + the input pair + the
+weight pointer: all 14 usable registers, so its kernel (tinyeit_cm_pairs4u) reads the input
+SP-relative from a copy on its stack frame, in a body unrolled over 256 half steps (17 KB of
+flash), and has no loop counter. Weights pre-widened to int16 (the issue's alternative) cost
+one pipelined load and one SMLAD per 2 MACs, the same 1.0 floor, but a unit then needs its own
+accumulator and its own weight register: with k units per input load, (2k + 2) / 2k per MAC and
+2k + 4 registers (k = 5: 1.2), and twice the weight flash. The pairs carry two units per
+weight register, so they reach further at the same register count, at half the flash.
+Exactness of a block does not depend on its size: every pair's sums are the two accumulators
+above, whatever else runs beside them.
 """
 from __future__ import annotations
 
