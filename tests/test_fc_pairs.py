@@ -153,7 +153,9 @@ def test_build_json_records_the_layout_per_board(tmp_path):
         assert rec["fc_weight_layout"] == layout
         if layout == "unit_pairs":
             assert rec["fc_pairs_layers"] == 3
+            assert rec["fc_pairs_wide_layers"] == info["fc_pairs_wide_layers"] >= 1
             assert rec["weights_bytes"] == info["weights_bytes_fc_pairs"]
             assert rec["flash_bytes"] <= cfg[board]["flash_bytes"]
         else:
             assert rec["weights_bytes"] == info["weights_bytes"]
+            assert rec["fc_pairs_wide_layers"] == 0
