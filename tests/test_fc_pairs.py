@@ -20,8 +20,8 @@ from tinyeit.codegen import layout_unit_pairs as lp
 SHAPES = [(1, 3), (5, 13), (7, 101), (10, 64), (13, 40), (2, 17), (8, 475)]
 # the four-pair blocks' edges: the longest row (512: the unrolled body from its first half step),
 # more blocks than one call takes (17 blocks), 4 + 3 + 2 pairs, and a row too long for them
-# (600 inputs: blocks of 3 and the looped kernels)
-M4_SHAPES = SHAPES + [(16, 512), (136, 40), (17, 200), (9, 600)]
+# (600 inputs: blocks of 3 and the looped kernels), and every n % 4 (the last input word)
+M4_SHAPES = SHAPES + [(16, 512), (136, 40), (17, 200), (9, 600), (12, 66)]
 
 
 @pytest.mark.parametrize("units,n", SHAPES + [(128, 475), (17, 511)])

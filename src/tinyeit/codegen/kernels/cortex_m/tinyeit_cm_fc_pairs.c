@@ -79,15 +79,20 @@ __asm__(
 /* Blocks of four pairs (eight units) over rows of at most TINYEIT_PAIRS_WIDE_MAX padded inputs,
  * the layer's whole run of them in one call: tinyeit_cm_pairs4u. Four pairs need 8
  * accumulators, the input pair and 4 weight words in registers, with the weight pointer 14 in
- * all: no register is left for an input pointer or a loop counter. So the input pairs are
- * copied onto this function's stack frame and read SP-relative from a body unrolled over the
- * longest row (256 half steps, 68 bytes each: 17 KB of code), entered at the half step that
- * leaves exactly the row's count to run (the row is copied so that its last pair is the body's
- * last); SP does not move while it runs, so interrupts cannot touch the copy. Per half step:
- * one input load and four weight loads back to back (2 + 4 cycles, pipelined) and 4 x (SMLAD,
- * UXTB16, SMLAD): 18 cycles per 16 MACs, where three pairs take 14 per 12 plus the loop.
- * args: w (the first four-pair block), blocks, half steps (a multiple of 8, at most 256),
- * acc (8 per block: R0 U0 .. R3 U3, in: start values, out: sums), xw (the widened row). */
+ * all: no register is left for an input pointer or a loop counter. So the function widens the
+ * input row onto its own stack frame (SXTB16 and SXTB16 ROR #8 per input word, as
+ * cm_pairs_widen, summing it with SMLAD for the start values bias_A - 128 * sum(x)) and reads
+ * it SP-relative from a body unrolled over the longest row (256 half steps, 68 bytes each:
+ * 17 KB of code), entered at the half step that leaves exactly the row's 2 * ceil(n / 4) to run
+ * (the row sits at the top of the frame's row area, so its last pair is the body's last); the
+ * weights of the padding past that are skipped. SP does not move while the body runs, so
+ * interrupts cannot touch the row. Per half step: one input load and four weight loads back to
+ * back (2 + 4 cycles, pipelined) and 4 x (SMLAD, UXTB16, SMLAD): 18 cycles per 16 MACs, where
+ * three pairs take 14 per 12 plus the loop.
+ * args: w (the first four-pair block), blocks, n (inputs), acc (8 per block out: R0 U0 .. R3
+ * U3), x (int8, n4 = n / 4 whole words read), the last n % 4 inputs as one word with zero
+ * bytes above them (0 if none), bias of the first block's first unit, bytes of weights to skip
+ * per block (the padding's). */
 void tinyeit_cm_pairs4u(const int32_t *args);
 #define TINYEIT_PAIRS4_STR2(x) #x
 #define TINYEIT_PAIRS4_STR(x) TINYEIT_PAIRS4_STR2(x)
@@ -103,29 +108,71 @@ __asm__(
     "    .set TINYEIT_P4_X, 4 * TINYEIT_P4_H\n"
     "tinyeit_cm_pairs4u:\n"
     "    push   {r4-r11, lr}\n"
-    "    sub    sp, sp, #(TINYEIT_P4_X + 16)\n"
-    "    ldm    r0, {r1-r5}\n"
-    /* the row's pairs to the top of the frame's row area: [sp + 4 (H - halves), sp + 4H) */
-    "    add    r6, sp, #TINYEIT_P4_X\n"
-    "    sub    r6, r6, r3, lsl #2\n"
-    "    mov    r7, r3\n"
-    "1:\n"
-    "    ldm    r5!, {r8-r11}\n"
-    "    stm    r6!, {r8-r11}\n"
-    "    subs   r7, r7, #4\n"
-    "    bne    1b\n"
-    /* entry: the body's half step H - halves (68 bytes each), Thumb bit set */
-    "    adr.w  r6, .Ltinyeit_p4_body\n"
-    "    rsb    r7, r3, #TINYEIT_P4_H\n"
-    "    movs   r8, #68\n"
-    "    mla    r6, r7, r8, r6\n"
-    "    orr    r6, r6, #1\n"
-    "    str    r2, [sp, #TINYEIT_P4_X]\n"
-    "    str    r4, [sp, #(TINYEIT_P4_X + 4)]\n"
-    "    str    r6, [sp, #(TINYEIT_P4_X + 8)]\n"
+    "    sub    sp, sp, #(TINYEIT_P4_X + 24)\n"
+    "    ldm    r0, {r0-r7}\n"
+    /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 128 sum(x), X+20 skip */
+    "    str    r1, [sp, #TINYEIT_P4_X]\n"
+    "    str    r3, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    str    r6, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    str    r7, [sp, #(TINYEIT_P4_X + 20)]\n"
+    /* half steps hu = 2 ceil(n / 4); the row at [sp + X - 4 hu, sp + X) */
+    "    add    r8, r2, #3\n"
+    "    lsr    r8, r8, #2\n"
+    "    lsl    r9, r8, #1\n"
+    "    add    r10, sp, #TINYEIT_P4_X\n"
+    "    sub    r10, r10, r9, lsl #2\n"
+    /* entry: the body's half step H - hu (68 bytes each), Thumb bit set */
+    "    adr.w  r11, .Ltinyeit_p4_body\n"
+    "    rsb    r9, r9, #TINYEIT_P4_H\n"
+    "    movs   r12, #68\n"
+    "    mla    r11, r9, r12, r11\n"
+    "    orr    r11, r11, #1\n"
+    "    str    r11, [sp, #(TINYEIT_P4_X + 8)]\n"
+    /* widen and sum: n / 4 words, then the tail word if n % 4 */
+    "    movs   r3, #0\n"
+    "    mov    r6, #0x00010001\n"
+    "    lsrs   r2, r2, #2\n"
+    "    sub    r8, r8, r2\n"
+    "    beq    3f\n"
+    "2:\n"
+    "    ldr    r7, [r4], #4\n"
+    "    sxtb16 r11, r7\n"
+    "    sxtb16 r12, r7, ror #8\n"
+    "    smlad  r3, r11, r6, r3\n"
+    "    smlad  r3, r12, r6, r3\n"
+    "    stm    r10!, {r11, r12}\n"
+    "    subs   r2, r2, #1\n"
+    "    bne    2b\n"
+    "3:\n"
+    "    cmp    r8, #0\n"
+    "    beq    4f\n"
+    "    sxtb16 r11, r5\n"
+    "    sxtb16 r12, r5, ror #8\n"
+    "    smlad  r3, r11, r6, r3\n"
+    "    smlad  r3, r12, r6, r3\n"
+    "    stm    r10!, {r11, r12}\n"
+    "4:\n"
+    "    lsl    r3, r3, #7\n"
+    "    str    r3, [sp, #(TINYEIT_P4_X + 16)]\n"
+    "    mov    r1, r0\n"
+    /* per block: R = U = bias_A - 128 sum(x) for its 4 pairs, then the body */
     ".Ltinyeit_p4_block:\n"
-    "    ldr    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
-    "    ldm    r0, {r4-r11}\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    ldr    r4, [r0]\n"
+    "    ldr    r6, [r0, #8]\n"
+    "    ldr    r8, [r0, #16]\n"
+    "    ldr    r10, [r0, #24]\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
+    "    add    r0, r0, #32\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    sub    r4, r4, r2\n"
+    "    sub    r6, r6, r2\n"
+    "    sub    r8, r8, r2\n"
+    "    sub    r10, r10, r2\n"
+    "    mov    r5, r4\n"
+    "    mov    r7, r6\n"
+    "    mov    r9, r8\n"
+    "    mov    r11, r10\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 8)]\n"
     "    bx     r0\n"
     "    .balign 4\n"
@@ -154,6 +201,8 @@ __asm__(
     "    .if    (. - .Ltinyeit_p4_body) != 68 * TINYEIT_P4_H\n"
     "    .error \"tinyeit_cm_pairs4u: a half step is not 68 bytes\"\n"
     "    .endif\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 20)]\n"
+    "    add    r1, r1, r0\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
     "    stm    r0!, {r4-r11}\n"
     "    str    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
@@ -161,7 +210,7 @@ __asm__(
     "    subs   r0, r0, #1\n"
     "    str    r0, [sp, #TINYEIT_P4_X]\n"
     "    bne    .Ltinyeit_p4_block\n"
-    "    add    sp, sp, #(TINYEIT_P4_X + 16)\n"
+    "    add    sp, sp, #(TINYEIT_P4_X + 24)\n"
     "    pop    {r4-r11, pc}\n"
     "    .size tinyeit_cm_pairs4u, . - tinyeit_cm_pairs4u\n"
     "    .text\n");
@@ -359,13 +408,20 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
     const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) / TINYEIT_PAIRS_IN_ALIGN *
                          TINYEIT_PAIRS_IN_ALIGN;
     const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
-    /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128 */
-    const uint32_t off = 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw);
+    /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128.
+     * The row widened in scratch only for blocks of fewer than four pairs (the four-pair
+     * kernel widens it on its own frame). */
+    const int32_t left4 = npad <= TINYEIT_PAIRS_WIDE_MAX ? all : 0;
+    const int32_t all4 = (left4 & 3) == 1 && left4 > 4 ? (left4 >> 2) - 1 : left4 >> 2;
+    const uint32_t off = 4 * all4 < all ? 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw) : 0;
+    const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
+    uint32_t tail = 0;
     const int32_t plen = p->post_len;
     const int32_t rq_fast = p->rq_fast;
     int32_t q = 0, j, fast = p->single_round && !post && !rq_fast;
     for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
     int32_t acc[8 * TINYEIT_PAIRS4_CHUNK], v[8];
+    for (j = n4; j < n; ++j) tail |= (uint32_t)(uint8_t)x[j] << (8 * (j - n4));
     while (q < all) {
         int32_t np = pairs_block(q, all, npad), nb, blk, done, ucount;
         if (np == 4) {  /* the run of four-pair blocks, TINYEIT_PAIRS4_CHUNK at a time */
@@ -373,11 +429,11 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
             nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
             if (nb > TINYEIT_PAIRS4_CHUNK) nb = TINYEIT_PAIRS4_CHUNK;
             done = 4 * nb;
-            for (j = 0; j < done; ++j)
-                acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
             {
-                const int32_t args[5] = {(int32_t)(uintptr_t)w, nb, npad / 2,
-                                         (int32_t)(uintptr_t)acc, (int32_t)(uintptr_t)xw};
+                const int32_t args[8] = {(int32_t)(uintptr_t)w, nb, n, (int32_t)(uintptr_t)acc,
+                                         (int32_t)(uintptr_t)x, (int32_t)tail,
+                                         (int32_t)(uintptr_t)(bias + 2 * q),
+                                         (npad / 2 - hu) * 16};
                 tinyeit_cm_pairs4u(args);
             }
         } else {
