@@ -55,7 +55,7 @@ void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params
     const int32_t C = P.ch, C4 = C & ~3;
     const int clamp = P.act_min > -128 || P.act_max < 127;
     const uint32_t lo4 = 0x01010101u * (uint8_t)P.act_min, hi4 = 0x01010101u * (uint8_t)P.act_max;
-    int32_t b, oy, ox, ky, kx, c, full = 0;
+    int32_t b, oy, ox, ky, kx, c, full = 0, rest = 0;
     if (P.k_h * P.k_w > TINYEIT_POOL_TAPS_MAX) {
         tinyeit_maxpool_s8_ref(in, out, p);
         return;
@@ -66,10 +66,26 @@ void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params
         (P.out_h - 1) * P.stride_h < P.in_h && P.stride_w > 0 && P.in_w >= 3) {
         full = TINYEIT_MIN(P.out_w, (P.in_w - 3) / P.stride_w + 1);
         for (b = 0; b < P.batches; ++b)
-            for (oy = 0; oy < P.out_h; ++oy)
-                cm_maxpool3_row(in + (b * P.in_h + oy * P.stride_h) * P.in_w * C,
-                                out + (b * P.out_h + oy) * P.out_w * C, full, C,
-                                P.stride_w * C);
+            for (oy = 0; oy < P.out_h; ++oy) {
+                const int8_t *x = in + (b * P.in_h + oy * P.stride_h) * P.in_w * C;
+                int8_t *o = out + (b * P.out_h + oy) * P.out_w * C;
+                cm_maxpool3_row(x, o, full, C, P.stride_w * C);
+                /* a SAME pool's last windows: 2 taps, 1 tap (0 taps: the generic loop) */
+                for (ox = full; ox < P.out_w && P.in_w - ox * P.stride_w >= 1; ++ox) {
+                    const int8_t *r0 = x + ox * P.stride_w * C;
+                    int8_t *d = o + ox * C;
+                    if (P.in_w - ox * P.stride_w >= 2) {
+                        const int8_t *r1 = r0 + C;
+                        for (c = 0; c < C4; c += 4)
+                            cm_write32(d + c, cm_max8(cm_read32(r0 + c), cm_read32(r1 + c)));
+                        for (; c < C; ++c) d[c] = r0[c] > r1[c] ? r0[c] : r1[c];
+                    } else {
+                        memcpy(d, r0, (size_t)C);
+                    }
+                }
+                if (b == 0 && oy == 0) rest = ox;
+            }
+        full = rest;
     }
     for (b = 0; b < P.batches; ++b)
     for (oy = 0; oy < P.out_h; ++oy)
