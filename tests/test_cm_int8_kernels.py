@@ -40,7 +40,9 @@ CONVS = [  # in_w, out_c, act_min, act_max, post, out_offset, shift_override
     (41, 5, -128, 127, False, 3, None),      # odd output count: the last one in C
     (12, 33, -128, 127, True, -7, None),     # past the 16-channel chunk
     (30, 9, -128, 127, False, 0, None),
-    (30, 8, -128, 5, False, -128, None),     # span < 255: the previous loop
+    (30, 8, -128, 5, False, -128, None),     # span < 255: the clamping table
+    (40, 6, -7, 127, True, -7, None),        # ReLU with a folded table (QAT's first conv)
+    (21, 5, 0, 6, True, 0, None),            # ReLU6-like span, odd output count
     (30, 4, -128, 127, False, -128, 0),      # a shift the paired path refuses
     (3, 3, -128, 127, False, -128, None),    # one output
 ]

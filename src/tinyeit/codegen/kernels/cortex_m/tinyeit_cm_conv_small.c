@@ -80,8 +80,9 @@ __asm__(
  * floor((a * m + 2^31) / 2^32), one SMMLAR, which also adds K = 2^(r-1) + (zo - act_min) * 2^r
  * to the high word; ADD of a ASR #31 takes the 1 off for acc < 0 (the cheap rounding divide
  * wants [h < 0]; h < 0 implies acc < 0, and where acc < 0 but h = 0 both give 0 after the
- * shift for r >= 1); ASR by r, USAT to [0, 255] (the caller takes this path only for
- * act_max - act_min = 255); the table or + act_min; two STRB (the second at + C).
+ * shift for r >= 1); ASR by r, USAT to [0, 255] (where act_max - act_min < 255, a table
+ * clamps further: tinyeit_cm_conv3_paired); the table or + act_min; two STRB (the second at
+ * + C).
  * Per two outputs: two word loads (x0 x1, x2 x3), SMLAD + SMLABT and SMLAD + SMLATB (the two
  * windows), 2 x (SMMLAR, ADD, ASR, USAT), the table, two stores; 24 cycles.
  * The channels run in the function too, from a block of 7 words each: (2w0 | 2w1 << 16),
@@ -160,33 +161,50 @@ __asm__(
 #define TINYEIT_CONV3_ROW_MAX 256
 
 /* The whole convolution on the paired path, when it applies: 3 taps along the width, one input
- * channel, stride and dilation 1, every window inside the input (no padding at work), the
- * activation range all of int8 (span 255), and per channel r = -shift in [1, 22] with
+ * channel, stride and dilation 1, every window inside the input (no padding at work), and per
+ * channel r = -shift in [1, 22] with
  * |bias| + 128 * sum |w| < 2^29 (so 2 * acc, h + K stay in int32) and the cheap double
- * rounding proven (the caller's cheap_rq). Returns 0 (nothing written) otherwise. */
-static int cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bias,
-                           const int32_t *mult, const int32_t *shift, const int8_t *post,
-                           int8_t *out, const tinyeit_conv_params *p)
+ * rounding proven (the caller's cheap_rq). Returns 0 otherwise (outputs written before a
+ * refused channel are the caller's to write again).  */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_conv3_table(int8_t *tab, const int8_t *row, int32_t span)
+{
+    memcpy(tab, row, (size_t)(span + 1));
+    memset(tab + span + 1, row[span], (size_t)(255 - span));
+}
+
+int tinyeit_cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bias,
+                             const int32_t *mult, const int32_t *shift, const int8_t *post,
+                             int8_t *out, const tinyeit_conv_params *p)
 {
     const int32_t C = p->out_c, lo = p->act_min, zo = p->out_offset, W = p->in_w;
-    const int32_t L = p->out_w, pairs = L >> 1;
+    const int32_t L = p->out_w, pairs = L >> 1, span = p->act_max - p->act_min;
+    /* an activation range under 255 wide: the index USAT leaves in [0, 255] goes through a
+     * 256-entry table that clamps it, min(i, span) + act_min, or the channel's folded table
+     * with its last entry repeated (one channel per call then) */
+    const int32_t narrow = span < 255, chunk = narrow && post ? 1 : TINYEIT_CONV3_CHUNK;
     union { int16_t v[TINYEIT_CONV3_ROW_MAX + 2]; int32_t align; } xw;
+    union { int8_t v[256]; int32_t align; } tab;
     int32_t oc, b, oy, k;
     /* the checks per channel come with its set-up below (a refusal there leaves the outputs
      * written so far to the caller's full computation) */
     if (p->k_h != 1 || p->k_w != 3 || p->in_c != 1 || p->stride_w != 1 || p->dil_w != 1 ||
         p->pad_w != 0 || p->pad_h != 0 || p->stride_h != 1 || p->out_h != p->in_h ||
-        L + 2 != W || W > TINYEIT_CONV3_ROW_MAX || p->act_max - lo != 255 || pairs < 1 ||
-        (post && p->post_len != 256))
+        L + 2 != W || W > TINYEIT_CONV3_ROW_MAX || span < 0 || span > 255 || pairs < 1 ||
+        (post && p->post_len != span + 1))
         return 0;
+    if (narrow && !post)
+        for (k = 0; k < 256; ++k) tab.v[k] = (int8_t)((k < span ? k : span) + lo);
     for (b = 0; b < p->batches; ++b)
     for (oy = 0; oy < p->out_h; ++oy) {
         const int8_t *x = in + (b * p->in_h + oy) * W;
         int8_t *o = out + (b * p->out_h + oy) * L * C;
         for (k = 0; k < W; ++k) xw.v[k] = x[k];
         xw.v[W] = xw.v[W + 1] = 0;
-        for (oc = 0; oc < C; oc += TINYEIT_CONV3_CHUNK) {
-            const int32_t nch = C - oc < TINYEIT_CONV3_CHUNK ? C - oc : TINYEIT_CONV3_CHUNK;
+        for (oc = 0; oc < C; oc += chunk) {
+            const int32_t nch = C - oc < chunk ? C - oc : chunk;
             int32_t blk[7 * TINYEIT_CONV3_CHUNK], c;
             for (c = 0; c < nch; ++c) {
                 /* fc4_index(u, k, 3, C): blocks of 4 channels, tap-major, then plain rows */
@@ -201,18 +219,21 @@ static int cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bia
                 /* a channel this path cannot take: the caller computes every output again */
                 if (r < 1 || r > 22 || bound >= ((int64_t)1 << 29))
                     return 0;
+                if (chunk == 1)  /* narrow, folded: this channel's table, last entry repeated */
+                    cm_conv3_table(tab.v, post + u * (span + 1), span);
                 d[0] = (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0);
                 d[1] = (int32_t)(((uint32_t)w2 << 16) | (uint16_t)w1);
                 d[2] = 2 * bias[u];
                 d[3] = mult[u];
                 d[4] = (int32_t)((1u << (r - 1)) + ((uint32_t)(zo - lo) << r));
                 d[5] = (int32_t)((uint32_t)r - 256u * (uint32_t)pairs);
-                d[6] = post ? (int32_t)(uintptr_t)(post + u * 256) : lo;
+                d[6] = narrow ? (int32_t)(uintptr_t)tab.v
+                              : (post ? (int32_t)(uintptr_t)(post + u * 256) : lo);
             }
             {
                 const int32_t args[5] = {(int32_t)(uintptr_t)blk, nch, (int32_t)(uintptr_t)xw.v,
                                          (int32_t)(uintptr_t)(o + oc), C};
-                if (post) tinyeit_cm_conv3x2_post(args);
+                if (narrow || post) tinyeit_cm_conv3x2_post(args);
                 else tinyeit_cm_conv3x2_lo(args);
             }
             for (c = 0; (L & 1) && c < nch; ++c) {  /* the last output, the same arithmetic */
@@ -223,7 +244,8 @@ static int cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bia
                                        ((int64_t)1 << 31)) >> 32);
                 t = (t + (a >> 31)) >> r;
                 t = t < 0 ? 0 : (t > 255 ? 255 : t);
-                o[(L - 1) * C + oc + c] = post ? post[(oc + c) * 256 + t] : (int8_t)(t + lo);
+                o[(L - 1) * C + oc + c] = narrow || post ? ((const int8_t *)(uintptr_t)d[6])[t]
+                                                         : (int8_t)(t + lo);
             }
         }
     }
@@ -349,7 +371,6 @@ int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias
     const int32_t K = p->k_h * p->k_w * p->in_c, C = p->out_c;
     int32_t oc, k;
     if (K != 3 || !p->cheap_rq) return 0;
-    if (cm_conv3_paired(in, w, bias, mult, shift, post, out, p)) return 1;
     for (oc = 0; oc < C; ++oc) {
         int8_t wch[3];
         const int8_t *prow = post ? post + oc * p->post_len : NULL;
