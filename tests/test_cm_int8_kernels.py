@@ -5,7 +5,8 @@ tinyeit_conv_s8_ref) built into the same firmware: one image runs every case on 
 and an all -128 and an all 127 frame, and writes both kernels' outputs. The cases reach the new
 paths and their edges (channels off multiples of 4 and past the 16-channel chunk, odd output
 counts, SAME pools' truncated last window, clamped pools, 2-tap and 2D windows, a folded table,
-an activation range under 255 and an out-of-range shift that must fall back, -128/-127 weights).
+an activation range under 255, out-of-range shifts that take the previous loop per channel,
+-128/-127 weights).
 The reference kernels are held to LiteRT by the rest of the suite (test_codegen_exact,
 test_codegen_properties); the study models' end-to-end exactness is opbench's check.
 """
@@ -43,7 +44,9 @@ CONVS = [  # in_w, out_c, act_min, act_max, post, out_offset, shift_override
     (30, 8, -128, 5, False, -128, None),     # span < 255: the clamping table
     (40, 6, -7, 127, True, -7, None),        # ReLU with a folded table (QAT's first conv)
     (21, 5, 0, 6, True, 0, None),            # ReLU6-like span, odd output count
-    (30, 4, -128, 127, False, -128, 0),      # a shift the paired path refuses
+    (30, 4, -128, 127, False, -128, 0),      # a shift the paired path refuses (one channel)
+    (20, 7, -128, 127, True, -5, -25),       # a pruned filter's tiny scale, with a table
+    (21, 9, -3, 127, True, -3, -24),         # the same, ReLU, odd output count
     (3, 3, -128, 127, False, -128, None),    # one output
 ]
 

@@ -85,10 +85,11 @@ __asm__(
  * + C).
  * Per two outputs: two word loads (x0 x1, x2 x3), SMLAD + SMLABT and SMLAD + SMLATB (the two
  * windows), 2 x (SMMLAR, ADD, ASR, USAT), the table, two stores; 24 cycles.
- * The channels run in the function too, from a block of 7 words each: (2w0 | 2w1 << 16),
+ * The channels run in the function too, from a block of 8 words each: the channel's first
+ * output, (2w0 | 2w1 << 16),
  * (2w1 | 2w2 << 16), 2 * bias, m, K, r - 256 * pairs (the loop count rides in r8's upper bits:
  * ASR reads only its low byte), the table row (or act_min).
- * args: channel blocks, channels, xw, o (the first channel's first output), C. */
+ * args: channel blocks, channels, xw, (unused), C. */
 void tinyeit_cm_conv3x2_post(const int32_t *args);
 void tinyeit_cm_conv3x2_lo(const int32_t *args);
 __asm__(
@@ -107,13 +108,10 @@ __asm__(
     "    stm    sp, {r0-r4}\n"
     "2:\n"
     "    ldr    r0, [sp]\n"
-    "    ldm    r0!, {r3-r9}\n"
+    "    ldm    r0!, {r1, r3-r9}\n"
     "    str    r0, [sp]\n"
     "    ldr    r0, [sp, #8]\n"
-    "    ldr    r1, [sp, #12]\n"
     "    ldr    r2, [sp, #16]\n"
-    "    add    r10, r1, #1\n"
-    "    str    r10, [sp, #12]\n"
     "    .balign 4\n"
     "1:\n"
     "    ldr    r12, [r0], #4\n"
@@ -154,7 +152,7 @@ __asm__(
     "    TINYEIT_CONV3X2_FN tinyeit_cm_conv3x2_lo, 0\n"
     "    .text\n");
 
-/* Channels set up per call of the paired kernel (7 words each on the stack). */
+/* Channels set up per call of the paired kernel (8 words each on the stack). */
 #define TINYEIT_CONV3_CHUNK 16
 
 /* Longest input row the paired path widens on the stack. */
@@ -164,8 +162,9 @@ __asm__(
  * channel, stride and dilation 1, every window inside the input (no padding at work), and per
  * channel r = -shift in [1, 22] with
  * |bias| + 128 * sum |w| < 2^29 (so 2 * acc, h + K stay in int32) and the cheap double
- * rounding proven (the caller's cheap_rq). Returns 0 otherwise (outputs written before a
- * refused channel are the caller's to write again).  */
+ * rounding proven (the caller's cheap_rq); a channel outside those bounds takes the previous
+ * per-output loop (cm_conv_small_plain). Returns 0, nothing written, where the geometry does
+ * not fit. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -174,6 +173,10 @@ static void cm_conv3_table(int8_t *tab, const int8_t *row, int32_t span)
     memcpy(tab, row, (size_t)(span + 1));
     memset(tab + span + 1, row[span], (size_t)(255 - span));
 }
+
+static void cm_conv_small_plain(const int8_t *in, const int8_t *wch, int32_t bias, int32_t m,
+                                int32_t shift, const int8_t *post_row, int8_t *o,
+                                const tinyeit_conv_params *p, int8_t *patch);
 
 int tinyeit_cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bias,
                              const int32_t *mult, const int32_t *shift, const int8_t *post,
@@ -205,7 +208,7 @@ int tinyeit_cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bi
         xw.v[W] = xw.v[W + 1] = 0;
         for (oc = 0; oc < C; oc += chunk) {
             const int32_t nch = C - oc < chunk ? C - oc : chunk;
-            int32_t blk[7 * TINYEIT_CONV3_CHUNK], c;
+            int32_t blk[8 * TINYEIT_CONV3_CHUNK], c, m = 0;
             for (c = 0; c < nch; ++c) {
                 /* fc4_index(u, k, 3, C): blocks of 4 channels, tap-major, then plain rows */
                 const int32_t u = oc + c, r = -shift[u], bu = bias[u];
@@ -215,37 +218,47 @@ int tinyeit_cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bi
                 const int64_t bound = (bu < 0 ? -(int64_t)bu : bu) +
                                       64 * ((w0 < 0 ? -w0 : w0) + (w1 < 0 ? -w1 : w1) +
                                             (w2 < 0 ? -w2 : w2));
-                int32_t *d = blk + 7 * c;
-                /* a channel this path cannot take: the caller computes every output again */
-                if (r < 1 || r > 22 || bound >= ((int64_t)1 << 29))
-                    return 0;
+                int32_t *d = blk + 8 * m;
+                /* a channel this path cannot take (a pruned filter's tiny scale, say): the
+                 * previous per-output loop, for this channel alone */
+                if (r < 1 || r > 22 || bound >= ((int64_t)1 << 29)) {
+                    int8_t wch[3], patch[4];
+                    wch[0] = wu[0], wch[1] = wu[st], wch[2] = wu[2 * st];
+                    if (b == 0 && oy == 0)  /* it runs over every row itself */
+                        cm_conv_small_plain(in, wch, bu, mult[u], shift[u],
+                                            post ? post + u * p->post_len : NULL, out + u, p,
+                                            patch);
+                    continue;
+                }
+                ++m;
                 if (chunk == 1)  /* narrow, folded: this channel's table, last entry repeated */
                     cm_conv3_table(tab.v, post + u * (span + 1), span);
-                d[0] = (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0);
-                d[1] = (int32_t)(((uint32_t)w2 << 16) | (uint16_t)w1);
-                d[2] = 2 * bias[u];
-                d[3] = mult[u];
-                d[4] = (int32_t)((1u << (r - 1)) + ((uint32_t)(zo - lo) << r));
-                d[5] = (int32_t)((uint32_t)r - 256u * (uint32_t)pairs);
-                d[6] = narrow ? (int32_t)(uintptr_t)tab.v
+                d[0] = (int32_t)(uintptr_t)(o + u);
+                d[1] = (int32_t)(((uint32_t)w1 << 16) | (uint16_t)w0);
+                d[2] = (int32_t)(((uint32_t)w2 << 16) | (uint16_t)w1);
+                d[3] = 2 * bias[u];
+                d[4] = mult[u];
+                d[5] = (int32_t)((1u << (r - 1)) + ((uint32_t)(zo - lo) << r));
+                d[6] = (int32_t)((uint32_t)r - 256u * (uint32_t)pairs);
+                d[7] = narrow ? (int32_t)(uintptr_t)tab.v
                               : (post ? (int32_t)(uintptr_t)(post + u * 256) : lo);
             }
-            {
-                const int32_t args[5] = {(int32_t)(uintptr_t)blk, nch, (int32_t)(uintptr_t)xw.v,
-                                         (int32_t)(uintptr_t)(o + oc), C};
+            if (m > 0) {
+                const int32_t args[5] = {(int32_t)(uintptr_t)blk, m, (int32_t)(uintptr_t)xw.v,
+                                         0, C};
                 if (narrow || post) tinyeit_cm_conv3x2_post(args);
                 else tinyeit_cm_conv3x2_lo(args);
             }
-            for (c = 0; (L & 1) && c < nch; ++c) {  /* the last output, the same arithmetic */
-                const int32_t *d = blk + 7 * c, r = -shift[oc + c];
-                const int32_t a = d[2] + (int16_t)d[0] * xw.v[L - 1] +
-                                  (int16_t)d[1] * xw.v[L] + (d[1] >> 16) * xw.v[L + 1];
-                int32_t t = (int32_t)((((int64_t)d[4] << 32) + (int64_t)a * d[3] +
+            for (c = 0; (L & 1) && c < m; ++c) {  /* the last output, the same arithmetic */
+                const int32_t *d = blk + 8 * c, r = (int32_t)(d[6] & 0xFF);
+                const int32_t a = d[3] + (int16_t)d[1] * xw.v[L - 1] +
+                                  (int16_t)d[2] * xw.v[L] + (d[2] >> 16) * xw.v[L + 1];
+                int32_t t = (int32_t)((((int64_t)d[5] << 32) + (int64_t)a * d[4] +
                                        ((int64_t)1 << 31)) >> 32);
                 t = (t + (a >> 31)) >> r;
                 t = t < 0 ? 0 : (t > 255 ? 255 : t);
-                o[(L - 1) * C + oc + c] = narrow || post ? ((const int8_t *)(uintptr_t)d[6])[t]
-                                                         : (int8_t)(t + lo);
+                ((int8_t *)(uintptr_t)d[0])[(L - 1) * C] =
+                    narrow || post ? ((const int8_t *)(uintptr_t)d[7])[t] : (int8_t)(t + lo);
             }
         }
     }
