@@ -56,6 +56,16 @@ def _cheap(L: dict) -> int:
     return cheap_requant(bound, L["mult"], L["shift"])
 
 
+def _fast(L: dict) -> bool:
+    """tinyeit_fc_params.rq_fast as the generator would set it (fully_connected.fast_requant)."""
+    from tinyeit.codegen.ops.fully_connected import fast_requant
+
+    bound = np.abs(L["bias"]) + np.abs(L["w"].astype(np.int64)).sum(axis=1) * 128
+    p = dict(single_round=1, cheap_rq=_cheap(L), post_len=0, act_min=L["act_min"],
+             act_max=L["act_max"], out_offset=L["zo"])
+    return fast_requant(p, bound, L["mult"], L["shift"])
+
+
 def folder(L: dict, out: Path, layout: str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     units, n = L["units"], L["n"]
@@ -63,7 +73,7 @@ def folder(L: dict, out: Path, layout: str) -> dict:
               c_array("int32_t", "SHIFT", L["shift"])]
     prm = (f"static const tinyeit_fc_params P = {{1, {n}, {units}, 0, 0, {L['zo']}, "
            f"{L['act_min']}, {L['act_max']}, 0.0f, 0.0f, 0, 1, {_cheap(L)}, 0, "
-           f"{int(int(L['w'].min()) > -128)}}};\n")
+           f"{int(int(L['w'].min()) > -128)}, {int(_fast(L))}}};\n")
     if layout == "pairs":
         data = lp.unit_pairs_s8(L["w"])
         consts.append(aligned_array("uint8_t", "W", data))

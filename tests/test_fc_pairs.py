@@ -18,6 +18,10 @@ import fc_harness as H
 from tinyeit.codegen import layout_unit_pairs as lp
 
 SHAPES = [(1, 3), (5, 13), (7, 101), (10, 64), (13, 40), (2, 17), (8, 475)]
+# the four-pair blocks' edges: the longest row (512: the unrolled body from its first half step),
+# more blocks than one call takes (17 blocks), 4 + 3 + 2 pairs, and a row too long for them
+# (600 inputs: blocks of 3 and the looped kernels), and every n % 4 (the last input word)
+M4_SHAPES = SHAPES + [(16, 512), (136, 40), (17, 200), (9, 600), (12, 66)]
 
 
 @pytest.mark.parametrize("units,n", SHAPES + [(128, 475), (17, 511)])
@@ -44,6 +48,15 @@ def test_block_sizes_never_leave_one_pair_after_a_full_block():
     assert lp.block_sizes(64) == [3] * 20 + [2, 2]
     for pairs in range(1, 40):
         assert sum(lp.block_sizes(pairs)) == pairs
+    # rows of at most 512 padded inputs: blocks of four (the unrolled Cortex-M body)
+    assert lp.block_sizes(64, 475) == [4] * 16
+    assert lp.block_sizes(5, 64) == [3, 2]
+    assert lp.block_sizes(9, 200) == [4, 3, 2]
+    assert lp.block_sizes(7, 512) == [4, 3]
+    assert lp.block_sizes(64, 513) == [3] * 20 + [2, 2]
+    for pairs in range(1, 40):
+        sizes = lp.block_sizes(pairs, 100)
+        assert sum(sizes) == pairs and (len(sizes) < 2 or sizes[-1] > 1)
 
 
 def test_pairs_fit_refuses_what_would_overflow():
@@ -76,9 +89,23 @@ def test_reference_kernel_reads_the_layout_on_the_host(tmp_path, units, n, relu)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("units,n", SHAPES)
+@pytest.mark.parametrize("units,n", M4_SHAPES)
 def test_cortex_m_kernel_bit_exact(tmp_path, units, n):
+    """Odd unit counts run with a ReLU (the per-block epilogue), even ones without (the short
+    epilogue, rq_fast, which every even shape here takes)."""
     L = H.layer(units, n, units * 7 + n, relu=units % 2 == 1)
+    assert H._fast(L) == (units % 2 == 0)
+    x = H.inputs(n, 4, n)
+    out, _, _ = H.run_m4(L, x, tmp_path, "pairs")
+    assert (out == H.expected(L, x)).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("units,n", [(13, 40), (7, 101), (9, 600)])
+def test_cortex_m_short_epilogue_with_an_odd_unit(tmp_path, units, n):
+    """Odd unit counts on the short epilogue: the last unit has no pair (A = U alone)."""
+    L = H.layer(units, n, units * 11 + n, relu=False)
+    assert H._fast(L)
     x = H.inputs(n, 4, n)
     out, _, _ = H.run_m4(L, x, tmp_path, "pairs")
     assert (out == H.expected(L, x)).all()
@@ -126,7 +153,9 @@ def test_build_json_records_the_layout_per_board(tmp_path):
         assert rec["fc_weight_layout"] == layout
         if layout == "unit_pairs":
             assert rec["fc_pairs_layers"] == 3
+            assert rec["fc_pairs_wide_layers"] == info["fc_pairs_wide_layers"] >= 1
             assert rec["weights_bytes"] == info["weights_bytes_fc_pairs"]
             assert rec["flash_bytes"] <= cfg[board]["flash_bytes"]
         else:
             assert rec["weights_bytes"] == info["weights_bytes"]
+            assert rec["fc_pairs_wide_layers"] == 0

@@ -127,6 +127,8 @@ HEADER = """\
  * bytes of a build that compiles that layout (TINYEIT_FC_PAIRS in tinyeit_kernels.h: the
  * Cortex-M DSP builds); TINYEIT_WEIGHTS_BYTES is the other builds' figure. */
 #define TINYEIT_FC_PAIRS_LAYERS {pairs_layers}
+/* of those, the layers in blocks of four pairs (rows of at most 512 padded inputs) */
+#define TINYEIT_FC_PAIRS_WIDE_LAYERS {pairs_wide}
 #define TINYEIT_WEIGHTS_BYTES_FC_PAIRS {weights_pairs}
 
 /* Runs one inference: input holds TINYEIT_INPUT_SIZE elements of TINYEIT_INPUT_TYPE, output

@@ -54,6 +54,7 @@ class Generator:
         # layers with the unit-pair layout compiled in place of the packed one where
         # TINYEIT_FC_PAIRS, and the weight bytes that changes (ops/fully_connected.py)
         self.pairs_layers = 0
+        self.pairs_wide_layers = 0  # of those, the ones in blocks of four pairs
         self.pairs_bytes_delta = 0
         self.counter = 0
         self.folds: dict = {}
@@ -319,7 +320,7 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         in_type=_CTYPE[np.dtype(tin.dtype)], out_type=_CTYPE[np.dtype(tout.dtype)],
         in_scale=_c_scale(sin), in_zp=zin, out_scale=_c_scale(sout), out_zp=zout,
         arena=arena_alloc, weights=gen.weights_bytes, pairs_layers=gen.pairs_layers,
-        weights_pairs=gen.weights_bytes + gen.pairs_bytes_delta,
+        pairs_wide=gen.pairs_wide_layers, weights_pairs=gen.weights_bytes + gen.pairs_bytes_delta,
         ops=", ".join(listed))
     if trace:
         gen.const_decls.insert(0, "void tinyeit_trace(int tensor, const void *data, int bytes);\n")
@@ -331,6 +332,7 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         "files": {"model.h": header, "model.c": source, **kernel_sources()},
         "arena_bytes": arena_alloc, "arena_lower_bound": bound,
         "weights_bytes": gen.weights_bytes, "fc_pairs_layers": gen.pairs_layers,
+        "fc_pairs_wide_layers": gen.pairs_wide_layers,
         "weights_bytes_fc_pairs": gen.weights_bytes + gen.pairs_bytes_delta,
         "input_size": tin.size, "output_size": tout.size,
         "input_dtype": np.dtype(tin.dtype).name, "output_dtype": np.dtype(tout.dtype).name,

@@ -21,32 +21,66 @@ one UXTB16 and two SMLAD (4 MACs), where the packed layout needs two SXTB16 per 
 Layout, word aligned:
 - inputs padded with zero weights to `padded_inputs(n)` (a multiple of PAIRS_IN_ALIGN), units
   to an even count with a zero unit;
-- pairs (units 2i, 2i + 1) in blocks (`block_sizes`: PAIRS_BLOCK pairs each, the rest in a
-  last block of 2 or 1, or two blocks of 2 where one pair would be left alone);
+- pairs (units 2i, 2i + 1) in blocks (`block_sizes`: 4 pairs each where the padded row has at
+  most 512 inputs, else PAIRS_BLOCK; the rest in a last block or two, never one pair alone
+  after a full block);
 - per block, per step s of 4 inputs, per half h (0: inputs 4s and 4s + 2; 1: inputs 4s + 1 and
   4s + 3), per pair of the block, one word: bytes [a(4s+h) + 128, b(4s+h), a(4s+h+2) + 128,
   b(4s+h+2)].
 
 The kernels widen the input row the same way: per step, the word (x[4s], x[4s+2]) and the word
 (x[4s+1], x[4s+3]) as int16 lanes (SXTB16 and SXTB16 ROR #8 of the input word).
+
+Why blocks of four pairs where rows are short (at most WIDE_MAX_INPUTS padded inputs), on the
+Cortex-M4 cycle model (LDR 2, 1 when pipelined after a single LDR; SMLAD, UXTB16 1): per half
+step a block of P pairs costs (P + 1) loads in one back-to-back run, P + 2 cycles, and 3P ALU
+instructions for 4P MACs, so (4P + 2) / 4P cycles per MAC: 1.167 for P = 3 (14 per 12), 1.125
+for P = 4 (18 per 16). P = 4 needs 8 accumulators + 4 weight words + the input pair + the
+weight pointer: all 14 usable registers, so its kernel (tinyeit_cm_pairs4u) reads the input
+SP-relative from a copy on its stack frame, in a body unrolled over 256 half steps (17 KB of
+flash), and has no loop counter. Weights pre-widened to int16 (the issue's alternative) cost
+one pipelined load and one SMLAD per 2 MACs, the same 1.0 floor, but a unit then needs its own
+accumulator and its own weight register: with k units per input load, (2k + 2) / 2k per MAC and
+2k + 4 registers (k = 5: 1.2), and twice the weight flash. The pairs carry two units per
+weight register, so they reach further at the same register count, at half the flash.
+Exactness of a block does not depend on its size: every pair's sums are the two accumulators
+above, whatever else runs beside them.
 """
 from __future__ import annotations
 
 import numpy as np
 
 PAIRS_BLOCK = 3       # pairs per block: 6 units' accumulators in registers (TINYEIT_PAIRS_BLOCK)
+PAIRS_BLOCK_WIDE = 4  # pairs per block where the rows are short enough for the unrolled kernel
+WIDE_MAX_INPUTS = 512  # padded inputs the unrolled kernel takes (TINYEIT_PAIRS_WIDE_MAX)
 PAIRS_IN_ALIGN = 16   # inputs per loop iteration of the Cortex-M kernel (TINYEIT_PAIRS_IN_ALIGN)
 B_ABS_SUM_MAX = 65535  # sum |b| bound: 128 * 65535 < 2^23
 
 
-def block_sizes(pairs: int) -> list[int]:
-    """Pairs per block, in order (the kernels' rule, tinyeit_kernels.h): blocks of PAIRS_BLOCK,
-    then the remainder; a remainder of one after at least one full block becomes two blocks of
-    two (a one-pair block runs at 1.5 cycles per MAC, two-pair blocks at 1.25)."""
-    full, rem = divmod(int(pairs), PAIRS_BLOCK)
+def block_sizes(pairs: int, n: int | None = None) -> list[int]:
+    """Pairs per block, in order (the kernels' rule, pairs_block in tinyeit_common.h).
+
+    Rows of at most WIDE_MAX_INPUTS padded inputs (n given): blocks of four pairs (the
+    Cortex-M kernel's unrolled body, 8 accumulators: 18 cycles per 16 MACs), then the remainder
+    as one block of 3 or 2, or 3 + 2 where one pair would be left alone. Longer rows (or n not
+    given): blocks of PAIRS_BLOCK, then the remainder; a remainder of one after at least one
+    full block becomes two blocks of two (a one-pair block runs at 1.5 cycles per MAC, two-pair
+    blocks at 1.25)."""
+    pairs = int(pairs)
+    if n is not None and wide(n):
+        full, rem = divmod(pairs, PAIRS_BLOCK_WIDE)
+        if rem == 1 and full > 0:
+            return [PAIRS_BLOCK_WIDE] * (full - 1) + [3, 2]
+        return [PAIRS_BLOCK_WIDE] * full + ([rem] if rem else [])
+    full, rem = divmod(pairs, PAIRS_BLOCK)
     if rem == 1 and full > 0:
         return [PAIRS_BLOCK] * (full - 1) + [2, 2]
     return [PAIRS_BLOCK] * full + ([rem] if rem else [])
+
+
+def wide(n: int) -> bool:
+    """Whether a row of n inputs takes blocks of four pairs (padded to at most 512 inputs)."""
+    return padded_inputs(n) <= WIDE_MAX_INPUTS
 
 
 def padded_inputs(n: int) -> int:
@@ -87,7 +121,7 @@ def unit_pairs_s8(rows: np.ndarray) -> np.ndarray:
     words = np.stack([a4[:, :, 0, :], b4[:, :, 0, :], a4[:, :, 1, :], b4[:, :, 1, :]],
                      axis=-1)                      # [pairs, steps, half, 4]
     parts, q = [], 0
-    for p_n in block_sizes(pairs):
+    for p_n in block_sizes(pairs, n):
         blk = words[q:q + p_n]                     # [P, steps, half, 4]
         parts.append(blk.transpose(1, 2, 0, 3).reshape(-1))
         q += p_n
@@ -113,7 +147,7 @@ def simulate(layout: np.ndarray, x: np.ndarray, units: int, n: int) -> np.ndarra
     out = np.zeros(upad, np.int64)
     off = q = 0
     sx = int(np.asarray(x, np.int64).sum())
-    for p_n in block_sizes(pairs):
+    for p_n in block_sizes(pairs, n):
         blk = wb[off:off + steps * 2 * p_n * 4].reshape(steps, 2, p_n, 4).astype(np.int64)
         off += blk.size
         raw = np.stack([blk[..., 0] + 256 * blk[..., 1], blk[..., 2] + 256 * blk[..., 3]], -1)

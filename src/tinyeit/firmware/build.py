@@ -145,6 +145,8 @@ def fc_layout(family: str, model: dict) -> dict:
     pairs = family in FC_PAIRS_FAMILIES and layers > 0
     return {"fc_weight_layout": "unit_pairs" if pairs else "packed_4x4",
             "fc_pairs_layers": layers if pairs else 0,
+            # of those, the layers in blocks of four pairs (layout_unit_pairs.block_sizes)
+            "fc_pairs_wide_layers": int(model.get("TINYEIT_FC_PAIRS_WIDE_LAYERS", 0)) if pairs else 0,
             "weights_bytes": (model["TINYEIT_WEIGHTS_BYTES_FC_PAIRS"] if pairs
                               else model["TINYEIT_WEIGHTS_BYTES"])}
 

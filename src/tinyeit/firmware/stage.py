@@ -18,7 +18,8 @@ from tinyeit.errors import TinyEitError
 MODEL_KEYS = ("TINYEIT_INPUT_SIZE", "TINYEIT_OUTPUT_SIZE", "TINYEIT_INPUT_TYPE", "TINYEIT_OUTPUT_TYPE",
               "TINYEIT_ARENA_BYTES", "TINYEIT_WEIGHTS_BYTES")
 # Written by newer generators only; absent means none (fixtures, older folders).
-OPTIONAL_MODEL_KEYS = ("TINYEIT_FC_PAIRS_LAYERS", "TINYEIT_WEIGHTS_BYTES_FC_PAIRS")
+OPTIONAL_MODEL_KEYS = ("TINYEIT_FC_PAIRS_LAYERS", "TINYEIT_WEIGHTS_BYTES_FC_PAIRS",
+                       "TINYEIT_FC_PAIRS_WIDE_LAYERS")
 C_TYPES = {"int8_t": np.int8, "float": np.float32, "uint8_t": np.uint8, "int16_t": np.int16}
 
 

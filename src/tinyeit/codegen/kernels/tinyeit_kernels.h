@@ -37,6 +37,10 @@ typedef struct {
     int32_t cheap_rq;     /* int8: as in tinyeit_conv_params */
     int32_t post_len;     /* int8: as in tinyeit_conv_params */
     int32_t w_no_min;     /* int8: no weight is -128 (the generator checks; 0: unknown) */
+    /* int8: single rounding proven cheap, no folded table, the activation range all of int8,
+     * every shift in [-22, -2] and the requantization's sums inside int32 (the generator's
+     * proof, fully_connected.fast_requant): the Cortex-M unit-pair kernel's short epilogue */
+    int32_t rq_fast;
 } tinyeit_fc_params;
 
 typedef struct {
@@ -81,14 +85,16 @@ void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const
                    const tinyeit_fc_params *p);
 /* int8 fully connected on the unit-pair layout (src/tinyeit/codegen/layout_unit_pairs.py): two
  * units per 16-bit lane, the first unit's weight + 128 in the low byte, the second's in the high
- * byte; pairs in blocks of TINYEIT_PAIRS_BLOCK (the remainder as a last block of 2 or 1, or two
- * of 2 instead of 3 + 1); per block, per 4 inputs, per half (inputs 0 and 2, then 1 and 3), one
- * word per pair; inputs padded with zero weights to a multiple of TINYEIT_PAIRS_IN_ALIGN, units
+ * byte; pairs in blocks (pairs_block: of 4 where the padded row has at most
+ * TINYEIT_PAIRS_WIDE_MAX inputs, else of TINYEIT_PAIRS_BLOCK, never one pair alone after a full
+ * block); per block, per 4 inputs, per half (inputs 0 and 2, then 1 and 3), one word per pair; inputs padded with zero weights to a multiple of TINYEIT_PAIRS_IN_ALIGN, units
  * to an even count. scratch: 2 bytes per padded input, word aligned (the widened input row).
  * Where the layout is compiled in (TINYEIT_FC_PAIRS, below) the generated model.c holds these
  * weights and calls this kernel; elsewhere it holds the packed layout for tinyeit_fc_s8. */
 #define TINYEIT_PAIRS_BLOCK 3
 #define TINYEIT_PAIRS_IN_ALIGN 16
+/* rows of at most this many padded inputs come in blocks of 4 pairs (pairs_block) */
+#define TINYEIT_PAIRS_WIDE_MAX 512
 void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias,
                          const int32_t *mult, const int32_t *shift, const int8_t *post,
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch);

@@ -42,9 +42,11 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
         bias = gen.table("int32_t", [fp._wrap32(int(v)) for v in base + p["in_offset"] * wsum],
                          "bias")
         wabs = np.abs(w.data.astype(np.int64) + p["w_offset"]).sum(axis=1)
-        p["cheap_rq"] = cheap_requant(np.abs(base) + wabs * max(127 - zx, zx + 128),
-                                      mults, shifts)
+        bounds = np.abs(base) + wabs * max(127 - zx, zx + 128)
+        p["cheap_rq"] = cheap_requant(bounds, mults, shifts)
         post, p["post_len"], dest = post_table(gen, op, out, p["act_min"], p["act_max"])
+        if fast_requant(p, bounds, mults, shifts):
+            p["rq_fast"] = 1
         rows = w.data.astype(np.int8).reshape(units, in_dim)
         # no -128 weight: the NEON kernel may sum two products per int16 lane
         p["w_no_min"] = int(rows.size == 0 or int(rows.min()) > -128)
@@ -122,6 +124,28 @@ def _stored(gen, op: Op, w, rows: np.ndarray, fmt: str, batches: int) -> str:
     return suffix
 
 
+def fast_requant(p: dict, bounds, mults, shifts) -> bool:
+    """tinyeit_fc_params.rq_fast: single rounding proven cheap (cheap_rq), no folded table, the
+    activation range all of int8 (so USAT to [0, 255] is the clamp), every shift in [-22, -2],
+    and for every unit and reachable acc (|acc| <= its bound) |floor(acc * m / 2^32)| + K <
+    2^31 with K = 2^(s-1) + (zo - act_min) 2^s, s = -shift - 1. Then K + floor(acc * m / 2^32)
+    (one SMMLA) shifted right by s is LiteRT's single-rounding requantization plus zo - act_min
+    (floor((floor(P / 2^32) + 2^(s-1)) / 2^s) = floor((P + 2^(31+s)) / 2^(32+s)), nested
+    floors: requant_single_cheap in tinyeit_common.h)."""
+    if not (p.get("single_round") and p.get("cheap_rq") and p.get("post_len", 0) == 0
+            and p["act_min"] == -128 and p["act_max"] == 127):
+        return False
+    zl = int(p["out_offset"]) - int(p["act_min"])
+    for bound, m, shift in zip(bounds, mults, shifts):
+        if not -22 <= int(shift) <= -2:
+            return False
+        s = -int(shift) - 1
+        k = (1 << (s - 1)) + zl * (1 << s)
+        if (int(bound) * abs(int(m)) >> 32) + 1 + k >= (1 << 31):
+            return False
+    return True
+
+
 def _stored_args(gen, w) -> str:
     return gen.stored_args[w.index]
 
@@ -140,6 +164,7 @@ def _both_layouts(gen, w, rows: np.ndarray) -> tuple[str, str]:
                                + "#endif\n")
         gen.weights_bytes += packed.nbytes
         gen.pairs_layers += 1
+        gen.pairs_wide_layers += int(lp.wide(rows.shape[1]))
         gen.pairs_bytes_delta += pairs.nbytes - packed.nbytes
         gen.const_names[key] = (f"{pname}.v", f"{qname}.v")
     return gen.const_names[key]

@@ -47,7 +47,11 @@ static inline uint32_t cm_read32(const int8_t *p)
     return v;
 }
 
-/* The small-window convolution (tinyeit_cm_conv_small.c): 1 when it computed the output. */
+/* The small-window convolutions (tinyeit_cm_conv_small.c): 1 when they computed the output
+ * (the paired 3-tap path first; called apart, so that the other's code stays as it was). */
+int tinyeit_cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bias,
+                            const int32_t *mult, const int32_t *shift, const int8_t *post,
+                            int8_t *out, const tinyeit_conv_params *p);
 int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias,
                           const int32_t *mult, const int32_t *shift, const int8_t *post,
                           int8_t *out, const tinyeit_conv_params *p, int8_t *patch);

@@ -76,6 +76,148 @@ __asm__(
     "    TINYEIT_PAIRS_FN tinyeit_cm_pairs1, 1, \"r4-r5\"\n"
     "    .text\n");
 
+/* Blocks of four pairs (eight units) over rows of at most TINYEIT_PAIRS_WIDE_MAX padded inputs,
+ * the layer's whole run of them in one call: tinyeit_cm_pairs4u. Four pairs need 8
+ * accumulators, the input pair and 4 weight words in registers, with the weight pointer 14 in
+ * all: no register is left for an input pointer or a loop counter. So the function widens the
+ * input row onto its own stack frame (SXTB16 and SXTB16 ROR #8 per input word, as
+ * cm_pairs_widen, summing it with SMLAD for the start values bias_A - 128 * sum(x)) and reads
+ * it SP-relative from a body unrolled over the longest row (256 half steps, 68 bytes each:
+ * 17 KB of code), entered at the half step that leaves exactly the row's 2 * ceil(n / 4) to run
+ * (the row sits at the top of the frame's row area, so its last pair is the body's last); the
+ * weights of the padding past that are skipped. SP does not move while the body runs, so
+ * interrupts cannot touch the row. Per half step: one input load and four weight loads back to
+ * back (2 + 4 cycles, pipelined) and 4 x (SMLAD, UXTB16, SMLAD): 18 cycles per 16 MACs, where
+ * three pairs take 14 per 12 plus the loop.
+ * args: w (the first four-pair block), blocks, n (inputs), acc (8 per block out: R0 U0 .. R3
+ * U3), x (int8, n4 = n / 4 whole words read), the last n % 4 inputs as one word with zero
+ * bytes above them (0 if none), bias of the first block's first unit, bytes of weights to skip
+ * per block (the padding's). */
+void tinyeit_cm_pairs4u(const int32_t *args);
+#define TINYEIT_PAIRS4_STR2(x) #x
+#define TINYEIT_PAIRS4_STR(x) TINYEIT_PAIRS4_STR2(x)
+__asm__(
+    "    .syntax unified\n"
+    "    .section .text.tinyeit_cm_pairs4u, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global tinyeit_cm_pairs4u\n"
+    "    .hidden tinyeit_cm_pairs4u\n"
+    "    .type tinyeit_cm_pairs4u, %function\n"
+    "    .thumb_func\n"
+    "    .set TINYEIT_P4_H, " TINYEIT_PAIRS4_STR(TINYEIT_PAIRS_WIDE_MAX) " / 2\n"
+    "    .set TINYEIT_P4_X, 4 * TINYEIT_P4_H\n"
+    "tinyeit_cm_pairs4u:\n"
+    "    push   {r4-r11, lr}\n"
+    "    sub    sp, sp, #(TINYEIT_P4_X + 24)\n"
+    "    ldm    r0, {r0-r7}\n"
+    /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 128 sum(x), X+20 skip */
+    "    str    r1, [sp, #TINYEIT_P4_X]\n"
+    "    str    r3, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    str    r6, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    str    r7, [sp, #(TINYEIT_P4_X + 20)]\n"
+    /* half steps hu = 2 ceil(n / 4); the row at [sp + X - 4 hu, sp + X) */
+    "    add    r8, r2, #3\n"
+    "    lsr    r8, r8, #2\n"
+    "    lsl    r9, r8, #1\n"
+    "    add    r10, sp, #TINYEIT_P4_X\n"
+    "    sub    r10, r10, r9, lsl #2\n"
+    /* entry: the body's half step H - hu (68 bytes each), Thumb bit set */
+    "    adr.w  r11, .Ltinyeit_p4_body\n"
+    "    rsb    r9, r9, #TINYEIT_P4_H\n"
+    "    movs   r12, #68\n"
+    "    mla    r11, r9, r12, r11\n"
+    "    orr    r11, r11, #1\n"
+    "    str    r11, [sp, #(TINYEIT_P4_X + 8)]\n"
+    /* widen and sum: n / 4 words, then the tail word if n % 4 */
+    "    movs   r3, #0\n"
+    "    mov    r6, #0x00010001\n"
+    "    lsrs   r2, r2, #2\n"
+    "    sub    r8, r8, r2\n"
+    "    beq    3f\n"
+    "2:\n"
+    "    ldr    r7, [r4], #4\n"
+    "    sxtb16 r11, r7\n"
+    "    sxtb16 r12, r7, ror #8\n"
+    "    smlad  r3, r11, r6, r3\n"
+    "    smlad  r3, r12, r6, r3\n"
+    "    stm    r10!, {r11, r12}\n"
+    "    subs   r2, r2, #1\n"
+    "    bne    2b\n"
+    "3:\n"
+    "    cmp    r8, #0\n"
+    "    beq    4f\n"
+    "    sxtb16 r11, r5\n"
+    "    sxtb16 r12, r5, ror #8\n"
+    "    smlad  r3, r11, r6, r3\n"
+    "    smlad  r3, r12, r6, r3\n"
+    "    stm    r10!, {r11, r12}\n"
+    "4:\n"
+    "    lsl    r3, r3, #7\n"
+    "    str    r3, [sp, #(TINYEIT_P4_X + 16)]\n"
+    "    mov    r1, r0\n"
+    /* per block: R = U = bias_A - 128 sum(x) for its 4 pairs, then the body */
+    ".Ltinyeit_p4_block:\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    ldr    r4, [r0]\n"
+    "    ldr    r6, [r0, #8]\n"
+    "    ldr    r8, [r0, #16]\n"
+    "    ldr    r10, [r0, #24]\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
+    "    add    r0, r0, #32\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    sub    r4, r4, r2\n"
+    "    sub    r6, r6, r2\n"
+    "    sub    r8, r8, r2\n"
+    "    sub    r10, r10, r2\n"
+    "    mov    r5, r4\n"
+    "    mov    r7, r6\n"
+    "    mov    r9, r8\n"
+    "    mov    r11, r10\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 8)]\n"
+    "    bx     r0\n"
+    "    .balign 4\n"
+    ".Ltinyeit_p4_body:\n"
+    "    .set   tinyeit_p4_off, 0\n"
+    "    .rept  TINYEIT_P4_H\n"
+    "    ldr.w  r0, [sp, #tinyeit_p4_off]\n"
+    "    ldr    r2, [r1], #4\n"
+    "    ldr    r3, [r1], #4\n"
+    "    ldr    r12, [r1], #4\n"
+    "    ldr    lr, [r1], #4\n"
+    "    smlad  r4, r2, r0, r4\n"
+    "    uxtb16 r2, r2\n"
+    "    smlad  r5, r2, r0, r5\n"
+    "    smlad  r6, r3, r0, r6\n"
+    "    uxtb16 r3, r3\n"
+    "    smlad  r7, r3, r0, r7\n"
+    "    smlad  r8, r12, r0, r8\n"
+    "    uxtb16 r12, r12\n"
+    "    smlad  r9, r12, r0, r9\n"
+    "    smlad  r10, lr, r0, r10\n"
+    "    uxtb16 lr, lr\n"
+    "    smlad  r11, lr, r0, r11\n"
+    "    .set   tinyeit_p4_off, tinyeit_p4_off + 4\n"
+    "    .endr\n"
+    "    .if    (. - .Ltinyeit_p4_body) != 68 * TINYEIT_P4_H\n"
+    "    .error \"tinyeit_cm_pairs4u: a half step is not 68 bytes\"\n"
+    "    .endif\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 20)]\n"
+    "    add    r1, r1, r0\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    stm    r0!, {r4-r11}\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    ldr    r0, [sp, #TINYEIT_P4_X]\n"
+    "    subs   r0, r0, #1\n"
+    "    str    r0, [sp, #TINYEIT_P4_X]\n"
+    "    bne    .Ltinyeit_p4_block\n"
+    "    add    sp, sp, #(TINYEIT_P4_X + 24)\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size tinyeit_cm_pairs4u, . - tinyeit_cm_pairs4u\n"
+    "    .text\n");
+
+/* Four-pair blocks handed to tinyeit_cm_pairs4u at a time (their accumulators on the stack). */
+#define TINYEIT_PAIRS4_CHUNK 16
+
 /* The row widened into xw (per 4 inputs: (x0, x2), (x1, x3) as int16 lanes; zeros up to npad);
  * returns sum(x). */
 static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t *xw)
@@ -143,6 +285,58 @@ __asm__(
     "    bne    1b\n"
     "    pop    {r4-r11, pc}\n"
     "    .size tinyeit_cm_rq_single, . - tinyeit_cm_rq_single\n"
+    "    .text\n");
+
+/* The outputs of one block straight from its R and U sums, where the generator proved the
+ * short form exact (tinyeit_fc_params.rq_fast): per pair, A = U and B = bias_B + ((R - U) >> 8)
+ * (the start values held bias_A - 128 * sum(x) in both); per unit, with s = -shift - 1 (MVN)
+ * and K = ((2 (zo - act_min) + 1) << s) >> 1 = 2^(s-1) + (zo - act_min) 2^s, K + floor(acc *
+ * m / 2^32) in one SMMLA, ASR by s, USAT to [0, 255], + act_min: LiteRT's single rounding,
+ * floor((floor(P / 2^32) + 2^(s-1)) / 2^s) = floor((P + 2^(31+s)) / 2^(32+s)) by nested floors
+ * (requant_single_cheap's argument), zero point and clamp. 31 cycles per pair.
+ * args: sums (R0 U0 R1 U1 ..), pairs, bias + first B unit, o, mult, shift, 2 (zo - lo) + 1, lo. */
+void tinyeit_cm_pairs_out(const int32_t *args);
+__asm__(
+    "    .syntax unified\n"
+    "    .section .text.tinyeit_cm_pairs_out, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global tinyeit_cm_pairs_out\n"
+    "    .hidden tinyeit_cm_pairs_out\n"
+    "    .type tinyeit_cm_pairs_out, %function\n"
+    "    .thumb_func\n"
+    "tinyeit_cm_pairs_out:\n"
+    "    push   {r4-r11, lr}\n"
+    "    ldm    r0, {r0-r7}\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    ldm    r0!, {r8, r9}\n"
+    "    ldr    r10, [r2], #8\n"
+    "    ldr    r11, [r4], #4\n"
+    "    ldr    r12, [r5], #4\n"
+    "    ldr    lr, [r4], #4\n"
+    "    sub    r8, r8, r9\n"
+    "    add    r10, r10, r8, asr #8\n"
+    "    mvn    r12, r12\n"
+    "    lsl    r8, r6, r12\n"
+    "    lsr    r8, r8, #1\n"
+    "    smmla  r9, r9, r11, r8\n"
+    "    asr    r9, r9, r12\n"
+    "    usat   r9, #8, r9\n"
+    "    add    r9, r9, r7\n"
+    "    strb   r9, [r3], #1\n"
+    "    ldr    r12, [r5], #4\n"
+    "    mvn    r12, r12\n"
+    "    lsl    r8, r6, r12\n"
+    "    lsr    r8, r8, #1\n"
+    "    smmla  r10, r10, lr, r8\n"
+    "    asr    r10, r10, r12\n"
+    "    usat   r10, #8, r10\n"
+    "    add    r10, r10, r7\n"
+    "    strb   r10, [r3], #1\n"
+    "    subs   r1, r1, #1\n"
+    "    bne    1b\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size tinyeit_cm_pairs_out, . - tinyeit_cm_pairs_out\n"
     "    .text\n");
 
 /* The outputs of one block from its int32 accumulators v: LiteRT's single rounding
@@ -214,41 +408,92 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
     const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) / TINYEIT_PAIRS_IN_ALIGN *
                          TINYEIT_PAIRS_IN_ALIGN;
     const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
-    /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128 */
-    const uint32_t off = 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw);
+    /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128.
+     * The row widened in scratch only for blocks of fewer than four pairs (the four-pair
+     * kernel widens it on its own frame). */
+    const int32_t left4 = npad <= TINYEIT_PAIRS_WIDE_MAX ? all : 0;
+    const int32_t all4 = (left4 & 3) == 1 && left4 > 4 ? (left4 >> 2) - 1 : left4 >> 2;
+    const uint32_t off = 4 * all4 < all ? 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw) : 0;
+    const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
+    uint32_t tail = 0;
     const int32_t plen = p->post_len;
-    int32_t q = 0, j, fast = p->single_round && !post;
+    const int32_t rq_fast = p->rq_fast;
+    int32_t q = 0, j, fast = p->single_round && !post && !rq_fast;
     for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
-    int32_t acc[2 * TINYEIT_PAIRS_BLOCK], v[2 * TINYEIT_PAIRS_BLOCK];
+    int32_t acc[8 * TINYEIT_PAIRS4_CHUNK], v[8];
+    for (j = n4; j < n; ++j) tail |= (uint32_t)(uint8_t)x[j] << (8 * (j - n4));
     while (q < all) {
-        const int32_t np = pairs_block(q, all), u0 = 2 * q;
-        const int32_t count = units - u0 < 2 * np ? units - u0 : 2 * np;
-        for (j = 0; j < np; ++j) acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[u0 + 2 * j] - off);
-        if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
-        else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
-        else tinyeit_cm_pairs1(xw, w, iters, acc);
-        w += np * wstep;
-        /* the first unit of each pair is U; the second bias + (R - U) >> 8 */
-        for (j = 0; j < count; j += 2) {
-            v[j] = acc[j + 1];
-            if (j + 1 < count)
-                v[j + 1] = bias[u0 + j + 1] +
-                           ((int32_t)((uint32_t)acc[j] - (uint32_t)acc[j + 1]) >> 8);
+        int32_t np = pairs_block(q, all, npad), nb, blk, done, ucount;
+        if (np == 4) {  /* the run of four-pair blocks, TINYEIT_PAIRS4_CHUNK at a time */
+            const int32_t left = all - q, full = left >> 2;
+            nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
+            if (nb > TINYEIT_PAIRS4_CHUNK) nb = TINYEIT_PAIRS4_CHUNK;
+            done = 4 * nb;
+            {
+                const int32_t args[8] = {(int32_t)(uintptr_t)w, nb, n, (int32_t)(uintptr_t)acc,
+                                         (int32_t)(uintptr_t)x, (int32_t)tail,
+                                         (int32_t)(uintptr_t)(bias + 2 * q),
+                                         (npad / 2 - hu) * 16};
+                tinyeit_cm_pairs4u(args);
+            }
+        } else {
+            for (j = 0; j < np; ++j)
+                acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
+            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
+            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
+            else tinyeit_cm_pairs1(xw, w, iters, acc);
+            nb = 1;
+            done = np;
         }
-        if (fast) {
-            const int32_t args[8] = {(int32_t)(uintptr_t)v, (int32_t)(uintptr_t)(mult + u0),
-                                     (int32_t)(uintptr_t)(shift + u0),
-                                     (int32_t)(uintptr_t)(o + u0), count, p->out_offset,
-                                     p->act_min, p->act_max};
-            tinyeit_cm_rq_single(args);
-        } else if (p->single_round)
-            cm_pairs_store_single(v, count, mult + u0, shift + u0, p->out_offset, p->act_min,
-                                  p->act_max, post ? post + u0 * plen : NULL, plen, o + u0);
-        else
-            cm_pairs_store_double(v, count, mult + u0, shift + u0, p->cheap_rq, p->out_offset,
-                                  p->act_min, p->act_max, post ? post + u0 * plen : NULL, plen,
-                                  o + u0);
-        q += np;
+        w += done * wstep;
+        ucount = units - 2 * q < 2 * done ? units - 2 * q : 2 * done;
+        if (rq_fast) {  /* the run's outputs in one call (its sums are R0 U0 R1 U1 ..) */
+            const int32_t u0 = 2 * q;
+            if (ucount >= 2) {
+                const int32_t args[8] = {(int32_t)(uintptr_t)acc, ucount >> 1,
+                                         (int32_t)(uintptr_t)(bias + u0 + 1),
+                                         (int32_t)(uintptr_t)(o + u0),
+                                         (int32_t)(uintptr_t)(mult + u0),
+                                         (int32_t)(uintptr_t)(shift + u0),
+                                         2 * (p->out_offset - p->act_min) + 1, p->act_min};
+                tinyeit_cm_pairs_out(args);
+            }
+            if (ucount & 1) {  /* a last unit without its pair: A = U, the same arithmetic */
+                const int32_t u = u0 + ucount - 1, s2 = -shift[u] - 1;
+                const int32_t k = (int32_t)(((uint32_t)(2 * (p->out_offset - p->act_min) + 1)
+                                             << s2) >> 1);
+                int32_t t = ((int32_t)(((int64_t)acc[ucount] * mult[u]) >> 32) + k) >> s2;
+                t = t < 0 ? 0 : (t > 255 ? 255 : t);
+                o[u] = (int8_t)(t + p->act_min);
+            }
+            q += done;
+            continue;
+        }
+        for (blk = 0; blk < nb; ++blk, q += np) {
+            const int32_t u0 = 2 * q, *a = acc + 8 * blk;
+            const int32_t count = units - u0 < 2 * np ? units - u0 : 2 * np;
+            /* the first unit of each pair is U; the second bias + (R - U) >> 8 */
+            for (j = 0; j < count; j += 2) {
+                v[j] = a[j + 1];
+                if (j + 1 < count)
+                    v[j + 1] = bias[u0 + j + 1] +
+                               ((int32_t)((uint32_t)a[j] - (uint32_t)a[j + 1]) >> 8);
+            }
+            if (fast) {
+                const int32_t args[8] = {(int32_t)(uintptr_t)v, (int32_t)(uintptr_t)(mult + u0),
+                                         (int32_t)(uintptr_t)(shift + u0),
+                                         (int32_t)(uintptr_t)(o + u0), count, p->out_offset,
+                                         p->act_min, p->act_max};
+                tinyeit_cm_rq_single(args);
+            } else if (p->single_round)
+                cm_pairs_store_single(v, count, mult + u0, shift + u0, p->out_offset,
+                                      p->act_min, p->act_max, post ? post + u0 * plen : NULL,
+                                      plen, o + u0);
+            else
+                cm_pairs_store_double(v, count, mult + u0, shift + u0, p->cheap_rq,
+                                      p->out_offset, p->act_min, p->act_max,
+                                      post ? post + u0 * plen : NULL, plen, o + u0);
+        }
     }
 }
 

@@ -219,6 +219,8 @@ void tinyeit_conv_s8(const int8_t *in, const int8_t *w, const int32_t *bias,
         return;
     }
     if (p->cheap_rq) {
+        if (p->k_w == 3 && p->in_c == 1 && tinyeit_cm_conv3_paired(in, w, bias, mult, shift, post, out, p))
+            return;
         if (tinyeit_cm_conv_small(in, w, bias, mult, shift, post, out, p, patch.v)) return;
         cm_conv_blocked(in, w, bias, mult, shift, post, out, p, patch.v);
         return;

@@ -90,6 +90,14 @@ void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, fl
 #else
 #define TINYEIT_REF_CONV_F32 tinyeit_conv_f32
 #endif
+/* int8 max pool: the Cortex-M DSP version (4 channels per word: SSUB8 and SEL) */
+#if defined(TINYEIT_CORTEX_M_DSP)
+#define TINYEIT_TARGET_MAXPOOL_S8 1
+#define TINYEIT_REF_MAXPOOL_S8 tinyeit_maxpool_s8_ref
+void tinyeit_maxpool_s8_ref(const int8_t *in, int8_t *out, const tinyeit_pool_params *p);
+#else
+#define TINYEIT_REF_MAXPOOL_S8 tinyeit_maxpool_s8
+#endif
 #if defined(TINYEIT_TARGET_MAXPOOL_F32)
 #define TINYEIT_REF_MAXPOOL_F32 tinyeit_maxpool_f32_ref
 void tinyeit_maxpool_f32_ref(const float *in, float *out, const tinyeit_pool_params *p);
@@ -411,11 +419,13 @@ static inline int32_t fc4_index(int32_t u, int32_t k, int32_t n, int32_t units)
 }
 
 /* Pairs in the block that starts at pair q of `pairs` (the unit-pair layout's block rule,
- * layout_unit_pairs.block_sizes): TINYEIT_PAIRS_BLOCK, else the remainder, except that a
- * remainder of one after a full block is taken as two blocks of two. */
-static inline int32_t pairs_block(int32_t q, int32_t pairs)
+ * layout_unit_pairs.block_sizes), rows padded to npad inputs: where npad <= TINYEIT_PAIRS_WIDE_MAX,
+ * 4, the remainder as one block, and 5 as 3 + 2; else TINYEIT_PAIRS_BLOCK, else the remainder,
+ * except that a remainder of one after a full block is taken as two blocks of two. */
+static inline int32_t pairs_block(int32_t q, int32_t pairs, int32_t npad)
 {
     const int32_t left = pairs - q;
+    if (npad <= TINYEIT_PAIRS_WIDE_MAX) return left == 5 ? 3 : (left < 4 ? left : 4);
     if (left == TINYEIT_PAIRS_BLOCK + 1) return 2;
     return left < TINYEIT_PAIRS_BLOCK ? left : TINYEIT_PAIRS_BLOCK;
 }

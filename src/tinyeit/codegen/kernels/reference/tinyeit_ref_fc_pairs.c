@@ -19,8 +19,8 @@ void TINYEIT_REF_FC_PAIRS(const int8_t *in, const uint8_t *w, const int32_t *bia
         const int8_t *x = in + b * n;
         int8_t *o = out + b * P.units;
         const uint8_t *wb = w;
-        for (q = 0; q < pairs; q += pairs_block(q, pairs)) {
-            const int32_t np = pairs_block(q, pairs);
+        for (q = 0; q < pairs; q += pairs_block(q, pairs, npad)) {
+            const int32_t np = pairs_block(q, pairs, npad);
             for (pp = 0; pp < np; ++pp) {
                 const int32_t ua = 2 * (q + pp), ub = ua + 1;
                 int32_t acc_a = bias[ua], acc_b = ub < P.units ? bias[ub] : 0;
