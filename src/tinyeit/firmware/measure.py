@@ -121,6 +121,7 @@ ASM_FRAMES = {
     "tinyeit_cm_pairs_out": 36, "tinyeit_cm_rq_single": 36,
     "tinyeit_cm_conv3_post": 44, "tinyeit_cm_conv3_lo": 44,
     "tinyeit_cm_conv3x2_post": 56, "tinyeit_cm_conv3x2_lo": 56,
+    "tinyeit_cm_cb2": 40,                       # tinyeit_cm_codebook.c
 }
 
 
