@@ -11,45 +11,21 @@ Models through the whole generated C on the rpi4 are in test_codegen_targets.py.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tinyeit.codegen.generator import kernel_sources
+from aarch64_host import CC, FLAGS, function_bodies, require_tools, write_kernels
 
 HERE = Path(__file__).resolve().parent
-CC = "aarch64-linux-gnu-gcc"
-# the rpi4 firmware's flags (tinyeit.firmware.build), contraction left to the kernels' pragma
-FLAGS = ["-march=armv8-a", "-O2", "-std=gnu11", "-Wall"]
 NEON_FLOAT_KERNELS = ("tinyeit_fc_f32", "tinyeit_conv_f32", "tinyeit_maxpool_f32",
                       "tinyeit_mean_f32", "tinyeit_add_f32", "tinyeit_mul_f32")
 
 
-def _tools() -> None:
-    for tool in (CC, "qemu-aarch64"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not on PATH (Debian: gcc-aarch64-linux-gnu, qemu-user)")
-
-
-def _kernels(tmp_path: Path) -> Path:
-    for name, text in kernel_sources().items():
-        (tmp_path / name).write_text(text)
-    return tmp_path / "tinyeit_kernels.c"
-
-
-def _function_bodies(asm: str) -> dict[str, str]:
-    """gcc -S output split into global functions (label to .size)."""
-    bodies = {}
-    for m in re.finditer(r"^(\w+):\n(.*?)^\s+\.size\s+\1,", asm, re.M | re.S):
-        bodies[m.group(1)] = m.group(2)
-    return bodies
-
-
 def test_neon_float_kernels_equal_the_reference_bit_for_bit(tmp_path):
-    _tools()
-    kernels = _kernels(tmp_path)
+    require_tools()
+    kernels = write_kernels(tmp_path)
     exe = tmp_path / "neon_f32_vs_ref"
     subprocess.run([CC, *FLAGS, "-ffp-contract=off", "-static", "-I", str(tmp_path),
                     str(HERE / "neon_f32_vs_ref.c"), str(kernels), "-lm", "-o", str(exe)],
@@ -67,13 +43,13 @@ def test_neon_float_kernels_equal_the_reference_bit_for_bit(tmp_path):
 def test_neon_float_kernels_are_vector_code_without_fused_multiply_add(tmp_path, contract):
     """Every NEON float kernel multiplies (or compares) whole vectors, so the build really
     took the NEON path; none holds FMLA/FMADD, even where the build asks for contraction."""
-    _tools()
-    kernels = _kernels(tmp_path)
+    require_tools()
+    kernels = write_kernels(tmp_path)
     asm = subprocess.run([CC, *FLAGS, f"-ffp-contract={contract}", "-S", "-o", "-",
                           str(kernels)], check=True, capture_output=True, text=True,
                          timeout=600).stdout
     assert not re.search(r"\b(fmadd|fmsub|fnmadd|fnmsub|fmla|fmls)\b", asm)
-    bodies = _function_bodies(asm)
+    bodies = function_bodies(asm)
     for name in NEON_FLOAT_KERNELS:
         assert name in bodies and f"{name}_ref" in bodies, name
         body = bodies[name]

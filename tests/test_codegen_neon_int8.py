@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,29 +24,15 @@ import numpy as np
 import pytest
 
 from tinyeit.codegen import fixedpoint as fp
-from tinyeit.codegen.generator import kernel_sources
+from aarch64_host import CC, FLAGS, function_bodies, require_tools, write_kernels
 
 HERE = Path(__file__).resolve().parent
-CC = "aarch64-linux-gnu-gcc"
-FLAGS = ["-march=armv8-a", "-O2", "-std=gnu11", "-Wall"]
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
-def _tools() -> None:
-    for tool in (CC, "qemu-aarch64"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not on PATH (Debian: gcc-aarch64-linux-gnu, qemu-user)")
-
-
-def _kernels(tmp_path: Path) -> Path:
-    for name, text in kernel_sources().items():
-        (tmp_path / name).write_text(text)
-    return tmp_path / "tinyeit_kernels.c"
-
-
 def test_neon_int8_kernels_equal_the_reference(tmp_path):
-    _tools()
-    kernels = _kernels(tmp_path)
+    require_tools()
+    kernels = write_kernels(tmp_path)
     exe = tmp_path / "neon_s8_vs_ref"
     proc = subprocess.run([CC, *FLAGS, "-ffp-contract=off", "-static", "-I", str(tmp_path),
                            str(HERE / "neon_s8_vs_ref.c"), str(kernels),
@@ -66,12 +51,11 @@ def test_neon_int8_kernels_equal_the_reference(tmp_path):
 
 def test_neon_int8_kernels_are_vector_code(tmp_path):
     """The rpi4 build compiles the NEON versions (widening multiplies, SADALP, TBL, SMAX)."""
-    _tools()
-    kernels = _kernels(tmp_path)
+    require_tools()
+    kernels = write_kernels(tmp_path)
     asm = subprocess.run([CC, *FLAGS, "-S", "-o", "-", str(kernels)], check=True,
                          capture_output=True, text=True, timeout=600).stdout
-    bodies = {m.group(1): m.group(2) for m in
-              re.finditer(r"^(\w+):\n(.*?)^\s+\.size\s+\1,", asm, re.M | re.S)}
+    bodies = function_bodies(asm)
     for name in ("tinyeit_fc_s8", "tinyeit_conv_s8", "tinyeit_maxpool_s8"):
         assert name in bodies and f"{name}_ref" in bodies, name
     assert re.search(r"\bsadalp\b", bodies["a64_fc_row"])

@@ -7,7 +7,7 @@
  * (unaligned words: the M4 allows LDR/STR at any address), the last ch % 4 channels one by one. */
 #include "tinyeit_common.h"
 
-#if defined(TINYEIT_TARGET_MAXPOOL_S8)
+#if defined(TINYEIT_CORTEX_M_DSP) && defined(TINYEIT_TARGET_MAXPOOL_S8)
 #include "tinyeit_cm_dot.h"
 
 static inline uint32_t cm_max8(uint32_t a, uint32_t b)

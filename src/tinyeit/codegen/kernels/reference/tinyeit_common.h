@@ -90,13 +90,10 @@ void tinyeit_conv_f32_ref(const float *in, const float *w, const float *bias, fl
 #else
 #define TINYEIT_REF_CONV_F32 tinyeit_conv_f32
 #endif
-/* int8 max pool: the Cortex-M DSP version (4 channels per word: SSUB8 and SEL) */
+/* int8 max pool: the Cortex-M DSP version (4 channels per word: SSUB8 and SEL); the NEON one
+ * is selected above. The reference then keeps the _ref name below. */
 #if defined(TINYEIT_CORTEX_M_DSP)
 #define TINYEIT_TARGET_MAXPOOL_S8 1
-#define TINYEIT_REF_MAXPOOL_S8 tinyeit_maxpool_s8_ref
-void tinyeit_maxpool_s8_ref(const int8_t *in, int8_t *out, const tinyeit_pool_params *p);
-#else
-#define TINYEIT_REF_MAXPOOL_S8 tinyeit_maxpool_s8
 #endif
 #if defined(TINYEIT_TARGET_MAXPOOL_F32)
 #define TINYEIT_REF_MAXPOOL_F32 tinyeit_maxpool_f32_ref
