@@ -18,10 +18,11 @@ import fc_harness as H
 from tinyeit.codegen import layout_unit_pairs as lp
 
 SHAPES = [(1, 3), (5, 13), (7, 101), (10, 64), (13, 40), (2, 17), (8, 475)]
-# the four-pair blocks' edges: the longest row (512: the unrolled body from its first half step),
-# more blocks than one call takes (17 blocks), 4 + 3 + 2 pairs, and a row too long for them
-# (600 inputs: blocks of 3 and the looped kernels), and every n % 4 (the last input word)
-M4_SHAPES = SHAPES + [(16, 512), (136, 40), (17, 200), (9, 600), (12, 66)]
+# the four-pair blocks' edges (layers of at least 8,192 padded MACs): the longest row (512: the
+# unrolled body from its first half step), more blocks than one call takes (17 blocks),
+# 4 + 3 + 2 pairs, n % 4 of 2 and 3 (the last input word); a row too long for them (600 inputs:
+# blocks of 3 and the looped kernels); the smaller SHAPES take the looped kernels too
+M4_SHAPES = SHAPES + [(16, 512), (136, 64), (17, 480), (9, 600), (40, 226), (24, 339)]
 
 
 @pytest.mark.parametrize("units,n", SHAPES + [(128, 475), (17, 511)])
@@ -48,12 +49,16 @@ def test_block_sizes_never_leave_one_pair_after_a_full_block():
     assert lp.block_sizes(64) == [3] * 20 + [2, 2]
     for pairs in range(1, 40):
         assert sum(lp.block_sizes(pairs)) == pairs
-    # rows of at most 512 padded inputs: blocks of four (the unrolled Cortex-M body)
+    # rows of at most 512 padded inputs in layers of at least 8,192 padded MACs: blocks of four
+    # (the unrolled Cortex-M body); smaller layers keep the looped blocks
     assert lp.block_sizes(64, 475) == [4] * 16
     assert lp.block_sizes(5, 64) == [3, 2]
-    assert lp.block_sizes(9, 200) == [4, 3, 2]
-    assert lp.block_sizes(7, 512) == [4, 3]
+    assert lp.block_sizes(9, 480) == [4, 3, 2]
+    assert lp.block_sizes(8, 512) == [4, 4]
+    assert lp.block_sizes(7, 512) == [3, 2, 2]  # 7,168 MACs
+    assert lp.block_sizes(9, 200) == [3, 3, 3]
     assert lp.block_sizes(64, 513) == [3] * 20 + [2, 2]
+    assert lp.wide(475, 64) and lp.wide(512, 8) and not lp.wide(512, 7) and not lp.wide(513, 64)
     for pairs in range(1, 40):
         sizes = lp.block_sizes(pairs, 100)
         assert sum(sizes) == pairs and (len(sizes) < 2 or sizes[-1] > 1)
@@ -159,3 +164,38 @@ def test_build_json_records_the_layout_per_board(tmp_path):
         else:
             assert rec["weights_bytes"] == info["weights_bytes"]
             assert rec["fc_pairs_wide_layers"] == 0
+
+
+@pytest.mark.slow
+def test_unrolled_kernel_is_linked_only_where_a_layer_takes_it(tmp_path):
+    """The study-like baseline's 128 x 475 layer takes the four-pair blocks, so its firmware
+    holds tinyeit_cm_pairs4u; a student whose layers are all below WIDE_MIN_MACS is built with
+    TINYEIT_PAIRS_WIDE 0 and the linker leaves the ~17 kB body out, exact all the same."""
+    from tinyeit import config as study_config
+    from tinyeit.codegen import generate
+    from tinyeit.codegen.sample_models import convert, representative_inputs, study_like_model
+    from tinyeit.deploy.elf_symbols import symbol_address
+    from tinyeit.errors import TinyEitError
+    from tinyeit.firmware.build import build_firmware
+
+    cfg = study_config.load(str(Path(__file__).resolve().parents[1] / "config.yaml"))["boards"]
+    flash = {}
+    for name, filters, units in (("big", 25, (128, 64)), ("small", 6, (24, 12))):
+        model = study_like_model(0, filters=filters, dense_units=units)
+        data = convert(model, "ptq_int8", representative_inputs(tuple(model.input_shape[1:]), 32))
+        tflite = tmp_path / f"{name}.tflite"
+        tflite.write_bytes(data)
+        info = generate(str(tflite), str(tmp_path / name))
+        assert (info["fc_pairs_wide_layers"] > 0) == (name == "big")
+        np.savez(tmp_path / "frames.npz", input=np.zeros((1, info["input_size"]), np.int8))
+        rec = build_firmware("nano33ble", cfg["nano33ble"], name, tmp_path / name,
+                             tmp_path / "frames.npz", tmp_path / f"fw-{name}", n_frames=1)
+        assert rec["status"] == "ok" and rec["fc_pairs_wide_layers"] == info["fc_pairs_wide_layers"]
+        elf = tmp_path / f"fw-{name}" / rec["image"]
+        if name == "big":
+            assert symbol_address(elf, "tinyeit_cm_pairs4u")
+        else:
+            with pytest.raises(TinyEitError):
+                symbol_address(elf, "tinyeit_cm_pairs4u")
+        flash[name] = rec["flash_bytes"]
+    assert flash["small"] < flash["big"] - 17000

@@ -53,6 +53,11 @@ import numpy as np
 PAIRS_BLOCK = 3       # pairs per block: 6 units' accumulators in registers (TINYEIT_PAIRS_BLOCK)
 PAIRS_BLOCK_WIDE = 4  # pairs per block where the rows are short enough for the unrolled kernel
 WIDE_MAX_INPUTS = 512  # padded inputs the unrolled kernel takes (TINYEIT_PAIRS_WIDE_MAX)
+# padded MACs a layer needs before it takes the unrolled kernel (TINYEIT_PAIRS_WIDE_MIN_MACS):
+# its ~17 kB of code is linked into every firmware that calls it, for a gain that grows with
+# the layer (nano33ble: the baseline's 64 x 128 layer 2.4k cycles, the final student's 24 x 114
+# one 1.1k, which leaves that firmware at 29.8 kB instead of 47.7 kB)
+WIDE_MIN_MACS = 8192
 PAIRS_IN_ALIGN = 16   # inputs per loop iteration of the Cortex-M kernel (TINYEIT_PAIRS_IN_ALIGN)
 B_ABS_SUM_MAX = 65535  # sum |b| bound: 128 * 65535 < 2^23
 
@@ -60,14 +65,14 @@ B_ABS_SUM_MAX = 65535  # sum |b| bound: 128 * 65535 < 2^23
 def block_sizes(pairs: int, n: int | None = None) -> list[int]:
     """Pairs per block, in order (the kernels' rule, pairs_block in tinyeit_common.h).
 
-    Rows of at most WIDE_MAX_INPUTS padded inputs (n given): blocks of four pairs (the
+    Layers that are `wide` (n given): blocks of four pairs (the
     Cortex-M kernel's unrolled body, 8 accumulators: 18 cycles per 16 MACs), then the remainder
     as one block of 3 or 2, or 3 + 2 where one pair would be left alone. Longer rows (or n not
     given): blocks of PAIRS_BLOCK, then the remainder; a remainder of one after at least one
     full block becomes two blocks of two (a one-pair block runs at 1.5 cycles per MAC, two-pair
     blocks at 1.25)."""
     pairs = int(pairs)
-    if n is not None and wide(n):
+    if n is not None and wide(n, pairs):
         full, rem = divmod(pairs, PAIRS_BLOCK_WIDE)
         if rem == 1 and full > 0:
             return [PAIRS_BLOCK_WIDE] * (full - 1) + [3, 2]
@@ -78,9 +83,13 @@ def block_sizes(pairs: int, n: int | None = None) -> list[int]:
     return [PAIRS_BLOCK] * full + ([rem] if rem else [])
 
 
-def wide(n: int) -> bool:
-    """Whether a row of n inputs takes blocks of four pairs (padded to at most 512 inputs)."""
-    return padded_inputs(n) <= WIDE_MAX_INPUTS
+def wide(n: int, pairs: int) -> bool:
+    """Whether a layer of `pairs` unit pairs over n inputs takes blocks of four pairs: rows of at
+    most WIDE_MAX_INPUTS padded inputs, and at least WIDE_MIN_MACS padded MACs (pairs_wide in
+    tinyeit_common.h). A model with no such layer leaves the unrolled kernel out of its
+    firmware (TINYEIT_PAIRS_WIDE 0, tinyeit.firmware.build)."""
+    npad = padded_inputs(n)
+    return npad <= WIDE_MAX_INPUTS and 2 * int(pairs) * npad >= WIDE_MIN_MACS
 
 
 def padded_inputs(n: int) -> int:

@@ -151,6 +151,15 @@ def fc_layout(family: str, model: dict) -> dict:
                               else model["TINYEIT_WEIGHTS_BYTES"])}
 
 
+def _pairs_flags(model: dict) -> str:
+    """-DTINYEIT_PAIRS_WIDE=0 where the generator says no layer takes the unrolled four-pair
+    kernel, so that the linker drops its code (tinyeit_kernels.h); nothing otherwise, also
+    where model.h does not say (an older generator): the kernels then follow the same rule as
+    the layout, layer by layer."""
+    wide = model.get("TINYEIT_FC_PAIRS_WIDE_LAYERS")
+    return " -DTINYEIT_PAIRS_WIDE=0" if wide is not None and int(wide) == 0 else ""
+
+
 def _base_record(board: str, board_cfg: dict, variant: str, model: dict) -> dict:
     return {
         "board": board, "variant": variant, "family": board_cfg["family"], "clock_hz": int(board_cfg["clock_hz"]),
@@ -180,7 +189,8 @@ def build_cortex_m4f(board: str, board_cfg: dict, variant: str, codegen_dir: Pat
         (src / sub / "tinyeit_memory.ld").write_text(_memory_script(f, r, stack_bytes))
     link = ("-nostartfiles -T cortex_m4f.ld -Wl,--gc-sections -Wl,--build-id=none "
             "-Wl,-Map=../build/firmware.map --specs=nano.specs --specs=nosys.specs")
-    (src / "build.sh").write_text(_script("arm-none-eabi-gcc", CORTEX_M4F_FLAGS, link, fit_check=True))
+    (src / "build.sh").write_text(_script("arm-none-eabi-gcc", CORTEX_M4F_FLAGS + _pairs_flags(model),
+                                          link, fit_check=True))
     record = _base_record(board, board_cfg, variant, model)
     record.update(flash_available_bytes=flash, ram_available_bytes=ram, stack_reserved_bytes=stack_bytes)
     stamp = _stamp(image_stamp, "arm")

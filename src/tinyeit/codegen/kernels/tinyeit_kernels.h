@@ -93,8 +93,15 @@ void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const
  * weights and calls this kernel; elsewhere it holds the packed layout for tinyeit_fc_s8. */
 #define TINYEIT_PAIRS_BLOCK 3
 #define TINYEIT_PAIRS_IN_ALIGN 16
-/* rows of at most this many padded inputs come in blocks of 4 pairs (pairs_block) */
+/* layers of rows of at most TINYEIT_PAIRS_WIDE_MAX padded inputs and at least
+ * TINYEIT_PAIRS_WIDE_MIN_MACS padded MACs come in blocks of 4 pairs (pairs_wide, pairs_block) */
 #define TINYEIT_PAIRS_WIDE_MAX 512
+#define TINYEIT_PAIRS_WIDE_MIN_MACS 8192
+/* 0 where the model has no such layer (the firmware build passes it): the Cortex-M kernel then
+ * never calls the unrolled four-pair body and the linker drops its ~17 kB */
+#ifndef TINYEIT_PAIRS_WIDE
+#define TINYEIT_PAIRS_WIDE 1
+#endif
 void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias,
                          const int32_t *mult, const int32_t *shift, const int8_t *post,
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch);

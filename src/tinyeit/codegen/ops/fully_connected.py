@@ -164,7 +164,7 @@ def _both_layouts(gen, w, rows: np.ndarray) -> tuple[str, str]:
                                + "#endif\n")
         gen.weights_bytes += packed.nbytes
         gen.pairs_layers += 1
-        gen.pairs_wide_layers += int(lp.wide(rows.shape[1]))
+        gen.pairs_wide_layers += int(lp.wide(rows.shape[1], (rows.shape[0] + 1) // 2))
         gen.pairs_bytes_delta += pairs.nbytes - packed.nbytes
         gen.const_names[key] = (f"{pname}.v", f"{qname}.v")
     return gen.const_names[key]

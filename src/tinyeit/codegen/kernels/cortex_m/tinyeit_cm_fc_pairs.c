@@ -411,7 +411,7 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
     /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128.
      * The row widened in scratch only for blocks of fewer than four pairs (the four-pair
      * kernel widens it on its own frame). */
-    const int32_t left4 = npad <= TINYEIT_PAIRS_WIDE_MAX ? all : 0;
+    const int32_t left4 = pairs_wide(all, npad) ? all : 0;
     const int32_t all4 = (left4 & 3) == 1 && left4 > 4 ? (left4 >> 2) - 1 : left4 >> 2;
     const uint32_t off = 4 * all4 < all ? 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw) : 0;
     const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
@@ -429,6 +429,7 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
             nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
             if (nb > TINYEIT_PAIRS4_CHUNK) nb = TINYEIT_PAIRS4_CHUNK;
             done = 4 * nb;
+#if TINYEIT_PAIRS_WIDE
             {
                 const int32_t args[8] = {(int32_t)(uintptr_t)w, nb, n, (int32_t)(uintptr_t)acc,
                                          (int32_t)(uintptr_t)x, (int32_t)tail,
@@ -436,6 +437,10 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
                                          (npad / 2 - hu) * 16};
                 tinyeit_cm_pairs4u(args);
             }
+#else
+            (void)hu;
+            (void)tail;
+#endif
         } else {
             for (j = 0; j < np; ++j)
                 acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);

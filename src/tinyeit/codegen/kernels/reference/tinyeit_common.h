@@ -416,13 +416,19 @@ static inline int32_t fc4_index(int32_t u, int32_t k, int32_t n, int32_t units)
 }
 
 /* Pairs in the block that starts at pair q of `pairs` (the unit-pair layout's block rule,
- * layout_unit_pairs.block_sizes), rows padded to npad inputs: where npad <= TINYEIT_PAIRS_WIDE_MAX,
+ * layout_unit_pairs.block_sizes), rows padded to npad inputs: where pairs_wide,
  * 4, the remainder as one block, and 5 as 3 + 2; else TINYEIT_PAIRS_BLOCK, else the remainder,
  * except that a remainder of one after a full block is taken as two blocks of two. */
+static inline int32_t pairs_wide(int32_t pairs, int32_t npad)
+{
+    return TINYEIT_PAIRS_WIDE && npad <= TINYEIT_PAIRS_WIDE_MAX &&
+           2 * pairs * npad >= TINYEIT_PAIRS_WIDE_MIN_MACS;
+}
+
 static inline int32_t pairs_block(int32_t q, int32_t pairs, int32_t npad)
 {
     const int32_t left = pairs - q;
-    if (npad <= TINYEIT_PAIRS_WIDE_MAX) return left == 5 ? 3 : (left < 4 ? left : 4);
+    if (pairs_wide(pairs, npad)) return left == 5 ? 3 : (left < 4 ? left : 4);
     if (left == TINYEIT_PAIRS_BLOCK + 1) return 2;
     return left < TINYEIT_PAIRS_BLOCK ? left : TINYEIT_PAIRS_BLOCK;
 }
