@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 from tinyeit.codegen.generator import kernel_sources
@@ -33,3 +34,14 @@ def function_bodies(asm: str) -> dict[str, str]:
     """gcc -S output split into global functions (label to .size)."""
     return {m.group(1): m.group(2)
             for m in re.finditer(r"^(\w+):\n(.*?)^\s+\.size\s+\1,", asm, re.M | re.S)}
+
+
+def run_cases(exe: Path) -> tuple[int, int, int, list[str]]:
+    """Run a kernel-vs-reference program under qemu-aarch64; its last line is "cases N bad M".
+    Returns N, M, the exit status and the output lines."""
+    proc = subprocess.run(["qemu-aarch64", str(exe)], capture_output=True, text=True,
+                          timeout=600)
+    lines = proc.stdout.strip().splitlines()
+    assert lines and lines[-1].startswith("cases "), proc.stdout[-3000:] + proc.stderr[-2000:]
+    cases, bad = (int(v) for v in re.findall(r"\d+", lines[-1]))
+    return cases, bad, proc.returncode, lines

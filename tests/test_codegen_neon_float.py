@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from aarch64_host import CC, FLAGS, function_bodies, require_tools, write_kernels
+from aarch64_host import CC, FLAGS, function_bodies, require_tools, run_cases, write_kernels
 
 HERE = Path(__file__).resolve().parent
 NEON_FLOAT_KERNELS = ("tinyeit_fc_f32", "tinyeit_conv_f32", "tinyeit_maxpool_f32",
@@ -30,12 +30,8 @@ def test_neon_float_kernels_equal_the_reference_bit_for_bit(tmp_path):
     subprocess.run([CC, *FLAGS, "-ffp-contract=off", "-static", "-I", str(tmp_path),
                     str(HERE / "neon_f32_vs_ref.c"), str(kernels), "-lm", "-o", str(exe)],
                    check=True, capture_output=True, text=True, timeout=600)
-    proc = subprocess.run(["qemu-aarch64", str(exe)], capture_output=True, text=True,
-                          timeout=600)
-    lines = proc.stdout.strip().splitlines()
-    assert lines and lines[-1].startswith("cases "), proc.stdout[-3000:] + proc.stderr[-2000:]
-    cases, bad = (int(v) for v in re.findall(r"\d+", lines[-1]))
-    assert bad == 0 and proc.returncode == 0, "\n".join(lines[:40])
+    cases, bad, status, lines = run_cases(exe)
+    assert bad == 0 and status == 0, "\n".join(lines[:40])
     assert cases > 1500, lines[-1]
 
 

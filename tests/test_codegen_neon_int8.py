@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from tinyeit.codegen import fixedpoint as fp
-from aarch64_host import CC, FLAGS, function_bodies, require_tools, write_kernels
+from aarch64_host import CC, FLAGS, function_bodies, require_tools, run_cases, write_kernels
 
 HERE = Path(__file__).resolve().parent
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
@@ -40,12 +40,8 @@ def test_neon_int8_kernels_equal_the_reference(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "warning" not in proc.stderr, proc.stderr[-3000:]
-    proc = subprocess.run(["qemu-aarch64", str(exe)], capture_output=True, text=True,
-                          timeout=600)
-    lines = proc.stdout.strip().splitlines()
-    assert lines and lines[-1].startswith("cases "), proc.stdout[-3000:] + proc.stderr[-2000:]
-    cases, bad = (int(v) for v in re.findall(r"\d+", lines[-1]))
-    assert bad == 0 and proc.returncode == 0, "\n".join(lines[:40])
+    cases, bad, status, lines = run_cases(exe)
+    assert bad == 0 and status == 0, "\n".join(lines[:40])
     assert cases > 4000, lines[-1]
 
 
