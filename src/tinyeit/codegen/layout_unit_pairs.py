@@ -21,9 +21,8 @@ one UXTB16 and two SMLAD (4 MACs), where the packed layout needs two SXTB16 per 
 Layout, word aligned:
 - inputs padded with zero weights to `padded_inputs(n)` (a multiple of PAIRS_IN_ALIGN), units
   to an even count with a zero unit;
-- pairs (units 2i, 2i + 1) in blocks (`block_sizes`: 4 pairs each where the padded row has at
-  most 512 inputs, else PAIRS_BLOCK; the rest in a last block or two, never one pair alone
-  after a full block);
+- pairs (units 2i, 2i + 1) in blocks (`block_sizes`: 4 pairs each in layers that are `wide`,
+  else PAIRS_BLOCK; the rest in a last block or two, never one pair alone after a full block);
 - per block, per step s of 4 inputs, per half h (0: inputs 4s and 4s + 2; 1: inputs 4s + 1 and
   4s + 3), per pair of the block, one word: bytes [a(4s+h) + 128, b(4s+h), a(4s+h+2) + 128,
   b(4s+h+2)].
@@ -67,7 +66,7 @@ def block_sizes(pairs: int, n: int | None = None) -> list[int]:
 
     Layers that are `wide` (n given): blocks of four pairs (the
     Cortex-M kernel's unrolled body, 8 accumulators: 18 cycles per 16 MACs), then the remainder
-    as one block of 3 or 2, or 3 + 2 where one pair would be left alone. Longer rows (or n not
+    as one block of 3 or 2, or 3 + 2 where one pair would be left alone. Other layers (or n not
     given): blocks of PAIRS_BLOCK, then the remainder; a remainder of one after at least one
     full block becomes two blocks of two (a one-pair block runs at 1.5 cycles per MAC, two-pair
     blocks at 1.25)."""
