@@ -22,7 +22,7 @@ all: venv host-deps images
 	$(BIN)/snakemake --cores $(CORES) all
 
 test: venv host-deps images
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=25 tests
 
 # Snakemake's own checks of the workflow (the test suite runs them too).
 lint: venv
