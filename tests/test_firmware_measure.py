@@ -81,16 +81,16 @@ def test_asm_frames_are_the_assembly_kernels_own_prologues(tmp_path):
     for unit in ("tinyeit_kernels.c", "tinyeit_kernels_stored.c"):
         obj = tmp_path / unit.replace(".c", ".o")
         subprocess.run(["arm-none-eabi-gcc", *flags, "-I.", "-c", unit, "-o", obj.name],
-                       cwd=tmp_path, check=True, capture_output=True, text=True)
+                       cwd=tmp_path, check=True, capture_output=True, text=True, timeout=300)
         frames, _ = measure.parse_callgraph([obj.with_suffix(".ci").read_text()])
         known = {title.rsplit(":", 1)[-1] for title in frames}  # static ones: "unit.c:name"
         symbols = subprocess.run(["arm-none-eabi-nm", "--defined-only", obj.name], cwd=tmp_path,
-                                 check=True, capture_output=True, text=True).stdout
+                                 check=True, capture_output=True, text=True, timeout=300).stdout
         for line in symbols.splitlines():
             _, kind, name = line.split()
             if kind in "Tt" and name not in known:
                 dis = subprocess.run(["arm-none-eabi-objdump", "-d", f"--disassemble={name}", obj.name],
-                                     cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+                                     cwd=tmp_path, check=True, capture_output=True, text=True, timeout=300).stdout
                 asm_frames[name] = _asm_frame(dis)
     assert asm_frames, "no assembly kernel found: the test lost track of them"
     assert asm_frames == measure.ASM_FRAMES
