@@ -10,6 +10,7 @@ answers. Tests then check in the records they get that the docker runner did the
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,24 @@ def bin_dir(tmp_path, monkeypatch):
     d.mkdir()
     monkeypatch.setenv("PATH", f"{d}{os.pathsep}{os.environ['PATH']}")
     return d
+
+
+@pytest.fixture(scope="session")
+def offline_url():
+    """A URL whose connections are refused, for the images that need the internet (offline.py)."""
+    from offline import refused_url
+
+    with refused_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory, offline_url) -> Path:
+    """The small study run end to end once per session, as a user's plain `snakemake all` (no
+    PYTHONHASHSEED): the shared run of test_workflow.py, and the local run test_cluster.py
+    compares the SLURM run with. Tests that change it put back what they changed."""
+    from small_study import make_workdir, snakemake
+
+    workdir = make_workdir(tmp_path_factory.mktemp("study"), offline_url)
+    snakemake(workdir, "all", environ={"PYTHONHASHSEED": None})
+    return workdir

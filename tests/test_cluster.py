@@ -3,7 +3,8 @@
 Needs root on Debian: it starts munged, MariaDB and the SLURM daemons (the project's local
 cluster, under .cluster/) when they are not running, and stops what it started afterwards.
 Every job must go through sbatch (one sacct record per job Snakemake ran, all COMPLETED), the
-results must be the bytes of a local run (measured host latency aside), and the board resource
+results must be the bytes of the session's local run (conftest.py's `small_study`; measured host
+latency aside), and the board resource
 must keep the `profile` jobs of one board apart in time.
 """
 from __future__ import annotations
@@ -18,12 +19,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from small_study import SMALL, make_workdir
 from tinyeit import manifest
 from tinyeit.cluster import Layout, client_env, default_root, down, running, up
-from tinyeit.workflow import ROOT, copy_package, copy_workflow
 from tinyeit.workflow import snakemake as run_snakemake
 
-SMALL = ROOT / "tests" / "configs" / "small.yaml"
 pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.cluster]
 
 # Settings for a small study on an idle local cluster; the profile's own values stay for the rest.
@@ -48,11 +48,6 @@ def cluster():
         down(layout, only=started)
         if not existed and not running(layout):
             shutil.rmtree(layout.root, ignore_errors=True)
-
-
-def make_workdir(path: Path) -> Path:
-    copy_package(path / "pkg")
-    return copy_workflow(path, SMALL)
 
 
 def snakemake(workdir: Path, *args: str) -> str:
@@ -97,13 +92,12 @@ def profile_windows(records: list[dict], boards: list[str]) -> dict[str, list[tu
     return windows
 
 
-def test_small_study_on_slurm_matches_a_local_run(cluster, tmp_path, monkeypatch):
-    local = make_workdir(tmp_path / "local")
-    snakemake(local, "all")
+def test_small_study_on_slurm_matches_a_local_run(cluster, small_study, offline_url, tmp_path, monkeypatch):
+    local = small_study  # the session's local run of the same copy of the workflow
 
     monkeypatch.setenv("SLURM_CONF", cluster["SLURM_CONF"])
     monkeypatch.setenv("PATH", f"{cluster['PATH'].split(os.pathsep)[0]}{os.pathsep}{os.environ['PATH']}")
-    workdir = make_workdir(tmp_path / "slurm")
+    workdir = make_workdir(tmp_path / "slurm", offline_url)
     plan = snakemake(workdir, "--profile", "profiles/slurm", "--dry-run", "all")
     since = datetime.now() - timedelta(minutes=1)
     out = snakemake(workdir, "--profile", "profiles/slurm", *FAST_POLLING, "all")

@@ -1,7 +1,8 @@
 """The study as a DAG, run by the real Snakemake on the small config.
 
-One end-to-end run (dataset to report, with the real Docker engine and QEMU) is shared by the
-tests below; they then ask Snakemake, in dry runs, what it would redo. A test that changes the
+One end-to-end run (dataset to report, with the real Docker engine and QEMU; conftest.py's
+`small_study`, also test_cluster.py's local reference) is shared by the tests below; they then
+ask Snakemake, in dry runs, what it would redo. A test that changes the
 shared study puts back the bytes and the modification time of what it changed, so the tests
 pass in any order. The images that need the internet (arduino, esp-idf) are pointed at a port
 the test holds, so they are unavailable here whether or not the internet is reachable.
@@ -19,30 +20,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline import point_downloads_at, refused_url
+from small_study import SMALL, make_workdir, snakemake
 from study_checks import deployment_problems
 from tinyeit.config import chains
-from tinyeit.workflow import ROOT, copy_package, copy_workflow
-from tinyeit.workflow import snakemake as run_snakemake
 
-SMALL = ROOT / "tests" / "configs" / "small.yaml"
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
-SNAKEMAKE_TIMEOUT_S = 1500
-
-
-@pytest.fixture(scope="module")
-def offline_url():
-    with refused_url() as url:
-        yield url
-
-
-def make_workdir(path: Path, offline_url: str) -> Path:
-    """A copy of the workflow as a user has it, with the small study as its config.yaml, and
-    its own copy of the package (in pkg/) that the jobs run and the tests may change."""
-    copy_package(path / "pkg")
-    workdir = copy_workflow(path, SMALL)
-    point_downloads_at(workdir / "docker", offline_url)
-    return workdir
 
 
 @contextmanager
@@ -57,15 +39,6 @@ def edited(path: Path, text: str):
         os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True,
-              environ: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
-    proc = run_snakemake(workdir, *args, pythonpath=workdir / "pkg", environ=environ,
-                         capture_output=True, text=True, timeout=SNAKEMAKE_TIMEOUT_S)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
-    return proc
-
-
 def planned_jobs(workdir: Path, *args: str) -> set[tuple[str, str]]:
     """(rule, wildcards) of every job a dry run would execute."""
     proc = snakemake(workdir, "--dry-run", *args)
@@ -78,11 +51,10 @@ def planned_jobs(workdir: Path, *args: str) -> set[tuple[str, str]]:
     return jobs
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory, offline_url) -> Path:
-    workdir = make_workdir(tmp_path_factory.mktemp("study"), offline_url)
-    snakemake(workdir, "all", environ={"PYTHONHASHSEED": None})  # as a user's plain run
-    return workdir
+@pytest.fixture
+def study(small_study) -> Path:
+    """The session's small study (conftest.py), run as a user's plain `snakemake all`."""
+    return small_study
 
 
 def test_summary_holds_every_variant_and_deployment(study, offline_url):
