@@ -34,117 +34,105 @@
 /* the largest in_dim whose group indices stay below 2^14 (the LSR #14 address) */
 #define A64_BSR_QUAD_N_MAX 65535
 
-/* (*l, *h) += `quads` x 4 kept blocks: indices from *ip, weights from *w (both advanced). pair:
- * two blocks per int16 lane (only without -128 weights). */
-static inline void a64_bsr_quads(const int8_t *x, const uint16_t **ip, const int8_t **w,
-                                 uint64_t quads, int32x4_t *l, int32x4_t *h, const int pair)
-{
-    const uint16_t *i = *ip;
-    const int8_t *wp = *w;
-    int32x4_t lo = *l, hi = *h;
-    uint64_t i0, i1, a0, a1;
-    if (pair)
-        __asm__("1:\n\t"
-                "ldp    %w[i0], %w[i1], [%[ip]], #8\n\t"
-                "add    %[a0], %[x], %w[i0], uxth #2\n\t"
-                "add    %[i0], %[x], %[i0], lsr #14\n\t"
-                "add    %[a1], %[x], %w[i1], uxth #2\n\t"
-                "add    %[i1], %[x], %[i1], lsr #14\n\t"
-                "ld1r   {v0.4s}, [%[a0]]\n\t"
-                "ld1r   {v1.4s}, [%[i0]]\n\t"
-                "ld1r   {v2.4s}, [%[a1]]\n\t"
-                "ld1r   {v3.4s}, [%[i1]]\n\t"
-                "ld1    {v4.16b, v5.16b, v6.16b, v7.16b}, [%[w]], #64\n\t"
-                "smull  v16.8h, v4.8b, v0.8b\n\t"
-                "smull2 v17.8h, v4.16b, v0.16b\n\t"
-                "smull  v18.8h, v6.8b, v2.8b\n\t"
-                "smull2 v19.8h, v6.16b, v2.16b\n\t"
-                "smlal  v16.8h, v5.8b, v1.8b\n\t"
-                "smlal2 v17.8h, v5.16b, v1.16b\n\t"
-                "smlal  v18.8h, v7.8b, v3.8b\n\t"
-                "smlal2 v19.8h, v7.16b, v3.16b\n\t"
-                "sadalp %[lo].4s, v16.8h\n\t"
-                "sadalp %[hi].4s, v17.8h\n\t"
-                "sadalp %[lo].4s, v18.8h\n\t"
-                "sadalp %[hi].4s, v19.8h\n\t"
-                "subs   %[n], %[n], #1\n\t"
-                "b.ne   1b\n\t"
-                : [ip] "+r"(i), [w] "+r"(wp), [n] "+r"(quads), [lo] "+w"(lo), [hi] "+w"(hi),
-                  [i0] "=&r"(i0), [i1] "=&r"(i1), [a0] "=&r"(a0), [a1] "=&r"(a1)
-                : [x] "r"(x)
-                : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19",
-                  "cc", "memory");
-    else
-        __asm__("1:\n\t"
-                "ldp    %w[i0], %w[i1], [%[ip]], #8\n\t"
-                "add    %[a0], %[x], %w[i0], uxth #2\n\t"
-                "add    %[i0], %[x], %[i0], lsr #14\n\t"
-                "add    %[a1], %[x], %w[i1], uxth #2\n\t"
-                "add    %[i1], %[x], %[i1], lsr #14\n\t"
-                "ld1r   {v0.4s}, [%[a0]]\n\t"
-                "ld1r   {v1.4s}, [%[i0]]\n\t"
-                "ld1r   {v2.4s}, [%[a1]]\n\t"
-                "ld1r   {v3.4s}, [%[i1]]\n\t"
-                "ld1    {v4.16b, v5.16b, v6.16b, v7.16b}, [%[w]], #64\n\t"
-                "smull  v16.8h, v4.8b, v0.8b\n\t"
-                "smull2 v17.8h, v4.16b, v0.16b\n\t"
-                "smull  v18.8h, v5.8b, v1.8b\n\t"
-                "smull2 v19.8h, v5.16b, v1.16b\n\t"
-                "smull  v20.8h, v6.8b, v2.8b\n\t"
-                "smull2 v21.8h, v6.16b, v2.16b\n\t"
-                "smull  v22.8h, v7.8b, v3.8b\n\t"
-                "smull2 v23.8h, v7.16b, v3.16b\n\t"
-                "sadalp %[lo].4s, v16.8h\n\t"
-                "sadalp %[hi].4s, v17.8h\n\t"
-                "sadalp %[lo].4s, v18.8h\n\t"
-                "sadalp %[hi].4s, v19.8h\n\t"
-                "sadalp %[lo].4s, v20.8h\n\t"
-                "sadalp %[hi].4s, v21.8h\n\t"
-                "sadalp %[lo].4s, v22.8h\n\t"
-                "sadalp %[hi].4s, v23.8h\n\t"
-                "subs   %[n], %[n], #1\n\t"
-                "b.ne   1b\n\t"
-                : [ip] "+r"(i), [w] "+r"(wp), [n] "+r"(quads), [lo] "+w"(lo), [hi] "+w"(hi),
-                  [i0] "=&r"(i0), [i1] "=&r"(i1), [a0] "=&r"(a0), [a1] "=&r"(a1)
-                : [x] "r"(x)
-                : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19",
-                  "v20", "v21", "v22", "v23", "cc", "memory");
-    *ip = i;
-    *w = wp;
-    *l = lo;
-    *h = hi;
-}
+
+/* The assembly of one block of 4 units: its count c from *ip, then c / 4 steps of four kept
+ * blocks, then two, then one. Per step one LDP takes four indices as two words; ADD with
+ * UXTH #2 makes the low index of a word an address, ADD with LSR #14 the high one (exact while
+ * every index is below 2^14: in_dim <= A64_BSR_QUAD_N_MAX); each input word broadcast by LD1R;
+ * the 16-byte blocks by one LD1 of 64 bytes. PAIR: SMLAL adds the next block's products to the
+ * same int16 lanes; else every product gets its own lane. */
+#define A64_BSR_IDX2(I, A, B)                                                                 \
+    "add    %[" A "], %[x], %w[" I "], uxth #2\n\t"                                           \
+    "add    %[" B "], %[x], %[" I "], lsr #14\n\t"
+
+#define A64_BSR_PAIR(W0, W1, X0, X1, T0, T1)                                                  \
+    "smull  " T0 ".8h, " W0 ".8b, " X0 ".8b\n\t"                                              \
+    "smull2 " T1 ".8h, " W0 ".16b, " X0 ".16b\n\t"                                            \
+    "smlal  " T0 ".8h, " W1 ".8b, " X1 ".8b\n\t"                                              \
+    "smlal2 " T1 ".8h, " W1 ".16b, " X1 ".16b\n\t"                                            \
+    "sadalp %[lo].4s, " T0 ".8h\n\t"                                                          \
+    "sadalp %[hi].4s, " T1 ".8h\n\t"
+
+#define A64_BSR_ONE(W0, X0, T0, T1)                                                           \
+    "smull  " T0 ".8h, " W0 ".8b, " X0 ".8b\n\t"                                              \
+    "smull2 " T1 ".8h, " W0 ".16b, " X0 ".16b\n\t"                                            \
+    "sadalp %[lo].4s, " T0 ".8h\n\t"                                                          \
+    "sadalp %[hi].4s, " T1 ".8h\n\t"
+
+#define A64_BSR_ASM(QUAD, TWO)                                                                \
+    __asm__("ldrh   %w[c], [%[ip]], #2\n\t"                                                   \
+            "lsr    %w[q], %w[c], #2\n\t"                                                     \
+            "cbz    %w[q], 2f\n\t"                                                            \
+            "1:\n\t"                                                                          \
+            "ldp    %w[i0], %w[i1], [%[ip]], #8\n\t"                                          \
+            A64_BSR_IDX2("i0", "a0", "i0") A64_BSR_IDX2("i1", "a1", "i1")                     \
+            "ld1r   {v0.4s}, [%[a0]]\n\t"                                                     \
+            "ld1r   {v1.4s}, [%[i0]]\n\t"                                                     \
+            "ld1r   {v2.4s}, [%[a1]]\n\t"                                                     \
+            "ld1r   {v3.4s}, [%[i1]]\n\t"                                                     \
+            "ld1    {v4.16b, v5.16b, v6.16b, v7.16b}, [%[w]], #64\n\t"                        \
+            QUAD                                                                              \
+            "subs   %w[q], %w[q], #1\n\t"                                                     \
+            "b.ne   1b\n\t"                                                                   \
+            "2:\n\t"                                                                          \
+            "tbz    %w[c], #1, 3f\n\t"                                                        \
+            "ldr    %w[i0], [%[ip]], #4\n\t"                                                  \
+            A64_BSR_IDX2("i0", "a0", "i0")                                                    \
+            "ld1r   {v0.4s}, [%[a0]]\n\t"                                                     \
+            "ld1r   {v1.4s}, [%[i0]]\n\t"                                                     \
+            "ld1    {v4.16b, v5.16b}, [%[w]], #32\n\t"                                        \
+            TWO                                                                               \
+            "3:\n\t"                                                                          \
+            "tbz    %w[c], #0, 4f\n\t"                                                        \
+            "ldrh   %w[i0], [%[ip]], #2\n\t"                                                  \
+            "add    %[a0], %[x], %[i0], lsl #2\n\t"                                           \
+            "ld1r   {v0.4s}, [%[a0]]\n\t"                                                     \
+            "ld1    {v4.16b}, [%[w]], #16\n\t"                                                \
+            A64_BSR_ONE("v4", "v0", "v16", "v17")                                             \
+            "4:\n\t"                                                                          \
+            : [ip] "+r"(i), [w] "+r"(wp), [lo] "+w"(lo), [hi] "+w"(hi), [c] "=&r"(c),       \
+              [q] "=&r"(q), [i0] "=&r"(i0), [i1] "=&r"(i1), [a0] "=&r"(a0), [a1] "=&r"(a1)    \
+            : [x] "r"(x)                                                                      \
+            : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19",     \
+              "v20", "v21", "v22", "v23", "cc", "memory")
 
 /* One block of 4 units: the sums of its kept blocks ([u0, u1, u2, u3]); *ip (at the block's
- * count) and *w advance past them. quad: in_dim allows the assembly loop. */
+ * count) and *w advance past them. pair: two blocks per int16 lane (no -128 weight). */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline int32x4_t a64_bsr_sums(const int8_t *x, const uint16_t **ip, const int8_t **w,
-                                     const int pair, int quad)
+                                     const int pair)
+{
+    const uint16_t *i = *ip;
+    const int8_t *wp = *w;
+    int32x4_t lo = vdupq_n_s32(0), hi = lo;
+    uint64_t c, q, i0, i1, a0, a1;
+    if (pair)
+        A64_BSR_ASM(A64_BSR_PAIR("v4", "v5", "v0", "v1", "v16", "v17")
+                    A64_BSR_PAIR("v6", "v7", "v2", "v3", "v18", "v19"),
+                    A64_BSR_PAIR("v4", "v5", "v0", "v1", "v16", "v17"));
+    else
+        A64_BSR_ASM(A64_BSR_ONE("v4", "v0", "v16", "v17") A64_BSR_ONE("v5", "v1", "v18", "v19")
+                    A64_BSR_ONE("v6", "v2", "v20", "v21") A64_BSR_ONE("v7", "v3", "v22", "v23"),
+                    A64_BSR_ONE("v4", "v0", "v16", "v17") A64_BSR_ONE("v5", "v1", "v18", "v19"));
+    *ip = i;
+    *w = wp;
+    return vpaddq_s32(lo, hi);
+}
+
+/* a64_bsr_sums in C, for rows past A64_BSR_QUAD_N_MAX inputs. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int32x4_t a64_bsr_sums_c(const int8_t *x, const uint16_t **ip, const int8_t **w)
 {
     const uint16_t *i = *ip;
     const int8_t *wp = *w;
     const int32_t count = *i++;
     int32x4_t lo = vdupq_n_s32(0), hi = lo;
-    int32_t k = 0;
-    if (quad && count >= 4) {
-        a64_bsr_quads(x, &i, &wp, (uint64_t)(count >> 2), &lo, &hi, pair);
-        k = count & ~3;
-    }
-    if (pair)
-        for (; k + 2 <= count; k += 2, i += 2, wp += 32) {
-            const int8x16_t x0 = a64_dup4(x + 4 * (int32_t)i[0]);
-            const int8x16_t x1 = a64_dup4(x + 4 * (int32_t)i[1]);
-            const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16);
-            int16x8_t tl = vmull_s8(vget_low_s8(w0), vget_low_s8(x0));
-            int16x8_t th = vmull_high_s8(w0, x0);
-            tl = vmlal_s8(tl, vget_low_s8(w1), vget_low_s8(x1));
-            th = vmlal_high_s8(th, w1, x1);
-            lo = vpadalq_s16(lo, tl);
-            hi = vpadalq_s16(hi, th);
-        }
-    for (; k < count; ++k, ++i, wp += 16) {
+    int32_t k;
+    for (k = 0; k < count; ++k, ++i, wp += 16) {
         const int8x16_t xv = a64_dup4(x + 4 * (int32_t)i[0]), wv = vld1q_s8(wp);
         lo = vpadalq_s16(lo, vmull_s8(vget_low_s8(wv), vget_low_s8(xv)));
         hi = vpadalq_s16(hi, vmull_high_s8(wv, xv));
@@ -179,17 +167,72 @@ static inline int32x4_t a64_bsr_tail(const int8_t *w, int8x16_t xt, int32_t tail
     return vaddw_s16(vaddl_s16(vget_low_s16(t0), vget_high_s16(t0)), vget_low_s16(t1));
 }
 
+/* 4 requantized outputs of units c0..: zero point, clamp, then one 4-byte store or the
+ * folded table's 4 look-ups. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void a64_put4(int16x4_t v, const a64_outs *O, int32_t c0, int8_t *o)
+{
+    v = vmin_s16(vmax_s16(vqadd_s16(v, vget_low_s16(O->off)), vget_low_s16(O->lo)),
+                 vget_low_s16(O->hi));
+    if (O->post) {
+        const int8_t *row = O->post + c0 * O->post_len;
+        const uint16x4_t idx = vreinterpret_u16_s16(vadd_s16(v, vget_low_s16(O->base)));
+        o[0] = row[vget_lane_u16(idx, 0)];
+        o[1] = row[vget_lane_u16(idx, 1)];
+        o[2] = row[vget_lane_u16(idx, 2)];
+        o[3] = row[vget_lane_u16(idx, 3)];
+    } else {
+        const int32x2_t b = vreinterpret_s32_s8(vmovn_s16(vcombine_s16(v, v)));
+        const int32_t word = vget_lane_s32(b, 0);
+        memcpy(o, &word, sizeof word);
+    }
+}
+
+/* One input row: per block of 4 units its kept blocks (the assembly, or C past
+ * A64_BSR_QUAD_N_MAX inputs), its tail inputs, the output stage; then the plain rows. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void a64_bsr_row(const int8_t *x, const int8_t *w, const uint16_t *ip, int32_t n,
+                               int32_t units, const int32_t *bias, const int32_t *mult,
+                               const int32_t *shift, const a64_outs *O, const tinyeit_epi *e,
+                               int right, const int pair, const int quad, int8_t *o)
+{
+    const int32_t n4 = n & ~3, tail = n - n4, full = units & ~3;
+    int8_t xb[16] __attribute__((aligned(16)));
+    int8x16_t xt;
+    int32_t u, j;
+    memset(xb, 0, sizeof xb);
+    for (j = 0; j < tail; ++j) memset(xb + 4 * j, x[n4 + j], 4);
+    xt = vld1q_s8(xb);
+    for (u = 0; u < full; u += 4) {
+        int32x4_t a = quad ? a64_bsr_sums(x, &ip, &w, pair) : a64_bsr_sums_c(x, &ip, &w);
+        if (tail) {
+            a = vaddq_s32(a, a64_bsr_tail(w, xt, tail));
+            w += 4 * tail;
+        }
+        a64_put4(a64_rq4(vaddq_s32(a, vld1q_s32(bias + u)), mult + u, shift + u,
+                         e->single_round, right), O, u, o + u);
+    }
+    for (; u < units; ++u, w += n) {
+        const int32_t acc = bias[u] + a64_dot1_s8(x, w, n);
+        o[u] = epilogue_s8(acc, mult[u], shift[u], e->single_round, e->cheap_rq, e->out_offset,
+                           e->act_min, e->act_max, O->post ? O->post + u * e->post_len : NULL);
+    }
+}
+
 void tinyeit_fc_s8_bsr(const int8_t *in, const int8_t *w, const uint16_t *idx,
                        const int32_t *bias, const int32_t *mult, const int32_t *shift,
                        const int8_t *post, int8_t *out, const tinyeit_fc_params *p)
 {
-    const int32_t n = p->in_dim, n4 = n & ~3, tail = n - n4, units = p->units;
-    const int32_t full = units & ~3;
-    const int single = p->single_round, pair = p->w_no_min != 0;
-    const int quad = n <= A64_BSR_QUAD_N_MAX;
+    const tinyeit_epi e = {p->out_offset, p->act_min, p->act_max, p->single_round, p->cheap_rq,
+                           p->post_len};
+    const int32_t n = p->in_dim, units = p->units;
     int right;
     a64_outs O;
-    int32_t b, u, k, j;
+    int32_t b;
     if (p->w_offset != 0) {
         tinyeit_fc_s8_bsr_ref(in, w, idx, bias, mult, shift, post, out, p);
         return;
@@ -197,42 +240,70 @@ void tinyeit_fc_s8_bsr(const int8_t *in, const int8_t *w, const uint16_t *idx,
     right = a64_all_right(shift, units);
     a64_outs_init(&O, p->out_offset, p->act_min, p->act_max, post, p->post_len);
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *x = in + b * n, *wp = w;
-        const uint16_t *ip = idx;
+        const int8_t *x = in + b * n;
         int8_t *o = out + b * units;
-        int8_t xb[16] __attribute__((aligned(16)));
-        int8x16_t xt;
-        memset(xb, 0, sizeof xb);
-        for (j = 0; j < tail; ++j) memset(xb + 4 * j, x[n4 + j], 4);
-        xt = vld1q_s8(xb);
-        for (u = 0; u < full;) {  /* up to 4 blocks of 4 units, then their outputs */
-            const int32_t nb = (full - u) >= 16 ? 4 : (full - u) >> 2;
-            int16x4_t r[4];
-            for (k = 0; k < nb; ++k) {
-                int32x4_t a = a64_bsr_sums(x, &ip, &wp, pair, quad);
-                if (tail) {
-                    a = vaddq_s32(a, a64_bsr_tail(wp, xt, tail));
-                    wp += 4 * tail;
-                }
-                r[k] = a64_rq4(vaddq_s32(a, vld1q_s32(bias + u + 4 * k)), mult + u + 4 * k,
-                               shift + u + 4 * k, single, right);
-            }
-            if (nb >= 2) a64_put8(vcombine_s16(r[0], r[1]), &O, u, 8, o + u);
-            if (nb == 4) a64_put8(vcombine_s16(r[2], r[3]), &O, u + 8, 8, o + u + 8);
-            else if (nb == 3) a64_put8(vcombine_s16(r[2], r[2]), &O, u + 8, 4, o + u + 8);
-            else if (nb == 1) a64_put8(vcombine_s16(r[0], r[0]), &O, u, 4, o + u);
-            u += 4 * nb;
-        }
-        for (; u < units; ++u, wp += n) {
-            const int32_t acc = bias[u] + a64_dot1_s8(x, wp, n);
-            o[u] = epilogue_s8(acc, mult[u], shift[u], single, p->cheap_rq, p->out_offset,
-                               p->act_min, p->act_max, post ? post + u * p->post_len : NULL);
-        }
+        if (n > A64_BSR_QUAD_N_MAX)
+            a64_bsr_row(x, w, idx, n, units, bias, mult, shift, &O, &e, right, 0, 0, o);
+        else if (p->w_no_min)
+            a64_bsr_row(x, w, idx, n, units, bias, mult, shift, &O, &e, right, 1, 1, o);
+        else
+            a64_bsr_row(x, w, idx, n, units, bias, mult, shift, &O, &e, right, 0, 1, o);
     }
 }
 #endif
 
 #if defined(TINYEIT_A64_FC_F32_BSR)
+/* acc += one block of 4 units' kept blocks (count from *ip, which advances past the indices;
+ * *w past the weights), two blocks a step in assembly: per block LDRH of its index, LDR Q of
+ * its 4 inputs at the index (register offset, LSL #4), LD1 of its 16 weights, then per input
+ * FMUL by element and FADD into the sum, in input order (the reference's order and roundings:
+ * no FMLA). */
+#define A64_BSR_F32_BLOCK(X, W0, W1, W2, W3)                                                  \
+    "fmul   v16.4s, " W0 ".4s, " X ".s[0]\n\t"                                                \
+    "fmul   v17.4s, " W1 ".4s, " X ".s[1]\n\t"                                                \
+    "fmul   v18.4s, " W2 ".4s, " X ".s[2]\n\t"                                                \
+    "fmul   v19.4s, " W3 ".4s, " X ".s[3]\n\t"                                                \
+    "fadd   %[acc].4s, %[acc].4s, v16.4s\n\t"                                                 \
+    "fadd   %[acc].4s, %[acc].4s, v17.4s\n\t"                                                 \
+    "fadd   %[acc].4s, %[acc].4s, v18.4s\n\t"                                                 \
+    "fadd   %[acc].4s, %[acc].4s, v19.4s\n\t"
+
+static inline float32x4_t a64_bsr_f32(const float *x, const uint16_t **ip, const float **w)
+{
+    const uint16_t *i = *ip;
+    const float *wp = *w;
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    uint64_t c, q, i0, i1;
+    __asm__("ldrh   %w[c], [%[ip]], #2\n\t"
+            "lsr    %w[q], %w[c], #1\n\t"
+            "cbz    %w[q], 2f\n\t"
+            "1:\n\t"
+            "ldrh   %w[i0], [%[ip]], #2\n\t"
+            "ldrh   %w[i1], [%[ip]], #2\n\t"
+            "ldr    q0, [%[x], %[i0], lsl #4]\n\t"
+            "ld1    {v4.4s, v5.4s, v6.4s, v7.4s}, [%[w]], #64\n\t"
+            "ldr    q1, [%[x], %[i1], lsl #4]\n\t"
+            A64_BSR_F32_BLOCK("v0", "v4", "v5", "v6", "v7")
+            "ld1    {v4.4s, v5.4s, v6.4s, v7.4s}, [%[w]], #64\n\t"
+            A64_BSR_F32_BLOCK("v1", "v4", "v5", "v6", "v7")
+            "subs   %w[q], %w[q], #1\n\t"
+            "b.ne   1b\n\t"
+            "2:\n\t"
+            "tbz    %w[c], #0, 3f\n\t"
+            "ldrh   %w[i0], [%[ip]], #2\n\t"
+            "ldr    q0, [%[x], %[i0], lsl #4]\n\t"
+            "ld1    {v4.4s, v5.4s, v6.4s, v7.4s}, [%[w]], #64\n\t"
+            A64_BSR_F32_BLOCK("v0", "v4", "v5", "v6", "v7")
+            "3:\n\t"
+            : [ip] "+r"(i), [w] "+r"(wp), [acc] "+w"(acc), [c] "=&r"(c), [q] "=&r"(q),
+              [i0] "=&r"(i0), [i1] "=&r"(i1)
+            : [x] "r"(x)
+            : "v0", "v1", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "cc", "memory");
+    *ip = i;
+    *w = wp;
+    return acc;
+}
+
 /* low / high: which clamp bounds can bite (a64_bites_*), constants after inlining. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
@@ -243,23 +314,13 @@ static inline void a64_fc_f32_bsr_t(const float *in, const float *w, const uint1
 {
     const int32_t n = p->in_dim, n4 = n & ~3, tail = n - n4, units = p->units;
     const float32x4_t lo = vdupq_n_f32(p->f_min), hi = vdupq_n_f32(p->f_max);
-    int32_t b, u, k, j;
+    int32_t b, u, j;
     for (b = 0; b < p->batches; ++b) {
         const float *x = in + b * n, *wp = w;
         const uint16_t *ip = idx;
         float *o = out + b * units;
         for (u = 0; u + 4 <= units; u += 4) {
-            const int32_t count = *ip++;
-            float32x4_t acc = vdupq_n_f32(0.0f);
-            for (k = 0; k < count; ++k, wp += 16) {
-                const float32x4_t xv = vld1q_f32(x + 4 * (int32_t)ip[k]);
-                const float32x4x4_t wv = vld1q_f32_x4(wp);
-                acc = vaddq_f32(acc, vmulq_laneq_f32(wv.val[0], xv, 0));
-                acc = vaddq_f32(acc, vmulq_laneq_f32(wv.val[1], xv, 1));
-                acc = vaddq_f32(acc, vmulq_laneq_f32(wv.val[2], xv, 2));
-                acc = vaddq_f32(acc, vmulq_laneq_f32(wv.val[3], xv, 3));
-            }
-            ip += count;
+            float32x4_t acc = a64_bsr_f32(x, &ip, &wp);
             for (j = 0; j < tail; ++j, wp += 4)
                 acc = vaddq_f32(acc, vmulq_f32(vld1q_dup_f32(x + n4 + j), vld1q_f32(wp)));
             if (bias) acc = vaddq_f32(acc, vld1q_f32(bias + u));
