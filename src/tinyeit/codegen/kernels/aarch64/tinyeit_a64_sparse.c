@@ -35,8 +35,8 @@
 #define A64_BSR_QUAD_N_MAX 65535
 
 
-/* The assembly of one block of 4 units: its count c from *ip, then c / 4 steps of four kept
- * blocks, then two, then one. Per step one LDP takes four indices as two words; ADD with
+/* The assembly of one block of 4 units: its count c from *ip, then c / 8 steps of eight kept
+ * blocks, then four, two, one as c's low bits say. Per step one LDP takes four indices as two words; ADD with
  * UXTH #2 makes the low index of a word an address, ADD with LSR #14 the high one (exact while
  * every index is below 2^14: in_dim <= A64_BSR_QUAD_N_MAX); each input word broadcast by LD1R;
  * the 16-byte blocks by one LD1 of 64 bytes. PAIR: SMLAL adds the next block's products to the
@@ -59,22 +59,29 @@
     "sadalp %[lo].4s, " T0 ".8h\n\t"                                                          \
     "sadalp %[hi].4s, " T1 ".8h\n\t"
 
+#define A64_BSR_QUAD_BODY(QUAD)                                                               \
+    "ldp    %w[i0], %w[i1], [%[ip]], #8\n\t"                                                  \
+    A64_BSR_IDX2("i0", "a0", "i0") A64_BSR_IDX2("i1", "a1", "i1")                             \
+    "ld1r   {v0.4s}, [%[a0]]\n\t"                                                             \
+    "ld1r   {v1.4s}, [%[i0]]\n\t"                                                             \
+    "ld1r   {v2.4s}, [%[a1]]\n\t"                                                             \
+    "ld1r   {v3.4s}, [%[i1]]\n\t"                                                             \
+    "ld1    {v4.16b, v5.16b, v6.16b, v7.16b}, [%[w]], #64\n\t"                                \
+    QUAD
+
 #define A64_BSR_ASM(QUAD, TWO)                                                                \
     __asm__("ldrh   %w[c], [%[ip]], #2\n\t"                                                   \
-            "lsr    %w[q], %w[c], #2\n\t"                                                     \
+            "lsr    %w[q], %w[c], #3\n\t"                                                     \
             "cbz    %w[q], 2f\n\t"                                                            \
             "1:\n\t"                                                                          \
-            "ldp    %w[i0], %w[i1], [%[ip]], #8\n\t"                                          \
-            A64_BSR_IDX2("i0", "a0", "i0") A64_BSR_IDX2("i1", "a1", "i1")                     \
-            "ld1r   {v0.4s}, [%[a0]]\n\t"                                                     \
-            "ld1r   {v1.4s}, [%[i0]]\n\t"                                                     \
-            "ld1r   {v2.4s}, [%[a1]]\n\t"                                                     \
-            "ld1r   {v3.4s}, [%[i1]]\n\t"                                                     \
-            "ld1    {v4.16b, v5.16b, v6.16b, v7.16b}, [%[w]], #64\n\t"                        \
-            QUAD                                                                              \
+            A64_BSR_QUAD_BODY(QUAD)                                                           \
+            A64_BSR_QUAD_BODY(QUAD)                                                           \
             "subs   %w[q], %w[q], #1\n\t"                                                     \
             "b.ne   1b\n\t"                                                                   \
             "2:\n\t"                                                                          \
+            "tbz    %w[c], #2, 5f\n\t"                                                        \
+            A64_BSR_QUAD_BODY(QUAD)                                                           \
+            "5:\n\t"                                                                          \
             "tbz    %w[c], #1, 3f\n\t"                                                        \
             "ldr    %w[i0], [%[ip]], #4\n\t"                                                  \
             A64_BSR_IDX2("i0", "a0", "i0")                                                    \
@@ -184,8 +191,10 @@ static inline void a64_put4(int16x4_t v, const a64_outs *O, int32_t c0, int8_t *
         o[2] = row[vget_lane_u16(idx, 2)];
         o[3] = row[vget_lane_u16(idx, 3)];
     } else {
-        const int32x2_t b = vreinterpret_s32_s8(vmovn_s16(vcombine_s16(v, v)));
-        const int32_t word = vget_lane_s32(b, 0);
+        /* the low byte of each int16 lane (UZP1 of the bytes: one instruction, where the
+         * narrowing XTN wants 8 lanes) */
+        const int8x8_t v8 = vreinterpret_s8_s16(v);
+        const int32_t word = vget_lane_s32(vreinterpret_s32_s8(vuzp1_s8(v8, v8)), 0);
         memcpy(o, &word, sizeof word);
     }
 }
