@@ -15,6 +15,7 @@ rule codegen:
         kernels_common="results/codegen/{variant}/tinyeit_common.h",
         kernels_cortex_m="results/codegen/{variant}/tinyeit_cm_dot.h",
         kernels_aarch64="results/codegen/{variant}/tinyeit_a64_f32.h",
+        kernels_aarch64_s8="results/codegen/{variant}/tinyeit_a64_s8.h",
         weights="results/codegen/{variant}/weights.json",
     log:
         "logs/codegen/{variant}.log",

@@ -15,7 +15,7 @@
 
 #if !defined(TINYEIT_TARGET_FC_F32) || !defined(TINYEIT_TARGET_CONV_F32) ||                   \
     !defined(TINYEIT_TARGET_MAXPOOL_F32) || !defined(TINYEIT_TARGET_MEAN_F32) ||              \
-    !defined(TINYEIT_TARGET_BINARY_F32)
+    !defined(TINYEIT_TARGET_BINARY_F32) || !defined(TINYEIT_A64_FC_F32_BSR)
 #error "this build has no target float kernels to compare"
 #endif
 
@@ -290,6 +290,68 @@ static void mean_cases(void)
             }
 }
 
+/* A block-sparse index (tinyeit_kernels.h) for units x n: per block of 4 units its count, then
+ * its kept groups (input / 4) in increasing order, each kept with probability pct / 100; mode 1:
+ * every other block of units keeps none, mode 2: one kept block in the whole matrix. Returns the
+ * number of kept blocks. */
+static int32_t bsr_index(uint16_t *idx, int32_t units, int32_t n, int32_t pct, int mode)
+{
+    const int32_t blocks = units / 4, groups = n / 4;
+    const int32_t one_b = blocks ? (int32_t)(next_u32() % (uint32_t)blocks) : 0;
+    const int32_t one_g = groups ? (int32_t)(next_u32() % (uint32_t)groups) : 0;
+    int32_t b, g, kept = 0;
+    for (b = 0; b < blocks; ++b) {
+        uint16_t *count = idx++;
+        *count = 0;
+        for (g = 0; g < groups; ++g) {
+            const int keep = mode == 2 ? (b == one_b && g == one_g)
+                           : mode == 1 && (b & 1) ? 0 : (int32_t)(next_u32() % 100u) < pct;
+            if (keep) {
+                *idx++ = (uint16_t)g;
+                ++*count;
+                ++kept;
+            }
+        }
+    }
+    return kept;
+}
+
+/* The block-sparse fully connected: kept-block patterns from none to all, empty unit groups, a
+ * single kept block, tails of 0..3 inputs, special values among inputs and weights. */
+static void bsr_cases(void)
+{
+    static const int32_t dims[] = {1, 3, 4, 5, 7, 8, 9, 13, 16, 31, 33, 64, 114, 475};
+    static const int32_t pcts[] = {0, 15, 40, 75, 100};
+    int32_t u, d, k, b, hasbias, id = 0;
+    char shape[128];
+    for (u = 1; u <= 20; ++u)
+        for (d = 0; d < (int32_t)(sizeof dims / sizeof *dims); ++d)
+            for (hasbias = 0; hasbias <= 1; ++hasbias, ++id) {
+                const int32_t n = dims[d], pct = pcts[id % 5], mode = (id / 5) % 3;
+                tinyeit_fc_params p;
+                uint16_t *idx = malloc(sizeof(uint16_t) * (size_t)(u / 4 + (u / 4) * (n / 4) + 1));
+                const int32_t kept = bsr_index(idx, u, n, pct, mode);
+                const size_t nv = (size_t)(kept * 16 + (u / 4) * 4 * (n % 4) + (u % 4) * n);
+                float *w, *x, *bias, *o1, *o2;
+                b = 1 + (id % 4 == 0);
+                x = buf((size_t)(b * n), 23);
+                w = buf(nv, id % 2 ? 97 : 0);
+                bias = hasbias ? buf((size_t)u, 11) : NULL;
+                o1 = out_buf((size_t)(b * u));
+                o2 = out_buf((size_t)(b * u));
+                k = (u + d + b) % N_BOUNDS;
+                memset(&p, 0, sizeof p);
+                p.batches = b; p.in_dim = n; p.units = u; p.f_min = LO[k]; p.f_max = HI[k];
+                tinyeit_fc_f32_bsr(x, w, idx, bias, o1, &p);
+                tinyeit_fc_f32_bsr_ref(x, w, idx, bias, o2, &p);
+                snprintf(shape, sizeof shape,
+                         "units=%d in=%d batches=%d bias=%d bound=%d kept=%d%% mode=%d", u, n, b,
+                         hasbias, k, pct, mode);
+                compare("fc_bsr", shape, o1, o2, (size_t)(b * u));
+                free(idx); free(x); free(w); free(bias); free(o1); free(o2);
+            }
+}
+
 int main(void)
 {
     fc_cases();
@@ -297,6 +359,7 @@ int main(void)
     pool_cases();
     binary_cases();
     mean_cases();
+    bsr_cases();
     printf("cases %d mismatches %d\n", cases, mismatches);
     return mismatches != 0;
 }

@@ -1,5 +1,6 @@
 /* The AArch64 NEON int8 kernels (fully connected, conv, max pool, codebook fully connected:
- * tables with and without -128, per unit and shared) against the portable
+ * tables with and without -128, per unit and shared; block-sparse fully connected: random
+ * kept-block patterns, empty unit groups, a single kept block) against the portable
  * reference kernels, byte for byte, on the target (tests/test_codegen_neon_int8.py builds it
  * with the generated kernels and runs it under qemu-aarch64). Each case fills inputs, weights,
  * bias and requantization from a fixed pseudo-random sequence: weights with and without -128
@@ -18,7 +19,8 @@
 #include "tinyeit_common.h"
 
 #if !defined(TINYEIT_TARGET_FC_S8) || !defined(TINYEIT_TARGET_CONV_S8) ||                     \
-    !defined(TINYEIT_TARGET_MAXPOOL_S8) || !defined(TINYEIT_A64_FC_S8_CB)
+    !defined(TINYEIT_TARGET_MAXPOOL_S8) || !defined(TINYEIT_A64_FC_S8_CB) ||                    \
+    !defined(TINYEIT_A64_FC_S8_BSR)
 #error "this build has no target int8 kernels to compare"
 #endif
 
@@ -308,6 +310,31 @@ static void pool_cases(void)
             }
 }
 
+/* A block-sparse index (tinyeit_kernels.h) for units x n: per block of 4 units its count, then
+ * its kept groups (input / 4) in increasing order, each kept with probability pct / 100; mode 1:
+ * every other block of units keeps none (all-zero unit groups), mode 2: one kept block in the
+ * whole matrix. Returns the number of kept blocks. */
+static int32_t bsr_index(uint16_t *idx, int32_t units, int32_t n, int32_t pct, int mode)
+{
+    const int32_t blocks = units / 4, groups = n / 4;
+    const int32_t one_b = blocks ? rnd(0, blocks - 1) : 0, one_g = groups ? rnd(0, groups - 1) : 0;
+    int32_t b, g, kept = 0;
+    for (b = 0; b < blocks; ++b) {
+        uint16_t *count = idx++;
+        *count = 0;
+        for (g = 0; g < groups; ++g) {
+            const int keep = mode == 2 ? (b == one_b && g == one_g)
+                           : mode == 1 && (b & 1) ? 0 : rnd(0, 99) < pct;
+            if (keep) {
+                *idx++ = (uint16_t)g;
+                ++*count;
+                ++kept;
+            }
+        }
+    }
+    return kept;
+}
+
 static void cb_case(int32_t batches, int32_t n, int32_t units, int shared, int allow_min, int id)
 {
     tinyeit_fc_params p;
@@ -353,12 +380,72 @@ static void cb_cases(void)
                     cb_case(1 + (id % 7 == 0), ns[i], us[j], shared, allow, id);
 }
 
+/* The block-sparse fully connected: kept blocks with -128 weights or not (w_no_min then set),
+ * some weights zero inside them, densities from none to all, every other unit group empty,
+ * a single kept block; inputs of all -128 in some rows. */
+static void bsr_case(int32_t batches, int32_t n, int32_t units, int allow_min, int32_t pct,
+                     int mode, int id)
+{
+    tinyeit_fc_params p;
+    uint16_t *idx = malloc(sizeof(uint16_t) * (size_t)(units / 4 + (units / 4) * (n / 4) + 1));
+    const int32_t kept = bsr_index(idx, units, n, pct, mode);
+    const int32_t nv = kept * 16 + (units / 4) * 4 * (n % 4) + (units % 4) * n;
+    int8_t *w = weights(1, nv, allow_min);
+    int8_t *x = malloc((size_t)(batches * n) + 1), *post;
+    int8_t *o1 = bytes((size_t)(batches * units), 0, 0), *o2 = bytes((size_t)(batches * units), 0, 0);
+    int32_t *bias = malloc(sizeof(int32_t) * (size_t)units);
+    int32_t *mult = malloc(sizeof(int32_t) * (size_t)units), *shift = malloc(sizeof(int32_t) * (size_t)units);
+    int32_t u, b, has_min = 0, k;
+    memset(&p, 0, sizeof p);
+    for (k = 0; k < nv; ++k) {
+        if (id % 3 == 0 && rnd(0, 3) == 0) w[k] = 0;
+        has_min |= w[k] == -128;
+    }
+    for (b = 0; b < batches; ++b) fill_inputs(x + b * n, (size_t)n, (id + b) % 4);
+    for (u = 0; u < units; ++u) bias[u] = rnd(-20000, 20000);
+    requant(mult, shift, units, id % 3 == 0, 128 * 90 * (n < 4 ? 4 : n) / 110 * (pct + 10));
+    p.batches = batches;
+    p.in_dim = n;
+    p.units = units;
+    act_range(&p.act_min, &p.act_max, &p.out_offset);
+    p.single_round = id % 2;
+    p.post_len = rnd(0, 2) == 0 ? p.act_max - p.act_min + 1 : 0;
+    p.w_no_min = !has_min;
+    post = post_table(units, p.post_len);
+    tinyeit_fc_s8_bsr(x, w, idx, bias, mult, shift, post, o1, &p);
+    tinyeit_fc_s8_bsr_ref(x, w, idx, bias, mult, shift, post, o2, &p);
+    compare("fc_bsr", o1, o2, (size_t)(batches * units), id);
+    free(idx); free(w); free(x); free(o1); free(o2); free(bias); free(mult); free(shift);
+    free(post);
+}
+
+static void bsr_cases(void)
+{
+    static const int32_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 23, 31, 32, 33, 40,
+                                 64, 100, 114, 128, 475};
+    static const int32_t us[] = {1, 3, 4, 5, 7, 8, 10, 12, 16, 17, 20, 24, 28, 33, 64, 128};
+    static const int32_t pcts[] = {0, 15, 40, 75, 100};
+    size_t i, j;
+    int id = 0, allow;
+    for (i = 0; i < sizeof ns / sizeof ns[0]; ++i)
+        for (j = 0; j < sizeof us / sizeof us[0]; ++j)
+            for (allow = 0; allow < 2; ++allow, ++id)
+                bsr_case(1 + (id % 7 == 0), ns[i], us[j], allow, pcts[id % 5], (id / 5) % 3, id);
+    /* the largest in_dim of the assembly loop's index arithmetic (groups up to 2^14 - 1),
+     * and one past it (the loop in C) */
+    for (allow = 0; allow < 2; ++allow) {
+        bsr_case(1, 65535, 8, allow, 30, 0, id++);
+        bsr_case(1, 65537, 8, allow, 30, 0, id++);
+    }
+}
+
 int main(void)
 {
     fc_cases();
     conv_cases();
     pool_cases();
     cb_cases();
+    bsr_cases();
     printf("cases %d mismatches %d\n", cases, mismatches);
     return mismatches != 0;
 }

@@ -1,9 +1,10 @@
 """The AArch64 NEON int8 kernels (tinyeit_a64_fully_connected.c, tinyeit_a64_pool.c): the
 reference's bytes, on the target, really NEON, and the arithmetic they rest on proven.
 
-`neon_s8_vs_ref.c` runs tinyeit_fc_s8, tinyeit_conv_s8 (its three paths), tinyeit_maxpool_s8
-and the codebook tinyeit_fc_s8_cb against their portable references (kept under _ref names on that target)
-on the same pseudo-random data and compares the bytes (outputs and guard bytes after them);
+`neon_s8_vs_ref.c` runs tinyeit_fc_s8, tinyeit_conv_s8 (its three paths), tinyeit_maxpool_s8,
+the codebook tinyeit_fc_s8_cb and the block-sparse tinyeit_fc_s8_bsr against their portable
+references (kept under _ref names on that target) on the same pseudo-random data and compares
+the bytes (outputs and guard bytes after them);
 built with the rpi4 firmware's compiler and flags, run under qemu-aarch64. Models through the
 whole generated C on the rpi4 are in test_codegen_targets.py and the property suite.
 
@@ -42,11 +43,12 @@ def test_neon_int8_kernels_equal_the_reference(tmp_path):
     assert "warning" not in proc.stderr, proc.stderr[-3000:]
     cases, bad, status, lines = run_cases(exe)
     assert bad == 0 and status == 0, "\n".join(lines[:40])
-    assert cases > 4000, lines[-1]
+    assert cases > 4800, lines[-1]
 
 
 def test_neon_int8_kernels_are_vector_code(tmp_path):
-    """The rpi4 build compiles the NEON versions (widening multiplies, SADALP, TBL, SMAX)."""
+    """The rpi4 build compiles the NEON versions (widening multiplies, SADALP, TBL, SMAX; the
+    block-sparse kernel's LD1R and two blocks per int16 lane)."""
     require_tools()
     kernels = write_kernels(tmp_path)
     asm = subprocess.run([CC, *FLAGS, "-S", "-o", "-", str(kernels)], check=True,
@@ -58,6 +60,13 @@ def test_neon_int8_kernels_are_vector_code(tmp_path):
     assert re.search(r"\bsmlal2\s+v\d+\.8h", bodies["a64_fc_row"])  # two products a lane
     assert re.search(r"\btbx\b", bodies["tinyeit_conv_s8"])
     assert re.search(r"\bsmax\s+v\d+\.16b", bodies["tinyeit_maxpool_s8"])
+    stored = subprocess.run([CC, *FLAGS, "-S", "-o", "-",
+                             str(kernels.with_name("tinyeit_kernels_stored.c"))], check=True,
+                            capture_output=True, text=True, timeout=600).stdout
+    bodies = function_bodies(stored)
+    assert "tinyeit_fc_s8_bsr" in bodies and "tinyeit_fc_s8_bsr_ref" in bodies
+    assert re.search(r"\bld1r\b", bodies["tinyeit_fc_s8_bsr"])
+    assert re.search(r"\bsmlal2\s+v\d+\.8h", bodies["tinyeit_fc_s8_bsr"])  # two blocks a lane
 
 
 # ---- the instructions, as the Arm ARM defines them (unbounded integers, then saturation) ----

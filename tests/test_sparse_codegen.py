@@ -2,7 +2,8 @@
 block-pruned weights (4 x 4 blocks, as `prune` with block_size [4, 4] leaves them) stored
 block-sparse, clustered weights (at most 16 values) stored as a codebook, int8 and float, on the
 host (reference C), on the Cortex-M4 emulator (nano33ble: the DSP / FPU kernels) and under
-qemu-aarch64 (rpi4: the NEON int8 codebook kernel, the reference ones otherwise). int8
+qemu-aarch64 (rpi4: the NEON block-sparse kernels and the NEON int8 codebook kernel, the
+reference float codebook one). int8
 outputs must equal LiteRT's BUILTIN_REF to the bit; float ones within the generator's float
 tolerance (1e-5 of the output range), and weights.json must name the format, bytes and MACs."""
 from __future__ import annotations
@@ -90,7 +91,7 @@ def test_stored_formats_equal_litert(tmp_path, kind, mode, fmt):
     from tinyeit.deploy.codegen_run import run_board
 
     boards = study_config.load("config.yaml")["boards"]
-    for board in ("nano33ble", "rpi4"):  # the DSP / FPU kernels; NEON int8 codebook on aarch64
+    for board in ("nano33ble", "rpi4"):  # the DSP / FPU kernels; NEON block-sparse, int8 codebook
         got = run_board(str(path), x, board, boards[board]).reshape(len(x), -1)
         _close(got, want, mode)
 

@@ -1,5 +1,5 @@
-"""Block-sparse fully connected kernels against the dense ones, on the host (reference C) and on
-the Cortex-M4 emulator (the DSP / FPU versions).
+"""Block-sparse fully connected kernels against the dense ones, on the host (reference C), on
+the Cortex-M4 emulator (the DSP / FPU versions) and under qemu-aarch64 (rpi4: the NEON ones).
 
 One C "model" per element type runs every case on the same input row: the block-sparse kernel
 on the encoded weights, then the dense kernel on the dense layout of the same weights; its output
@@ -119,7 +119,7 @@ def _c_model(dtype, case_list, rng, single_round=1):
             decls.append(f"static const tinyeit_fc_params p{k} = {{ .batches = 1, .in_dim = {n}, "
                          f".units = {units}, .in_offset = 0, .w_offset = 0, .out_offset = -3, "
                          f".act_min = -128, .act_max = 127, .single_round = {single_round}, "
-                         f".cheap_rq = {cheap}, .post_len = 0 }};\n")
+                         f".cheap_rq = {cheap}, .post_len = 0, .w_no_min = {int(w.min() > -128)} }};\n")
             body.append(f"    tinyeit_fc_s8_cb(x, idx{k}.v, ws{k}.v, {stride}, bias{k}, mult{k}, "
                         f"shift{k}, NULL, o + {offset}, &p{k});" if codebook else
                         f"    tinyeit_fc_s8_bsr(x, ws{k}.v, idx{k}, bias{k}, mult{k}, shift{k}, NULL, "
@@ -185,8 +185,9 @@ def test_sparse_equals_dense_on_the_host(dtype, single_round):
         assert np.array_equal(sparse, dense), name
 
 
-@pytest.mark.parametrize("dtype, single_round", PARAMS)
-def test_sparse_equals_dense_on_the_cortex_m4(tmp_path, dtype, single_round):
+def _on_board(tmp_path, board, dtype, single_round):
+    """Every case's sparse and dense outputs from the board's firmware build on its emulator,
+    checked against each other and against the host's reference C."""
     from tinyeit.deploy import emulator, protocol
     from tinyeit.firmware.build import build_firmware
 
@@ -196,19 +197,33 @@ def test_sparse_equals_dense_on_the_cortex_m4(tmp_path, dtype, single_round):
     for name, text in files.items():
         (code / name).write_text(text)
     np.savez(tmp_path / "frames.npz", input=x)
-    board_cfg = study_config.load("config.yaml")["boards"]["nano33ble"]
-    record = build_firmware("nano33ble", board_cfg, "sparse-kernels", code, tmp_path / "frames.npz",
+    board_cfg = study_config.load("config.yaml")["boards"][board]
+    record = build_firmware(board, board_cfg, "sparse-kernels", code, tmp_path / "frames.npz",
                             tmp_path / "fw", n_frames=len(x))
     assert record["status"] == "ok"
-    run = emulator.run_cortex_m(tmp_path / "fw" / record["image"], 120)
-    parsed = protocol.parse(run.stdout, where="sparse kernels on the M4")
+    image = tmp_path / "fw" / record["image"]
+    run = (emulator.run_cortex_m(image, 120) if board_cfg["family"] == "cortex_m4f"
+           else emulator.run_aarch64(image, 120))
+    parsed = protocol.parse(run.stdout, where=f"sparse kernels on {board}")
     assert parsed.status == "ok" and len(parsed.frames) == len(x)
     out = np.stack([np.frombuffer(f.output, dtype=np.dtype(dtype).newbyteorder("<"))
                     for f in parsed.frames]).astype(dtype)
     host = run_rows(build_executable(files), x, np.dtype(dtype), out_size)
     for (name, sparse, dense), (_, hs, _) in zip(_split(out, case_list), _split(host, case_list)):
         assert np.array_equal(sparse, dense), name
-        assert np.array_equal(sparse, hs), f"{name}: the M4 differs from the host reference"
+        assert np.array_equal(sparse, hs), f"{name}: {board} differs from the host reference"
+
+
+@pytest.mark.parametrize("dtype, single_round", PARAMS)
+def test_sparse_equals_dense_on_the_cortex_m4(tmp_path, dtype, single_round):
+    _on_board(tmp_path, "nano33ble", dtype, single_round)
+
+
+@pytest.mark.parametrize("dtype, single_round", PARAMS)
+def test_sparse_equals_dense_on_the_rpi4(tmp_path, dtype, single_round):
+    """The NEON block-sparse kernels (aarch64/tinyeit_a64_sparse.c) under qemu-aarch64 against
+    the NEON dense ones and the host's reference."""
+    _on_board(tmp_path, "rpi4", dtype, single_round)
 
 
 def test_encoder_round_trip_and_figures():

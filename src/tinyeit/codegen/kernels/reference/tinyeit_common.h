@@ -160,7 +160,12 @@ void tinyeit_fc_s8_cb_ref(const int8_t *in, const uint8_t *codes, const int8_t *
 #else
 #define TINYEIT_REF_FC_S8_CB tinyeit_fc_s8_cb
 #endif
-#if defined(TINYEIT_TARGET_FC_S8_BSR)
+/* the NEON block-sparse kernels (aarch64/tinyeit_a64_sparse.c) */
+#if defined(TINYEIT_AARCH64_NEON)
+#define TINYEIT_A64_FC_S8_BSR 1
+#define TINYEIT_A64_FC_F32_BSR 1
+#endif
+#if defined(TINYEIT_TARGET_FC_S8_BSR) || defined(TINYEIT_A64_FC_S8_BSR)
 #define TINYEIT_REF_FC_S8_BSR tinyeit_fc_s8_bsr_ref
 void tinyeit_fc_s8_bsr_ref(const int8_t *in, const int8_t *w, const uint16_t *idx,
                            const int32_t *bias, const int32_t *mult, const int32_t *shift,
@@ -168,7 +173,7 @@ void tinyeit_fc_s8_bsr_ref(const int8_t *in, const int8_t *w, const uint16_t *id
 #else
 #define TINYEIT_REF_FC_S8_BSR tinyeit_fc_s8_bsr
 #endif
-#if defined(TINYEIT_TARGET_FC_F32_BSR)
+#if defined(TINYEIT_TARGET_FC_F32_BSR) || defined(TINYEIT_A64_FC_F32_BSR)
 #define TINYEIT_REF_FC_F32_BSR tinyeit_fc_f32_bsr_ref
 void tinyeit_fc_f32_bsr_ref(const float *in, const float *w, const uint16_t *idx,
                             const float *bias, float *out, const tinyeit_fc_params *p);
