@@ -427,7 +427,8 @@ def test_kernels_never_fuse_multiply_add(tmp_path, cc, flags):
     asm = "".join(subprocess.run([cc, *flags, "-O2", "-std=gnu11", "-ffp-contract=fast", "-S", "-o",
                                   "-", str(tmp_path / src)], capture_output=True, text=True,
                                  check=True, timeout=300).stdout
-                  for src in ("tinyeit_kernels.c", "tinyeit_kernels_stored.c"))
+                  for src in ("tinyeit_kernels.c", "tinyeit_kernels_stored.c",
+                              "tinyeit_kernels_hybrid.c"))
     assert not re.search(r"\b(fmadd|fmsub|fmla|fmls|vfmadd\w*|vfnmadd\w*)\b", asm)
 
 

@@ -1,0 +1,194 @@
+/* Cortex-M DSP hybrid (dynamic-range) fully connected on the unit-pair layout:
+ * tinyeit_fc_hybrid_pairs (tinyeit_kernels.h). Written for this project.
+ *
+ * Three steps per batch row, each giving the reference's (tinyeit_fc_hybrid's) values:
+ * - the row quantized to int8 in single precision where that is provably the reference's
+ *   double-precision result (below), the reference's own step for the rare inputs it is not;
+ * - the int32 dot products by the int8 unit-pair loops of tinyeit_cm_fc_pairs.c
+ *   (tinyeit_cm_pairs4u, tinyeit_cm_pairs3/2/1, called as they are): integer sums, so exact;
+ * - the float step of the reference per unit (hybrid_out: the same operations in the same
+ *   order), so the same bits.
+ * The accumulators start at -zero point x the unit's weight sum (wsum), the reference's
+ * correction, so each ends as the reference's corrected dot product. */
+#include "tinyeit_common.h"
+
+#if defined(TINYEIT_CORTEX_M_DSP)
+#include "tinyeit_cm_dot.h"
+
+/* tinyeit_cm_fc_pairs.c's loops (assembly; the argument conventions are documented there) */
+void tinyeit_cm_pairs3(const int16_t *xw, const uint8_t *w, int32_t iters, int32_t *acc);
+void tinyeit_cm_pairs2(const int16_t *xw, const uint8_t *w, int32_t iters, int32_t *acc);
+void tinyeit_cm_pairs1(const int16_t *xw, const uint8_t *w, int32_t iters, int32_t *acc);
+void tinyeit_cm_pairs4u(const int32_t *args);
+
+/* four-pair blocks per tinyeit_cm_pairs4u call (their sums on the stack) */
+#define CM_HYB_CHUNK 16
+/* 1.5 x 2^23: (y + M) - M rounds y (|y| < 2^22) to the nearest integer, ties to even */
+#define CM_HYB_MAGIC 12582912.0f
+
+/* The asymmetric step in float: y = offset + v x (float)(1 / scale), r = y rounded. The
+ * reference computes D = offset + v x (1 / scale) in double and rounds half away from zero.
+ * |v / scale| <= 255 (v lies in [rmin, rmax]), so the float steps err by at most 255 x 2^-23
+ * (the reciprocal's and the product's roundings) plus half an ulp of |y| < 512 (2^-16), under
+ * 2^-14 in all, the double ones by far less: where y lies more than 2^-10 from a half-integer,
+ * D rounds to the same integer, the tie rule included. Elsewhere (and for NaN) the reference's
+ * own double step. Non-finite rows and reciprocals past float (subnormal ranges) take the
+ * reference's step throughout. */
+static void cm_hybrid_q_asym(const float *v, int32_t n, int8_t *q, int32_t offset, double inv)
+{
+    int32_t i;
+    if (!(inv <= 0x1p100)) {
+        for (i = 0; i < n; ++i) q[i] = hybrid_q_asym(v[i], offset, inv);
+        return;
+    }
+    {
+        const float fi = (float)inv, zf = (float)offset, lim = 0.5f - 0x1p-10f;
+        for (i = 0; i < n; ++i) {
+            const float y = zf + v[i] * fi;
+            const float r = (y + CM_HYB_MAGIC) - CM_HYB_MAGIC;
+            const float d = y - r;
+            if (d <= lim && d >= -lim) {
+                const int32_t qv = (int32_t)r;
+                q[i] = (int8_t)(qv < -128 ? -128 : (qv > 127 ? 127 : qv));
+            } else {
+                q[i] = hybrid_q_asym(v[i], offset, inv);
+            }
+        }
+    }
+}
+
+/* The symmetric step: t = v x inv as the reference (the same float product), roundf(t) by the
+ * ties-to-even trick wherever t is not a tie (|t - r| < 1/2: both round to r), the reference's
+ * roundf for ties, NaN and values too large for the trick (|t| < 2^22 holds for every finite
+ * input: |v| <= range). */
+static void cm_hybrid_q_sym(const float *v, int32_t n, int8_t *q, float inv)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const float t = v[i] * inv;
+        const float r = (t + CM_HYB_MAGIC) - CM_HYB_MAGIC;
+        const float d = t - r;
+        if (d < 0.5f && d > -0.5f && t < 0x1p22f && t > -0x1p22f) {
+            const int32_t qv = (int32_t)r;
+            q[i] = (int8_t)(qv < -127 ? -127 : (qv > 127 ? 127 : qv));
+        } else {
+            q[i] = hybrid_q_sym(v[i], inv);
+        }
+    }
+}
+
+/* The row quantized into q (n bytes, then zeros to a multiple of 4); returns the scale (1 for
+ * an all-zero row) and sets *offset: the reference's quantize_row. */
+static float cm_hybrid_quantize(const float *v, int32_t n, int8_t *q, int32_t asymmetric,
+                                int32_t *offset)
+{
+    float mn = v[0], mx = v[0], sf, inv_f;
+    double inv_d;
+    int32_t i;
+    for (i = 1; i < n; ++i) { if (v[i] < mn) mn = v[i]; if (v[i] > mx) mx = v[i]; }
+    for (i = n; i & 3; ++i) q[i] = 0;
+    sf = tinyeit_hybrid_row_params(mn, mx, asymmetric, offset, &inv_d, &inv_f);
+    if (sf == 0.0f) {
+        memset(q, 0, (size_t)n);
+        return 1.0f;
+    }
+    if (asymmetric) cm_hybrid_q_asym(v, n, q, *offset, inv_d);
+    else cm_hybrid_q_sym(v, n, q, inv_f);
+    return sf;
+}
+
+/* The row widened as tinyeit_cm_pairs3/2/1 read it (per 4 inputs the int16 lanes (x0, x2),
+ * (x1, x3); zeros up to npad); returns sum(x). q holds zeros past n up to a multiple of 4. */
+static int32_t cm_hybrid_widen(const int8_t *q, int32_t n, int32_t npad, int16_t *xw)
+{
+    int32_t k, s = 0;
+    for (k = 0; k < n; k += 4) {
+        const uint32_t v = cm_read32(q + k);
+        const int32_t lo = cm_sxtb16(v), hi = cm_sxtb16_ror8(v);
+        memcpy(xw + k, &lo, sizeof lo);
+        memcpy(xw + k + 2, &hi, sizeof hi);
+        s = cm_smlad(lo, 0x00010001, s);
+        s = cm_smlad(hi, 0x00010001, s);
+    }
+    if (k < npad) memset(xw + k, 0, (size_t)(npad - k) * sizeof *xw);
+    return s;
+}
+
+static void cm_hybrid_row(const float *in, const uint8_t *w, const int32_t *wsum,
+                          const float *w_scale, int32_t n_scale, const float *bias,
+                          int8_t *q, int16_t *xw, float *o, const tinyeit_fc_params *p)
+{
+    const int32_t n = p->in_dim, units = p->units, all = (units + 1) >> 1;
+    const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) / TINYEIT_PAIRS_IN_ALIGN *
+                         TINYEIT_PAIRS_IN_ALIGN;
+    const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
+    const int32_t left4 = pairs_wide(all, npad) ? all : 0;
+    const int32_t all4 = (left4 & 3) == 1 && left4 > 4 ? (left4 >> 2) - 1 : left4 >> 2;
+    const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
+    int32_t offset, q0 = 0, j;
+    uint32_t off = 0, tail = 0;
+    int32_t acc[8 * CM_HYB_CHUNK], start[8 * CM_HYB_CHUNK];
+    float sf = cm_hybrid_quantize(in, n, q, p->asymmetric, &offset);
+    if (n_scale == 1) sf *= w_scale[0];
+    /* 128 * sum(x) comes off every accumulator (the first unit's weights are stored + 128);
+     * the four-pair loop widens the row itself */
+    if (4 * all4 < all) off = 128u * (uint32_t)cm_hybrid_widen(q, n, npad, xw);
+    if (n4 < n) tail = cm_read32(q + n4);
+    while (q0 < all) {
+        const int32_t np = pairs_block(q0, all, npad);
+        int32_t done, ucount, u0 = 2 * q0;
+        if (np == 4) {
+            const int32_t left = all - q0, full = left >> 2;
+            int32_t nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
+            if (nb > CM_HYB_CHUNK) nb = CM_HYB_CHUNK;
+            done = 4 * nb;
+            /* the A units' start values at stride 2, as the loop reads its bias */
+            for (j = 0; j < 2 * done && u0 + j < units; ++j)
+                start[j] = offset != 0 ? -offset * wsum[u0 + j] : 0;
+#if TINYEIT_PAIRS_WIDE
+            {
+                const int32_t args[8] = {(int32_t)(uintptr_t)w, nb, n, (int32_t)(uintptr_t)acc,
+                                         (int32_t)(uintptr_t)q, (int32_t)tail,
+                                         (int32_t)(uintptr_t)start, (npad / 2 - hu) * 16};
+                tinyeit_cm_pairs4u(args);
+            }
+#else
+            (void)hu;
+#endif
+        } else {
+            for (j = 0; j < 2 * np; ++j)
+                start[j] = offset != 0 && u0 + j < units ? -offset * wsum[u0 + j] : 0;
+            for (j = 0; j < np; ++j)
+                acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)start[2 * j] - off);
+            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
+            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
+            else tinyeit_cm_pairs1(xw, w, iters, acc);
+            done = np;
+        }
+        w += done * wstep;
+        ucount = units - u0 < 2 * done ? units - u0 : 2 * done;
+        /* per pair: the first unit's sum is U, the second's start + (R - U) >> 8 */
+        for (j = 0; j < ucount; j += 2) {
+            const int32_t r = acc[j], u = acc[j + 1];
+            o[u0 + j] = hybrid_out(u, sf, w_scale, n_scale, bias, u0 + j, p);
+            if (j + 1 < ucount)
+                o[u0 + j + 1] = hybrid_out(start[j + 1] + ((int32_t)((uint32_t)r - (uint32_t)u)
+                                                           >> 8),
+                                           sf, w_scale, n_scale, bias, u0 + j + 1, p);
+        }
+        q0 += done;
+    }
+}
+
+void tinyeit_fc_hybrid_pairs(const float *in, const uint8_t *w, const int32_t *wsum,
+                             const float *w_scale, int32_t n_scale, const float *bias,
+                             int8_t *scratch, float *out, const tinyeit_fc_params *p)
+{
+    const int32_t n16 = (p->in_dim + 15) & ~15;
+    int16_t *xw = (int16_t *)(void *)(scratch + n16);
+    int32_t b;
+    for (b = 0; b < p->batches; ++b)
+        cm_hybrid_row(in + b * p->in_dim, w, wsum, w_scale, n_scale, bias, scratch, xw,
+                      out + b * p->units, p);
+}
+#endif
