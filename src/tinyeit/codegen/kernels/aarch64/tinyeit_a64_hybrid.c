@@ -95,6 +95,58 @@ static float a64h_quantize(const float *v, int32_t n, int8_t *q, int32_t asymmet
     return sf;
 }
 
+/* One packed block's 16 inputs in the two-products-per-lane form: LD1 of its 64 bytes (groups
+ * g .. g + 3 of 4 inputs x 4 units), SMULL(2) of groups 0 and 2 against their broadcast inputs
+ * (v1, v3), SMLAL(2) of groups 1 and 3 (v2, v4) into the same lanes (lane i: unit i / 4 in
+ * every group), SADALP into the block's int32 sums. */
+#define A64H_BLOCK(W, L, H, A, B, C, D, T, U, V, X)                                          \
+    "ld1    {" A ".16b, " B ".16b, " C ".16b, " D ".16b}, [%[" W "]], #64\n\t"               \
+    "smull  " T ".8h, " A ".8b, v1.8b\n\t"                                                  \
+    "smull2 " U ".8h, " A ".16b, v1.16b\n\t"                                                \
+    "smull  " V ".8h, " C ".8b, v3.8b\n\t"                                                  \
+    "smull2 " X ".8h, " C ".16b, v3.16b\n\t"                                                \
+    "smlal  " T ".8h, " B ".8b, v2.8b\n\t"                                                  \
+    "smlal2 " U ".8h, " B ".16b, v2.16b\n\t"                                                \
+    "smlal  " V ".8h, " D ".8b, v4.8b\n\t"                                                  \
+    "smlal2 " X ".8h, " D ".16b, v4.16b\n\t"                                                \
+    "sadalp %[" L "].4s, " T ".8h\n\t"                                                      \
+    "sadalp %[" H "].4s, " U ".8h\n\t"                                                      \
+    "sadalp %[" L "].4s, " V ".8h\n\t"                                                      \
+    "sadalp %[" H "].4s, " X ".8h\n\t"
+
+/* Four blocks (16 units) over `steps` x 16 inputs, two products per int16 lane, in assembly:
+ * gcc's allocation of the intrinsics' four-register loads copies and spills. Per step one
+ * input load and four DUPs serve the 16 units: 0.23 instructions per MAC. */
+static inline void a64h_pair16x4(const int8_t *x, const int8_t **wp, int32_t steps,
+                                 int32x4_t *lo, int32x4_t *hi)
+{
+    const int8_t *w0 = wp[0], *w1 = wp[1], *w2 = wp[2], *w3 = wp[3];
+    int32x4_t l0 = lo[0], l1 = lo[1], l2 = lo[2], l3 = lo[3];
+    int32x4_t h0 = hi[0], h1 = hi[1], h2 = hi[2], h3 = hi[3];
+    uint64_t k = (uint64_t)steps;
+    __asm__("1:\n\t"
+            "ldr    q0, [%[x]], #16\n\t"
+            "dup    v1.4s, v0.s[0]\n\t"
+            "dup    v2.4s, v0.s[1]\n\t"
+            "dup    v3.4s, v0.s[2]\n\t"
+            "dup    v4.4s, v0.s[3]\n\t"
+            A64H_BLOCK("w0", "l0", "h0", "v24", "v25", "v26", "v27", "v5", "v6", "v7", "v16")
+            A64H_BLOCK("w1", "l1", "h1", "v28", "v29", "v30", "v31", "v17", "v18", "v19", "v20")
+            A64H_BLOCK("w2", "l2", "h2", "v24", "v25", "v26", "v27", "v5", "v6", "v7", "v16")
+            A64H_BLOCK("w3", "l3", "h3", "v28", "v29", "v30", "v31", "v17", "v18", "v19", "v20")
+            "subs   %[k], %[k], #1\n\t"
+            "b.ne   1b\n\t"
+            : [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3),
+              [k] "+r"(k), [l0] "+w"(l0), [l1] "+w"(l1), [l2] "+w"(l2), [l3] "+w"(l3),
+              [h0] "+w"(h0), [h1] "+w"(h1), [h2] "+w"(h2), [h3] "+w"(h3)
+            :
+            : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19",
+              "v20", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+    wp[0] = w0; wp[1] = w1; wp[2] = w2; wp[3] = w3;
+    lo[0] = l0; lo[1] = l1; lo[2] = l2; lo[3] = l3;
+    hi[0] = h0; hi[1] = h1; hi[2] = h2; hi[3] = h3;
+}
+
 /* NB (1, 2 or 4) packed blocks of 4 units (block stride 4 n) against x: out[b] = the block's 4
  * int32 sums. pair: two groups per int16 lane (|w| <= 127, |x| <= 128: |lane| <= 32512). */
 #if defined(__GNUC__)
@@ -114,6 +166,10 @@ static inline void a64h_blocks(const int8_t *x, const int8_t *w, int32_t n, cons
         hi[b] = lo[b];
     }
     if (pair) {
+        if (NB == 4 && n4 >= 16) {
+            a64h_pair16x4(x, wp, n4 >> 4, lo, hi);
+            g = n4 & ~15;
+        }
         for (; g + 8 <= n4; g += 8) {  /* groups g and g + 4 share the int16 lanes */
             int32_t xa, xb;
             int8x16_t x0, x1;

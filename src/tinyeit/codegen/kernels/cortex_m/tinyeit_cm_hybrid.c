@@ -2,8 +2,8 @@
  * tinyeit_fc_hybrid_pairs (tinyeit_kernels.h). Written for this project.
  *
  * Three steps per batch row, each giving the reference's (tinyeit_fc_hybrid's) values:
- * - the row quantized to int8 in single precision where that is provably the reference's
- *   double-precision result (below), the reference's own step for the rare inputs it is not;
+ * - the row quantized to int8 in single precision and 16.16 fixed point where that is provably
+ *   the reference's double-precision result (below), its own step for the rare inputs it is not;
  * - the int32 dot products by the int8 unit-pair loops of tinyeit_cm_fc_pairs.c
  *   (tinyeit_cm_pairs4u, tinyeit_cm_pairs3/2/1, called as they are): integer sums, so exact;
  * - the float step of the reference per unit (hybrid_out: the same operations in the same
@@ -23,16 +23,32 @@ void tinyeit_cm_pairs4u(const int32_t *args);
 
 /* four-pair blocks per tinyeit_cm_pairs4u call (their sums on the stack) */
 #define CM_HYB_CHUNK 16
-/* 1.5 x 2^23: (y + M) - M rounds y (|y| < 2^22) to the nearest integer, ties to even */
-#define CM_HYB_MAGIC 12582912.0f
+/* y in 16.16 fixed point, truncated toward zero (VCVT with 16 fraction bits, one instruction):
+ * in assembly, so that NaN (0) and values past the range (saturated) are defined. */
+static inline int32_t cm_hyb_fix16(float y)
+{
+    int32_t r;
+    __asm__("vcvt.s32.f32 %0, %0, #16" : "+t"(y));
+    memcpy(&r, &y, sizeof r);
+    return r;
+}
 
-/* The asymmetric step in float: y = offset + v x (float)(1 / scale), r = y rounded. The
- * reference computes D = offset + v x (1 / scale) in double and rounds half away from zero.
- * |v / scale| <= 255 (v lies in [rmin, rmax]), so the float steps err by at most 255 x 2^-23
- * (the reciprocal's and the product's roundings) plus half an ulp of |y| < 512 (2^-16), under
- * 2^-14 in all, the double ones by far less: where y lies more than 2^-10 from a half-integer,
- * D rounds to the same integer, the tie rule included. Elsewhere (and for NaN) the reference's
- * own double step. Non-finite rows and reciprocals past float (subnormal ranges) take the
+/* Y = y + 1/2 in 16.16 (truncated): floor(Y / 2^16) is y rounded to the nearest integer, its
+ * ties the same way as the reference's round and roundf, wherever the fraction of Y is at least
+ * CM_HYB_NEAR / 2^16 = 2^-10 from a whole number: then y, and the reference's value within
+ * 2^-14 of it (below), lie on the same side of every half-integer. Fractions nearer, NaN (Y =
+ * 0) and saturated values (fraction 0xffff) take the reference's step. */
+#define CM_HYB_NEAR 64u
+static inline int cm_hyb_near(int32_t Y)
+{
+    return ((uint32_t)Y & 0xffffu) - CM_HYB_NEAR > 0x10000u - 2u * CM_HYB_NEAR;
+}
+
+/* The asymmetric step in float: y = v x (float)(1 / scale) + (offset + 1/2). The reference
+ * computes D = offset + v x (1 / scale) in double and rounds half away from zero. |v / scale|
+ * <= 255 (v lies in [rmin, rmax]), so the float steps err by at most 255 x 2^-23 (the
+ * reciprocal's and the product's roundings) plus half an ulp of |y| < 512 (2^-16), under 2^-14
+ * in all, the double ones by far less. Reciprocals past float (subnormal ranges) take the
  * reference's step throughout. */
 static void cm_hybrid_q_asym(const float *v, int32_t n, int8_t *q, int32_t offset, double inv)
 {
@@ -42,38 +58,27 @@ static void cm_hybrid_q_asym(const float *v, int32_t n, int8_t *q, int32_t offse
         return;
     }
     {
-        const float fi = (float)inv, zf = (float)offset, lim = 0.5f - 0x1p-10f;
+        const float fi = (float)inv, zh = (float)offset + 0.5f;
         for (i = 0; i < n; ++i) {
-            const float y = zf + v[i] * fi;
-            const float r = (y + CM_HYB_MAGIC) - CM_HYB_MAGIC;
-            const float d = y - r;
-            if (d <= lim && d >= -lim) {
-                const int32_t qv = (int32_t)r;
-                q[i] = (int8_t)(qv < -128 ? -128 : (qv > 127 ? 127 : qv));
-            } else {
-                q[i] = hybrid_q_asym(v[i], offset, inv);
-            }
+            const int32_t Y = cm_hyb_fix16(v[i] * fi + zh);
+            const int32_t r = Y >> 16;
+            q[i] = cm_hyb_near(Y) ? hybrid_q_asym(v[i], offset, inv)
+                                  : (int8_t)(r < -128 ? -128 : (r > 127 ? 127 : r));
         }
     }
 }
 
-/* The symmetric step: t = v x inv as the reference (the same float product), roundf(t) by the
- * ties-to-even trick wherever t is not a tie (|t - r| < 1/2: both round to r), the reference's
- * roundf for ties, NaN and values too large for the trick (|t| < 2^22 holds for every finite
- * input: |v| <= range). */
+/* The symmetric step: t = v x inv, the reference's float product, then y = t + 1/2 (within
+ * 2^-17 of it: |t| <= 127) as above; the reference's roundf where Y's fraction is near a whole
+ * number (ties), for NaN and past the range. */
 static void cm_hybrid_q_sym(const float *v, int32_t n, int8_t *q, float inv)
 {
     int32_t i;
     for (i = 0; i < n; ++i) {
-        const float t = v[i] * inv;
-        const float r = (t + CM_HYB_MAGIC) - CM_HYB_MAGIC;
-        const float d = t - r;
-        if (d < 0.5f && d > -0.5f && t < 0x1p22f && t > -0x1p22f) {
-            const int32_t qv = (int32_t)r;
-            q[i] = (int8_t)(qv < -127 ? -127 : (qv > 127 ? 127 : qv));
-        } else {
-            q[i] = hybrid_q_sym(v[i], inv);
-        }
+        const int32_t Y = cm_hyb_fix16(v[i] * inv + 0.5f);
+        const int32_t r = Y >> 16;
+        q[i] = cm_hyb_near(Y) ? hybrid_q_sym(v[i], inv)
+                              : (int8_t)(r < -127 ? -127 : (r > 127 ? 127 : r));
     }
 }
 
