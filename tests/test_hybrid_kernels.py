@@ -29,16 +29,17 @@ CASES = [
     (17, 101, 2, 1, True, True, (None, None), "min128"),   # 3-pair blocks, an odd last unit
     (7, 33, 3, 1, False, False, (None, None), "sym127"),   # one scale, no bias
     (5, 7, 2, 1, True, True, (-0.5, 0.75), "min128"),      # short rows, clamp both ways
-    (9, 40, 1, 0, True, True, (None, None), "sym127"),     # symmetric inputs
-    (4, 16, 2, 0, False, True, (0.0, None), "min128"),
+    (9, 40, 4, 0, True, True, (None, None), "sym127"),     # symmetric inputs
+    (4, 16, 3, 0, False, True, (0.0, None), "min128"),
     (33, 300, 1, 1, True, True, (None, None), "zero_rows"),
     (3, 1, 2, 1, True, False, (None, None), "sym127"),     # one input
     (21, 90, 2, 1, True, True, (None, None), "sym127"),
-    (11, 230, 1, 0, True, True, (None, None), "zero_rows"),
+    (11, 230, 4, 0, True, True, (None, None), "zero_rows"),
     (2, 500, 1, 1, False, True, (None, None), "min128"),   # one pair, the longest row
+    (12, 64, 3, 1, True, True, (None, None), "sym127"),    # NaN rows, asymmetric
 ]
 ROWS = ["normal", "zeros", "range", "ties", "relu", "tiny", "subnormal", "nan", "inf",
-        "negzero", "sym_ties"]
+        "negzero", "sym_ties", "nan_by_min", "nan_in_zeros", "nan_by_max"]
 
 
 def _weights(rng, units, n, kind):
@@ -74,6 +75,11 @@ def _row(rng, n, kind):
     elif kind == "negzero":
         v[:] = -0.0
         v[n // 3] = 1.0
+    elif kind in ("nan_by_min", "nan_in_zeros", "nan_by_max") and n >= 3:
+        # a NaN beside the row's extreme (the M4's pairwise min and max must not lose it)
+        if kind == "nan_in_zeros":
+            v[:] = 0.0
+        v[1], v[2] = (-50.0 if kind != "nan_by_max" else 50.0), np.nan
     elif kind == "sym_ties":  # v x 127 / range on exact halves
         v = (rng.integers(-127, 127, n) + 0.5) / 127.0 * 2.0
         v[0] = 2.0
@@ -97,11 +103,12 @@ def _float_array(name: str, values) -> str:
 def program(seed: int = 5) -> tuple[str, list[int], int]:
     """(C source of run_cases(float *out), outputs per case (3 copies each), scratch bytes)."""
     rng = np.random.default_rng(seed)
-    decls, body, sizes, scratch = [], [], [], 16
+    decls, body, sizes, scratch, seen = [], [], [], 16, 0
     for k, (units, n, batches, asym, per_unit, has_bias, (lo, hi), kind) in enumerate(CASES):
         w = _weights(rng, units, n, kind)
         assert lp.pairs_fit(w)
-        rows = [_row(rng, n, ROWS[(k + b) % len(ROWS)]) for b in range(batches)]
+        rows = [_row(rng, n, ROWS[(seen + b) % len(ROWS)]) for b in range(batches)]
+        seen += batches
         x = np.concatenate(rows)
         scales = rng.uniform(1e-3, 2e-2, units if per_unit else 1).astype(np.float32)
         decls += [aligned for aligned in (

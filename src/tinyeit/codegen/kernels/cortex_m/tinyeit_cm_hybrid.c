@@ -44,42 +44,66 @@ static inline int cm_hyb_near(int32_t Y)
     return ((uint32_t)Y & 0xffffu) - CM_HYB_NEAR > 0x10000u - 2u * CM_HYB_NEAR;
 }
 
+/* floor(Y / 2^16) clamped to [-128, 127]: one SSAT */
+static inline int32_t cm_hyb_ssat8(int32_t Y)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1, asr #16" : "=r"(r) : "r"(Y));
+    return r;
+}
+
 /* The asymmetric step in float: y = v x (float)(1 / scale) + (offset + 1/2). The reference
  * computes D = offset + v x (1 / scale) in double and rounds half away from zero. |v / scale|
  * <= 255 (v lies in [rmin, rmax]), so the float steps err by at most 255 x 2^-23 (the
  * reciprocal's and the product's roundings) plus half an ulp of |y| < 512 (2^-16), under 2^-14
  * in all, the double ones by far less. Reciprocals past float (subnormal ranges) take the
  * reference's step throughout. */
-static void cm_hybrid_q_asym(const float *v, int32_t n, int8_t *q, int32_t offset, double inv)
+static int cm_hybrid_q_asym(const float *v, int32_t n, int8_t *q, int32_t offset, double inv)
 {
-    int32_t i;
+    int32_t i, nan = 0;
     if (!(inv <= 0x1p100)) {
-        for (i = 0; i < n; ++i) q[i] = hybrid_q_asym(v[i], offset, inv);
-        return;
+        for (i = 0; i < n; ++i) {
+            q[i] = hybrid_q_asym(v[i], offset, inv);
+            nan |= v[i] != v[i];
+        }
+        return nan;
     }
     {
         const float fi = (float)inv, zh = (float)offset + 0.5f;
-        for (i = 0; i < n; ++i) {
-            const int32_t Y = cm_hyb_fix16(v[i] * fi + zh);
-            const int32_t r = Y >> 16;
-            q[i] = cm_hyb_near(Y) ? hybrid_q_asym(v[i], offset, inv)
-                                  : (int8_t)(r < -128 ? -128 : (r > 127 ? 127 : r));
+        for (i = 0; i + 2 <= n; i += 2) {  /* two at a time: the FPU results not waited on */
+            const int32_t Y0 = cm_hyb_fix16(v[i] * fi + zh);
+            const int32_t Y1 = cm_hyb_fix16(v[i + 1] * fi + zh);
+            if (cm_hyb_near(Y0) | cm_hyb_near(Y1)) {
+                q[i] = hybrid_q_asym(v[i], offset, inv);
+                q[i + 1] = hybrid_q_asym(v[i + 1], offset, inv);
+                nan |= v[i] != v[i] || v[i + 1] != v[i + 1];
+            } else {
+                q[i] = (int8_t)cm_hyb_ssat8(Y0);
+                q[i + 1] = (int8_t)cm_hyb_ssat8(Y1);
+            }
         }
+        if (i < n) q[i] = hybrid_q_asym(v[i], offset, inv);
     }
+    return nan;
 }
 
 /* The symmetric step: t = v x inv, the reference's float product, then y = t + 1/2 (within
  * 2^-17 of it: |t| <= 127) as above; the reference's roundf where Y's fraction is near a whole
  * number (ties), for NaN and past the range. */
-static void cm_hybrid_q_sym(const float *v, int32_t n, int8_t *q, float inv)
+static int cm_hybrid_q_sym(const float *v, int32_t n, int8_t *q, float inv)
 {
-    int32_t i;
+    int32_t i, nan = 0;
     for (i = 0; i < n; ++i) {
         const int32_t Y = cm_hyb_fix16(v[i] * inv + 0.5f);
         const int32_t r = Y >> 16;
-        q[i] = cm_hyb_near(Y) ? hybrid_q_sym(v[i], inv)
-                              : (int8_t)(r < -127 ? -127 : (r > 127 ? 127 : r));
+        if (cm_hyb_near(Y)) {
+            q[i] = hybrid_q_sym(v[i], inv);
+            nan |= v[i] != v[i];
+        } else {
+            q[i] = (int8_t)(r < -127 ? -127 : (r > 127 ? 127 : r));
+        }
     }
+    return nan;
 }
 
 /* The row quantized into q (n bytes, then zeros to a multiple of 4); returns the scale (1 for
@@ -90,15 +114,40 @@ static float cm_hybrid_quantize(const float *v, int32_t n, int8_t *q, int32_t as
     float mn = v[0], mx = v[0], sf, inv_f;
     double inv_d;
     int32_t i;
-    for (i = 1; i < n; ++i) { if (v[i] < mn) mn = v[i]; if (v[i] > mx) mx = v[i]; }
+    /* the reference's min and max, two inputs at a time: the smaller of the two against mn,
+     * the other against mx (3 compares for 4). The same values (a zero's sign does not matter
+     * below) unless a NaN follows v[0]: it can hide its partner. Every NaN takes the element
+     * step's fallback, which says so, and an all-zero result is checked for one: such rows go
+     * through the reference's steps from the start. */
+    for (i = 1; i + 2 <= n; i += 2) {
+        const float a = v[i], b = v[i + 1];
+        const float lo = a < b ? a : b, hi = a < b ? b : a;
+        if (lo < mn) mn = lo;
+        if (hi > mx) mx = hi;
+    }
+    if (i < n) { if (v[i] < mn) mn = v[i]; if (v[i] > mx) mx = v[i]; }
     for (i = n; i & 3; ++i) q[i] = 0;
+    sf = tinyeit_hybrid_row_params(mn, mx, asymmetric, offset, &inv_d, &inv_f);
+    if (sf == 0.0f) {
+        for (i = 1; i < n && v[i] == v[i]; ++i) continue;
+        if (i == n) {
+            memset(q, 0, (size_t)n);
+            return 1.0f;
+        }
+    } else if (!(asymmetric ? cm_hybrid_q_asym(v, n, q, *offset, inv_d)
+                            : cm_hybrid_q_sym(v, n, q, inv_f))) {
+        return sf;
+    }
+    /* a NaN after v[0]: the reference's min, max and steps */
+    mn = mx = v[0];
+    for (i = 1; i < n; ++i) { if (v[i] < mn) mn = v[i]; if (v[i] > mx) mx = v[i]; }
     sf = tinyeit_hybrid_row_params(mn, mx, asymmetric, offset, &inv_d, &inv_f);
     if (sf == 0.0f) {
         memset(q, 0, (size_t)n);
         return 1.0f;
     }
-    if (asymmetric) cm_hybrid_q_asym(v, n, q, *offset, inv_d);
-    else cm_hybrid_q_sym(v, n, q, inv_f);
+    for (i = 0; i < n; ++i)
+        q[i] = asymmetric ? hybrid_q_asym(v[i], *offset, inv_d) : hybrid_q_sym(v[i], inv_f);
     return sf;
 }
 
