@@ -33,11 +33,11 @@ static inline int32_t cm_hyb_fix16(float y)
     return r;
 }
 
-/* Y = y + 1/2 in 16.16 (truncated): floor(Y / 2^16) is y rounded to the nearest integer, its
- * ties the same way as the reference's round and roundf, wherever the fraction of Y is at least
- * CM_HYB_NEAR / 2^16 = 2^-10 from a whole number: then y, and the reference's value within
- * 2^-14 of it (below), lie on the same side of every half-integer. Fractions nearer, NaN (Y =
- * 0) and saturated values (fraction 0xffff) take the reference's step. */
+/* Y = y + 1/2 in 16.16 (truncated, so within 2^-16): floor(Y / 2^16) is y rounded to the
+ * nearest integer wherever the fraction of Y is at least CM_HYB_NEAR / 2^16 = 2^-10 from a
+ * whole number: then y, and the reference's value within 2^-14 of it (below), lie on the same
+ * side of every half-integer, far from a tie. Fractions nearer (ties among them), NaN (Y = 0)
+ * and saturated values (fraction 0xffff or 0) take the reference's step. */
 #define CM_HYB_NEAR 64u
 static inline int cm_hyb_near(int32_t Y)
 {
@@ -52,12 +52,12 @@ static inline int32_t cm_hyb_ssat8(int32_t Y)
     return r;
 }
 
-/* The asymmetric step in float: y = v x (float)(1 / scale) + (offset + 1/2). The reference
- * computes D = offset + v x (1 / scale) in double and rounds half away from zero. |v / scale|
- * <= 255 (v lies in [rmin, rmax]), so the float steps err by at most 255 x 2^-23 (the
- * reciprocal's and the product's roundings) plus half an ulp of |y| < 512 (2^-16), under 2^-14
- * in all, the double ones by far less. Reciprocals past float (subnormal ranges) take the
- * reference's step throughout. */
+/* The asymmetric step in float: y + 1/2 = v x (float)(1 / scale) + (offset + 1/2). The
+ * reference computes D = offset + v x (1 / scale) in double and rounds half away from zero.
+ * |v / scale| <= 255 (v lies in [rmin, rmax]), so the float steps err by at most 255 x 2^-23
+ * (the reciprocal's and the product's roundings) plus half an ulp of a value under 512
+ * (2^-16), under 2^-14 in all, the double ones by far less. Reciprocals past float (subnormal
+ * ranges) take the reference's step throughout. Returns 1 when the row holds a NaN. */
 static int cm_hybrid_q_asym(const float *v, int32_t n, int8_t *q, int32_t offset, double inv)
 {
     int32_t i, nan = 0;
@@ -87,9 +87,9 @@ static int cm_hybrid_q_asym(const float *v, int32_t n, int8_t *q, int32_t offset
     return nan;
 }
 
-/* The symmetric step: t = v x inv, the reference's float product, then y = t + 1/2 (within
- * 2^-17 of it: |t| <= 127) as above; the reference's roundf where Y's fraction is near a whole
- * number (ties), for NaN and past the range. */
+/* The symmetric step: t = v x inv, the reference's float product, then t + 1/2 in float
+ * (within 2^-17: |t| <= 127) as above; the reference's roundf where Y's fraction is near a
+ * whole number (ties), for NaN and past the range. Returns 1 when the row holds a NaN. */
 static int cm_hybrid_q_sym(const float *v, int32_t n, int8_t *q, float inv)
 {
     int32_t i, nan = 0;
