@@ -12,6 +12,7 @@ rule codegen:
         kernels_header="results/codegen/{variant}/tinyeit_kernels.h",
         kernels_source="results/codegen/{variant}/tinyeit_kernels.c",
         kernels_stored="results/codegen/{variant}/tinyeit_kernels_stored.c",
+        kernels_hybrid="results/codegen/{variant}/tinyeit_kernels_hybrid.c",
         kernels_common="results/codegen/{variant}/tinyeit_common.h",
         kernels_cortex_m="results/codegen/{variant}/tinyeit_cm_dot.h",
         kernels_aarch64="results/codegen/{variant}/tinyeit_a64_f32.h",

@@ -101,7 +101,7 @@ def test_generate_writes_api_and_is_deterministic(models, tmp_path):
     generate(path, tmp_path / "b")
     assert a["sources"] == ["model.c", "model.h", "tinyeit_a64_f32.h", "tinyeit_a64_s8.h",
                             "tinyeit_cm_dot.h", "tinyeit_common.h", "tinyeit_kernels.c",
-                            "tinyeit_kernels.h", "tinyeit_kernels_stored.c"]
+                            "tinyeit_kernels.h", "tinyeit_kernels_hybrid.c", "tinyeit_kernels_stored.c"]
     # the codegen rule declares every file the generator writes (Snakemake tracks and cleans them)
     rule = (Path(__file__).parents[1] / "rules" / "codegen.smk").read_text()
     declared = set(re.findall(r'"results/codegen/\{variant\}/([^"]+)"', rule))
@@ -134,7 +134,8 @@ def test_compiles_warning_free_for_every_target(models, tmp_path, cc, mode):
         pytest.fail(f"{cc} is not on PATH: install gcc-arm-none-eabi, libnewlib-arm-none-eabi "
                     "and gcc-aarch64-linux-gnu (Debian packages)")
     generate(models["zoo", mode], tmp_path)
-    for src in ("model.c", "tinyeit_kernels.c", "tinyeit_kernels_stored.c"):
+    for src in ("model.c", "tinyeit_kernels.c", "tinyeit_kernels_stored.c",
+                "tinyeit_kernels_hybrid.c"):
         cmd = [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", *CROSS[cc], "-I",
                str(tmp_path), "-c", str(tmp_path / src), "-o", str(tmp_path / (src + ".o"))]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)

@@ -37,7 +37,8 @@ def test_neon_int8_kernels_equal_the_reference(tmp_path):
     exe = tmp_path / "neon_s8_vs_ref"
     proc = subprocess.run([CC, *FLAGS, "-ffp-contract=off", "-static", "-I", str(tmp_path),
                            str(HERE / "neon_s8_vs_ref.c"), str(kernels),
-                           str(kernels.with_name("tinyeit_kernels_stored.c")), "-lm", "-o", str(exe)],
+                           str(kernels.with_name("tinyeit_kernels_stored.c")),
+                           str(kernels.with_name("tinyeit_kernels_hybrid.c")), "-lm", "-o", str(exe)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "warning" not in proc.stderr, proc.stderr[-3000:]

@@ -275,6 +275,38 @@ def test_float_fully_connected_on_targets(tmp_path, features, units):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("features,units", [(475, (128, 64, 10)), (101, (33, 17)),
+                                            (40, (48, 3))])
+def test_hybrid_fully_connected_on_targets(tmp_path, features, units):
+    """Dynamic-range models (LiteRT's hybrid FULLY_CONNECTED: layers of 1,024 weights or more
+    keep int8 weights, the inputs quantized per row at run time): the M4 build runs the
+    unit-pair hybrid kernel (475 and 101 inputs; 40 inputs pads too much and keeps the
+    reference on rows), the rpi4 build the NEON packed one; both give the host's reference
+    bytes (within the float tolerance of LiteRT) on rows of zeros, of large dynamic range and
+    of ReLU-like values with exact zeros of both signs."""
+    from tinyeit.codegen.layout_unit_pairs import worthwhile
+    from tinyeit.codegen.sample_models import convert
+
+    keras = _keras()
+    keras.utils.set_random_seed(features)
+    inp = keras.Input((features,))
+    x = inp
+    for u in units:
+        x = keras.layers.Dense(u, activation="relu" if u != units[-1] else None)(x)
+    model = keras.Model(inp, x)
+    path = tmp_path / "hybrid.tflite"
+    path.write_bytes(convert(model, "ptq_dynamic"))
+    rows = _float_rows(model, 6, features)
+    rows[1] = 0.0
+    rows[2] *= np.float32(10.0) ** np.random.default_rng(1).integers(-6, 6, features)
+    rows[3] = np.maximum(rows[3], 0.0)
+    info = _check_float(path, rows)
+    hybrid = [(n, u) for n, u in zip((features, *units), units) if n * u >= 1024]
+    assert info["files"]["model.c"].count("tinyeit_fc_hybrid_packed(") == len(hybrid)
+    assert info["fc_pairs_layers"] == sum(worthwhile(n) for n, _ in hybrid)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", [
     dict(shape=(1, 40, 1), k=(1, 3), filters=25, padding="valid", stride=1, dil=1, bn=True,
          pool=True),
@@ -427,7 +459,8 @@ def test_kernels_never_fuse_multiply_add(tmp_path, cc, flags):
     asm = "".join(subprocess.run([cc, *flags, "-O2", "-std=gnu11", "-ffp-contract=fast", "-S", "-o",
                                   "-", str(tmp_path / src)], capture_output=True, text=True,
                                  check=True, timeout=300).stdout
-                  for src in ("tinyeit_kernels.c", "tinyeit_kernels_stored.c"))
+                  for src in ("tinyeit_kernels.c", "tinyeit_kernels_stored.c",
+                              "tinyeit_kernels_hybrid.c"))
     assert not re.search(r"\b(fmadd|fmsub|fmla|fmls|vfmadd\w*|vfnmadd\w*)\b", asm)
 
 

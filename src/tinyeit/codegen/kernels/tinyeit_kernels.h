@@ -120,6 +120,26 @@ void tinyeit_fc_f32(const float *in, const float *w, const float *bias, float *o
 void tinyeit_fc_hybrid(const float *in, const int8_t *w, const float *w_scale, int32_t n_scale,
                        const float *bias, int8_t *scratch, float *out,
                        const tinyeit_fc_params *p);
+/* The hybrid fully connected on the int8 layouts of tinyeit_fc_s8_pairs (TINYEIT_FC_PAIRS) and
+ * tinyeit_fc_s8 (TINYEIT_HYBRID_PACKED): the same outputs as tinyeit_fc_hybrid, bit for bit.
+ * wsum: per unit the sum of its weights (the asymmetric zero point's term; NULL where the
+ * inputs are quantized symmetrically). scratch, word aligned: the quantized row padded to 16
+ * bytes, then (pairs) 2 bytes per padded input. The generated model.c calls the pairs kernel
+ * where TINYEIT_FC_PAIRS, else the packed one where TINYEIT_HYBRID_PACKED (AArch64 NEON), else
+ * tinyeit_fc_hybrid on plain rows. */
+void tinyeit_fc_hybrid_pairs(const float *in, const uint8_t *w, const int32_t *wsum,
+                             const float *w_scale, int32_t n_scale, const float *bias,
+                             int8_t *scratch, float *out, const tinyeit_fc_params *p);
+void tinyeit_fc_hybrid_packed(const float *in, const int8_t *w, const int32_t *wsum,
+                              const float *w_scale, int32_t n_scale, const float *bias,
+                              int8_t *scratch, float *out, const tinyeit_fc_params *p);
+#if !defined(TINYEIT_HYBRID_PACKED)
+#if !defined(TINYEIT_PORTABLE) && defined(__aarch64__) && defined(__ARM_NEON)
+#define TINYEIT_HYBRID_PACKED 1
+#else
+#define TINYEIT_HYBRID_PACKED 0
+#endif
+#endif
 void tinyeit_maxpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p);
 void tinyeit_avgpool_s8(const int8_t *in, int8_t *out, const tinyeit_pool_params *p);
 void tinyeit_maxpool_f32(const float *in, float *out, const tinyeit_pool_params *p);

@@ -75,10 +75,33 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
                  **gen.act_range(op, out))
         scales = gen.table("float", [float(v) for v in w.scale], "wscale")
         bias = gen.const(b.index) if b is not None else "NULL"
+        rows = w.data.astype(np.int8).reshape(units, in_dim)
+        p["w_no_min"] = int(rows.size == 0 or int(rows.min()) > -128)
         prm = gen.params("tinyeit_fc_params", p)
-        low.scratch_bytes = in_dim
-        low.code.append(f"tinyeit_fc_hybrid({ptr(x)}, {gen.const(w.index)}, {scales}, "
-                        f"{len(w.scale)}, {bias}, (int8_t *)scratch, {ptr(out)}, &{prm});")
+        # the int8 FC's layouts, each under the macro of the build that runs it (the unit pairs
+        # on the Cortex-M DSP extension, packed on AArch64 NEON), plain rows elsewhere
+        pairs = lp.worthwhile(in_dim) and lp.pairs_fit(rows)
+        names = _hybrid_layouts(gen, w, rows, pairs)
+        wsum = "NULL"
+        if p["asymmetric"]:  # the zero point's term; tinyeit_fc_hybrid sums its rows itself
+            wsum = gen.name("wsum")
+            gen.const_decls.append(
+                f"#if TINYEIT_FC_PAIRS{' ' if pairs else ' && 0 '}|| TINYEIT_HYBRID_PACKED\n"
+                + c_array("int32_t", wsum, rows.astype(np.int64).sum(axis=1)) + "#endif\n")
+            gen.weights_bytes += 4 * units
+        row16 = -(-in_dim // 16) * 16
+        low.scratch_bytes = row16 + (lp.scratch_bytes(in_dim) if pairs else 0)
+        tail = (f"{scales}, {len(w.scale)}, {bias}, (int8_t *)scratch, {ptr(out)}, &{prm});")
+        calls = [f"    tinyeit_fc_hybrid_packed({ptr(x)}, {names['packed']}, {wsum}, {tail}\n",
+                 "#else\n",
+                 f"    tinyeit_fc_hybrid({ptr(x)}, {names['rows']}, {tail}\n#endif"]
+        if pairs:
+            calls = ["#if TINYEIT_FC_PAIRS\n",
+                     f"    tinyeit_fc_hybrid_pairs({ptr(x)}, {names['pairs']}, {wsum}, {tail}\n",
+                     "#elif TINYEIT_HYBRID_PACKED\n"] + calls
+        else:
+            calls = ["#if TINYEIT_HYBRID_PACKED\n"] + calls
+        low.code.append("".join(calls))
     else:
         p.update(**gen.act_range(op, out))
         bias = gen.const(b.index) if b is not None else "NULL"
@@ -167,4 +190,34 @@ def _both_layouts(gen, w, rows: np.ndarray) -> tuple[str, str]:
         gen.pairs_wide_layers += int(lp.wide(rows.shape[1], (rows.shape[0] + 1) // 2))
         gen.pairs_bytes_delta += pairs.nbytes - packed.nbytes
         gen.const_names[key] = (f"{pname}.v", f"{qname}.v")
+    return gen.const_names[key]
+
+
+def _hybrid_layouts(gen, w, rows: np.ndarray, pairs: bool) -> dict:
+    """A hybrid layer's int8 weights in the layouts of the int8 FC kernels: unit pairs (if
+    `pairs`) under TINYEIT_FC_PAIRS, packed under TINYEIT_HYBRID_PACKED, plain rows (for
+    tinyeit_fc_hybrid) otherwise; one of them compiled per build. The generator counts the rows'
+    bytes (the packed layout's too) in TINYEIT_WEIGHTS_BYTES, the pairs' difference in
+    TINYEIT_WEIGHTS_BYTES_FC_PAIRS."""
+    key = (w.index, "hybrid")
+    if key not in gen.const_names:
+        packed = emit.packed_fc_s8(rows)
+        qname, rname = f"tensor_{w.index}_fc4", f"tensor_{w.index}"
+        text, names = "", {"packed": f"{qname}.v", "rows": f"{rname}.v"}
+        if pairs:
+            lay = lp.unit_pairs_s8(rows)
+            pname = f"tensor_{w.index}_pairs"
+            text = "#if TINYEIT_FC_PAIRS\n" + emit.aligned_array("uint8_t", pname, lay) + "#elif "
+            names["pairs"] = f"{pname}.v"
+            gen.pairs_layers += 1
+            gen.pairs_wide_layers += int(lp.wide(rows.shape[1], (rows.shape[0] + 1) // 2))
+            gen.pairs_bytes_delta += lay.nbytes - packed.nbytes
+        else:
+            text = "#if "
+        text += ("TINYEIT_HYBRID_PACKED\n" + emit.aligned_array("int8_t", qname, packed)
+                 + "#else\n" + emit.aligned_array("int8_t", rname, rows.reshape(-1))
+                 + "#endif\n")
+        gen.const_decls.append(text)
+        gen.weights_bytes += packed.nbytes
+        gen.const_names[key] = names
     return gen.const_names[key]

@@ -181,6 +181,33 @@ void tinyeit_fc_f32_bsr_ref(const float *in, const float *w, const uint16_t *idx
 #define TINYEIT_REF_FC_F32_BSR tinyeit_fc_f32_bsr
 #endif
 
+/* Hybrid (dynamic-range) fully connected on the int8 layouts (tinyeit_ref_hybrid.c; the
+ * unit pairs in cortex_m/tinyeit_cm_hybrid.c, the packed layout in aarch64/tinyeit_a64_hybrid.c). */
+#if defined(TINYEIT_CORTEX_M_DSP)
+#define TINYEIT_TARGET_FC_HYBRID_PAIRS 1
+#endif
+#if defined(TINYEIT_AARCH64_NEON)
+#define TINYEIT_TARGET_FC_HYBRID_PACKED 1
+#endif
+#if defined(TINYEIT_TARGET_FC_HYBRID_PAIRS)
+#define TINYEIT_REF_FC_HYBRID_PAIRS tinyeit_fc_hybrid_pairs_ref
+void tinyeit_fc_hybrid_pairs_ref(const float *in, const uint8_t *w, const int32_t *wsum,
+                                 const float *w_scale, int32_t n_scale, const float *bias,
+                                 int8_t *scratch, float *out, const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_HYBRID_PAIRS tinyeit_fc_hybrid_pairs
+#endif
+#if defined(TINYEIT_TARGET_FC_HYBRID_PACKED)
+#define TINYEIT_REF_FC_HYBRID_PACKED tinyeit_fc_hybrid_packed_ref
+void tinyeit_fc_hybrid_packed_ref(const float *in, const int8_t *w, const int32_t *wsum,
+                                  const float *w_scale, int32_t n_scale, const float *bias,
+                                  int8_t *scratch, float *out, const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_HYBRID_PACKED tinyeit_fc_hybrid_packed
+#endif
+float tinyeit_hybrid_row_params(float mn, float mx, int32_t asymmetric, int32_t *offset,
+                                double *inv_d, float *inv_f);
+
 #define TINYEIT_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TINYEIT_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -526,6 +553,36 @@ static inline const int8_t *conv_window(const int8_t *in, const tinyeit_conv_par
 static inline int32_t round_to_i32_s8(float r)
 {
     return (int32_t)(r >= -256.0f ? (r <= 256.0f ? r : 256.0f) : -256.0f);
+}
+
+/* One input of TFLite's hybrid row quantization (tinyeit_hybrid_row_params gives offset and
+ * the reciprocals): asymmetric, round(offset + v / scale) in double, clamped; symmetric,
+ * roundf(v * (127 / range)) in float, clamped to [-127, 127]. The reference's own steps, and
+ * the target kernels' fallback for the inputs their faster forms cannot vouch for. */
+static inline int8_t hybrid_q_asym(float v, int32_t offset, double inv)
+{
+    const double r = round((double)offset + (double)v * inv);
+    const int32_t qv = (int32_t)(r >= -256.0 ? (r <= 256.0 ? r : 256.0) : -256.0);
+    return (int8_t)TINYEIT_MIN(127, TINYEIT_MAX(-128, qv));
+}
+
+static inline int8_t hybrid_q_sym(float v, float inv)
+{
+    const int32_t qv = round_to_i32_s8(roundf(v * inv));
+    return (int8_t)TINYEIT_MIN(127, TINYEIT_MAX(-127, qv));
+}
+
+/* A hybrid unit's float output from its int32 dot product (zero point already taken off):
+ * bias + dot x (row scale x the unit's weight scale), then the clamp; in the reference's order,
+ * so every kernel gives its bits. sf holds w_scale[0] already where n_scale is 1. */
+static inline float hybrid_out(int32_t dot, float sf, const float *w_scale, int32_t n_scale,
+                               const float *bias, int32_t u, const tinyeit_fc_params *p)
+{
+    float scale = sf;
+    float r = bias ? bias[u] : 0.0f;
+    if (n_scale != 1) scale *= w_scale[u];
+    r += (float)dot * scale;
+    return clamp_f(r, p->f_min, p->f_max);
 }
 
 /* exp through double, the reference exp_f is held to (and its fallback). */
