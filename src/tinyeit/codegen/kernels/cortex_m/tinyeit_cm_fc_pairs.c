@@ -402,11 +402,15 @@ static void cm_pairs_store_double(const int32_t *v, int32_t count, const int32_t
 
 /* The outputs of units u0 .. u0 + count - 1 from their pair sums acc (R0 U0 R1 U1 ..: the first
  * unit of a pair is U, the second bias + ((R - U) >> 8)), by the layer's epilogue; fast: single
- * rounding, no table, every shift <= -2 (tinyeit_cm_rq_single). Shared with the block-sparse
- * unit-pair kernel (tinyeit_cm_sparse.c). */
-void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const int32_t *bias,
-                           const int32_t *mult, const int32_t *shift, const int8_t *post,
-                           int8_t *o, const tinyeit_fc_params *p, int32_t fast)
+ * rounding, no table, every shift <= -2 (tinyeit_cm_rq_single). Inlined in the dense kernel's
+ * row loop; tinyeit_cm_pairs_emit below is the same for the block-sparse unit pairs. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count,
+                                 const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                 const int8_t *post, int8_t *o, const tinyeit_fc_params *p,
+                                 int32_t fast)
 {
     const int32_t plen = p->post_len;
     int32_t j, k;
@@ -453,6 +457,13 @@ void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const 
                                   p->act_min, p->act_max, post ? post + u * plen : NULL, plen,
                                   o + u);
     }
+}
+
+void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const int32_t *bias,
+                           const int32_t *mult, const int32_t *shift, const int8_t *post,
+                           int8_t *o, const tinyeit_fc_params *p, int32_t fast)
+{
+    cm_pairs_emit(acc, u0, count, bias, mult, shift, post, o, p, fast);
 }
 
 static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
@@ -505,7 +516,7 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
         }
         w += done * wstep;
         ucount = units - 2 * q < 2 * done ? units - 2 * q : 2 * done;
-        tinyeit_cm_pairs_emit(acc, 2 * q, ucount, bias, mult, shift, post, o, p, fast);
+        cm_pairs_emit(acc, 2 * q, ucount, bias, mult, shift, post, o, p, fast);
         q += done;
     }
 }
