@@ -105,8 +105,9 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
                          const int32_t *mult, const int32_t *shift, const int8_t *post,
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch);
 /* Which int8 fully connected layout a build compiles: the unit pairs on the Cortex-M DSP
- * extension (the layout its loop is made for), the packed layout elsewhere (the reference, and
- * the AArch64 NEON loop). -DTINYEIT_FC_PAIRS=1 or =0 forces one (both layouts run on the
+ * extension (the layout its loop is made for; pruned layers as block-sparse unit pairs,
+ * tinyeit_fc_s8_bsr_pairs), the packed layout elsewhere (the reference, and the AArch64 NEON
+ * loop; pruned layers as tinyeit_fc_s8_bsr). -DTINYEIT_FC_PAIRS=1 or =0 forces one (both layouts run on the
  * portable reference kernels too). */
 #if !defined(TINYEIT_FC_PAIRS)
 #if !defined(TINYEIT_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
