@@ -17,6 +17,7 @@ import pytest
 
 from tinyeit import config as study_config
 from tinyeit.codegen import fixedpoint as fp
+from tinyeit.codegen import layout_unit_pairs as lp
 from tinyeit.codegen import weight_formats as wf
 from tinyeit.codegen.emit import packed_fc_s8
 from tinyeit.codegen.generator import F32_BLOCK, c_array, aligned_array, kernel_sources
@@ -256,3 +257,190 @@ def test_encoder_refuses_bad_input():
         wf.encode_block_sparse(np.zeros((2, 3, 4), np.int8))
     with pytest.raises(CodegenError, match="int8 or float32"):
         wf.encode_block_sparse(np.zeros((4, 4), np.int16))
+
+
+# ---- block-sparse unit pairs (tinyeit_fc_s8_bsr_pairs: the Cortex-M layout) -------------------
+
+def pairs_cases(rng):
+    """(name, weights) for the block-sparse unit-pair kernel: random block patterns (odd sizes,
+    n % 4 of 0..3, units % 4 of 0..3), all-zero rows and unit blocks, one nonzero block, a block
+    only in the last n % 4 inputs, the extremes -128 / -127 / 127 wherever a lane still fits
+    (b = -128 beside a >= 0; a = -128 beside any b), B units at sum |b| = 65,535 (the limit)."""
+    out = []
+    for units, n, density in [(16, 40, 0.4), (12, 23, 0.6), (10, 64, 0.3), (7, 9, 0.5),
+                              (13, 22, 0.5), (9, 5, 0.7), (4, 4, 1.0), (128, 475, 0.4),
+                              (64, 128, 0.4), (24, 114, 0.45), (11, 12, 0.6)]:
+        out.append((f"blocks {density} {units}x{n}", block_pattern(rng, units, n, density)))
+    m = block_pattern(rng, 16, 33, 0.7)
+    m[4:8] = False                 # an all-zero unit block
+    m[13] = False                  # an all-zero row
+    m[:, 32] = False               # nothing in the tail
+    out.append(("all-zero unit block, row and tail", m))
+    one = np.zeros((8, 20), bool)
+    one[4:8, 12:16] = True
+    out.append(("one nonzero block", one))
+    tail = np.zeros((6, 19), bool)
+    tail[:, 16:] = True
+    out.append(("only the last n % 4 inputs", tail))
+    out.append(("all-zero matrix", np.zeros((8, 16), bool)))
+    result = []
+    for name, mask in out:
+        units, n = mask.shape
+        w = rng.choice([-128, -127, 127, -1, 1, 5, -60], size=(units, n))
+        w[1::2][w[1::2] == -128] = -127        # b = -128 only where a >= 0 (below)
+        result.append((name, (w * mask).astype(np.int8)))
+    x = np.zeros((4, 24), np.int64)
+    x[0::2] = rng.choice([0, 1, 127], size=(2, 24))
+    x[1::2] = -128
+    x[1::2, ::3] = rng.choice([0, 5, 127], size=(2, 8))
+    x[0::2, ::3] = -128                          # a = -128 beside b >= 0
+    result.append(("b = -128 beside a >= 0", x.astype(np.int8)))
+    lim = np.zeros((8, 528), np.int64)
+    lim[1::2, :516] = 127
+    lim[1, 516] = 3                              # 516 * 127 + 3 = 65,535
+    lim[3, :516] = -127
+    lim[3, 516] = -3
+    lim[5, :520] = rng.choice([-127, 127], size=520)
+    lim[5, 515:520] = 0
+    lim[5, 515] = 65535 - 515 * 127               # 100
+    lim[0::2] = rng.integers(-128, 128, (4, 528))
+    lim[:, 520:524] = 0                          # a skipped group
+    result.append(("sum |b| = 65,535", lim.astype(np.int8)))
+    for name, w in result:
+        assert lp.bsr_pairs_fit(w), name
+    return result
+
+
+def _c_model_pairs(case_list, rng, single_round):
+    """model.h / model.c running, per case, tinyeit_fc_s8_bsr_pairs and the dense packed kernel
+    on the same row (each case's requantization proven short, rq_fast, where it is)."""
+    from tinyeit.codegen.ops.conv import cheap_requant
+    from tinyeit.codegen.ops.fully_connected import fast_requant
+
+    n_max = max(w.shape[1] for _, w in case_list)
+    out_size = 2 * sum(w.shape[0] for _, w in case_list)
+    decls, body, offset = [], [], 0
+    for k, (name, w) in enumerate(case_list):
+        units, n = w.shape
+        idx, words = lp.encode_bsr_pairs(w)
+        decls.append(c_array("uint16_t", f"idx{k}", idx))
+        decls.append(aligned_array("uint8_t", f"ws{k}", words.astype("<u4").view(np.uint8)))
+        decls.append(aligned_array("int8_t", f"wd{k}", pack_dense_s8(w)))
+        bias = rng.integers(-2000, 2000, units)
+        scales = rng.uniform(0.2, 1.0, units) / (128.0 * max(n, 1) ** 0.5)
+        mults, shifts = zip(*(fp.quantize_multiplier(float(s)) for s in scales))
+        bound = np.abs(bias) + np.abs(w.astype(np.int64)).sum(axis=1) * 128
+        cheap = cheap_requant(bound, mults, shifts) if k % 3 else 0
+        zo, lo = (-3, -128) if k % 4 else (5, 5)
+        prm = dict(single_round=single_round, cheap_rq=cheap, post_len=0, act_min=lo,
+                   act_max=127, out_offset=zo)
+        fast = int(fast_requant(prm, bound, mults, shifts))
+        decls.append(c_array("int32_t", f"bias{k}", bias))
+        decls.append(c_array("int32_t", f"mult{k}", mults))
+        decls.append(c_array("int32_t", f"shift{k}", shifts))
+        decls.append(f"static const tinyeit_fc_params p{k} = {{ .batches = 1, .in_dim = {n}, "
+                     f".units = {units}, .in_offset = 0, .w_offset = 0, .out_offset = {zo}, "
+                     f".act_min = {lo}, .act_max = 127, .single_round = {single_round}, "
+                     f".cheap_rq = {cheap}, .post_len = 0, .rq_fast = {fast} }};\n")
+        body.append(f"    tinyeit_fc_s8_bsr_pairs(x, ws{k}.v, idx{k}, bias{k}, mult{k}, shift{k}, "
+                    f"NULL, o + {offset}, &p{k});")
+        body.append(f"    tinyeit_fc_s8(x, wd{k}.v, bias{k}, mult{k}, shift{k}, NULL, "
+                    f"o + {offset + units}, &p{k});")
+        offset += 2 * units
+    header = (f"#ifndef TINYEIT_MODEL_H\n#define TINYEIT_MODEL_H\n#include <stdint.h>\n"
+              f"#define TINYEIT_INPUT_SIZE {n_max}\n#define TINYEIT_OUTPUT_SIZE {out_size}\n"
+              f"#define TINYEIT_INPUT_TYPE int8_t\n#define TINYEIT_OUTPUT_TYPE int8_t\n"
+              f"#define TINYEIT_ARENA_BYTES 4\n#define TINYEIT_WEIGHTS_BYTES 4\n"
+              "int tinyeit_invoke(const void *input, void *output);\n#endif\n")
+    source = ("#include <stddef.h>\n#include \"model.h\"\n#include \"tinyeit_kernels.h\"\n\n"
+              + "".join(decls) + "\nint tinyeit_invoke(const void *input, void *output)\n{\n"
+              "    const int8_t *x = (const int8_t *)input;\n    int8_t *o = (int8_t *)output;\n"
+              + "\n".join(body) + "\n    return 0;\n}\n")
+    return {"model.h": header, "model.c": source, **kernel_sources()}, n_max, out_size
+
+
+def _setup_pairs(single_round):
+    rng = np.random.default_rng(99 + single_round)
+    case_list = pairs_cases(rng)
+    files, n, out_size = _c_model_pairs(case_list, rng, single_round)
+    x = _inputs(rng, np.int8, n, rows=4)
+    x[1, :] = 127
+    return case_list, files, x, out_size
+
+
+def test_bsr_pairs_layout_round_trip():
+    """The layout's algebra (simulate_bsr_pairs: the kernel's SMLAD / SXTB16 arithmetic in 32-bit
+    wrap-around) equals the plain dot product on every case and on extreme rows."""
+    rng = np.random.default_rng(5)
+    for name, w in pairs_cases(rng):
+        units, n = w.shape
+        idx, words = lp.encode_bsr_pairs(w)
+        assert len(idx) == -(-units // 4) + len(lp.bsr_pairs_blocks(w)) * 0 + sum(
+            len(b) for b in lp.bsr_pairs_blocks(w)), name
+        for x in (np.full(n, -128), np.full(n, 127), rng.integers(-128, 128, n)):
+            want = w.astype(np.int64) @ x
+            assert np.array_equal(lp.simulate_bsr_pairs(idx, words, x, units), want), name
+    # the block-sparse records' bytes: 16 per kept block + 2 per index entry
+    w = pairs_cases(np.random.default_rng(6))[7][1]   # 128 x 475
+    idx, words = lp.encode_bsr_pairs(w)
+    assert lp.bsr_pairs_bytes(idx, words) == words.nbytes + idx.nbytes == 16 * (
+        len(idx) - 32) + 2 * len(idx)
+
+
+def test_bsr_pairs_fit_limits():
+    """bsr_pairs_fit: the lane a + 256 b must be an int16 (b = -128 only beside a >= 0) and
+    sum |b| <= 65,535 per B unit; one over either refuses, and the generator then keeps the
+    portable block-sparse layout (test_bsr_pairs_fallback_in_the_generator)."""
+    w = np.zeros((4, 8), np.int8)
+    w[1, 3], w[0, 3] = -128, 0
+    assert lp.bsr_pairs_fit(w)
+    w[0, 3] = -1
+    assert not lp.bsr_pairs_fit(w)
+    w[0, 3], w[2, 5], w[3, 5] = 127, -128, 127    # a = -128 beside b = 127: 32,640 - 128 fits
+    assert lp.bsr_pairs_fit(w)
+    lim = np.zeros((2, 600), np.int64)
+    lim[1, :516], lim[1, 516] = 127, 3
+    assert lp.bsr_pairs_fit(lim.astype(np.int8))
+    lim[1, 516] = 4
+    assert not lp.bsr_pairs_fit(lim.astype(np.int8))
+    # the first unit of a pair has no such bound
+    lim[0, :600], lim[1, 516] = -128, 3
+    assert lp.bsr_pairs_fit(lim.astype(np.int8))
+    assert not lp.bsr_pairs_fit(np.ones((4, 3), np.int8))     # fewer than 4 inputs
+
+
+@pytest.mark.parametrize("single_round", [1, 0])
+def test_bsr_pairs_equal_dense_on_the_host(single_round):
+    """The portable reference of the unit-pair block-sparse layout (weights read back from their
+    lanes) against the dense kernel."""
+    case_list, files, x, out_size = _setup_pairs(single_round)
+    out = run_rows(build_executable(files), x, np.dtype(np.int8), out_size)
+    for name, sparse, dense in _split(out, case_list):
+        assert np.array_equal(sparse, dense), name
+
+
+@pytest.mark.parametrize("single_round", [1, 0])
+def test_bsr_pairs_equal_dense_on_the_cortex_m4(tmp_path, single_round):
+    """The Cortex-M assembly kernel against the dense kernel on the M4 emulator, and against the
+    host's reference."""
+    from tinyeit.deploy import emulator, protocol
+    from tinyeit.firmware.build import build_firmware
+
+    case_list, files, x, out_size = _setup_pairs(single_round)
+    code = tmp_path / "code"
+    code.mkdir()
+    for name, text in files.items():
+        (code / name).write_text(text)
+    np.savez(tmp_path / "frames.npz", input=x)
+    board_cfg = study_config.load("config.yaml")["boards"]["nano33ble"]
+    record = build_firmware("nano33ble", board_cfg, "bsr-pairs", code, tmp_path / "frames.npz",
+                            tmp_path / "fw", n_frames=len(x))
+    assert record["status"] == "ok"
+    run = emulator.run_cortex_m(tmp_path / "fw" / record["image"], 120)
+    parsed = protocol.parse(run.stdout, where="block-sparse unit pairs on the M4")
+    assert parsed.status == "ok" and len(parsed.frames) == len(x)
+    out = np.stack([np.frombuffer(f.output, np.int8) for f in parsed.frames])
+    host = run_rows(build_executable(files), x, np.dtype(np.int8), out_size)
+    for (name, sparse, dense), (_, hs, _) in zip(_split(out, case_list), _split(host, case_list)):
+        assert np.array_equal(sparse, dense), name
+        assert np.array_equal(sparse, hs), f"{name}: the M4 differs from the host reference"

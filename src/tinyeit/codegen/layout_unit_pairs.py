@@ -173,3 +173,135 @@ def simulate(layout: np.ndarray, x: np.ndarray, units: int, n: int) -> np.ndarra
 
 def _wrap(v: int) -> int:
     return ((int(v) + (1 << 31)) % (1 << 32)) - (1 << 31)
+
+
+# ---- block-sparse unit pairs (tinyeit_fc_s8_bsr_pairs, Cortex-M DSP) --------------------------
+# The pruned 4 x 4 blocks of weight_formats' block-sparse layout, each as two unit pairs. A lane
+# holds the pair's two weights as the int16 a + 256 b (bytes [a & 0xff, b - (a < 0)]): SMLAD of the
+# raw word adds sum (a + 256 b) x to R, SXTB16 of it gives back a exactly (the low byte sign-
+# extended) and SMLAD adds sum a x to U. Started at the same value, U is A's sum and
+# (R - U) >> 8 B's, with no bias on a: the dense layout's +128 needs 128 * sum x over the inputs
+# a unit runs over, which for kept blocks is no longer one figure per row.
+BSR_GROUP = 4
+BSR_UNITS = 4
+
+
+def bsr_pairs_fit(rows: np.ndarray) -> bool:
+    """True when tinyeit_fc_s8_bsr_pairs is exact for these [units, n] int8 weights: every lane
+    a + 256 b is an int16 (never b = -128 beside a negative a, at the same input) and every B
+    unit keeps sum |b| <= B_ABS_SUM_MAX (pairs_fit); n between 4 and 65,535 (the index is a
+    uint16 byte offset). Else the generator keeps weight_formats' block-sparse layout."""
+    rows = np.asarray(rows, np.int64)
+    if rows.ndim != 2 or not BSR_GROUP <= rows.shape[1] <= 0xFFFF:
+        return False
+    w = _bsr_padded(rows)
+    lane = w[0::2] + 256 * w[1::2]
+    return bool(lane.min(initial=0) >= -32768 and pairs_fit(rows))
+
+
+def _bsr_padded(rows: np.ndarray) -> np.ndarray:
+    units = rows.shape[0]
+    w = np.zeros((-(-units // BSR_UNITS) * BSR_UNITS, rows.shape[1]), np.int64)
+    w[:units] = rows
+    return w
+
+
+def bsr_pairs_blocks(rows: np.ndarray) -> list[list[int]]:
+    """Per block of 4 units (the last one padded with zero units), the byte offsets of its kept
+    4-input blocks, increasing: 4g for each group g of weight_formats.group_mask that holds a
+    nonzero weight, then, where n % 4 != 0, n - 4 when the last n % 4 inputs hold one (that
+    block overlaps the group before it; its weights there are stored as zeros, so that no input
+    is read past the row)."""
+    w = _bsr_padded(np.asarray(rows, np.int64))
+    n = w.shape[1]
+    g = n // BSR_GROUP
+    nz = w.reshape(-1, BSR_UNITS, n) != 0
+    full = nz[:, :, :g * BSR_GROUP].reshape(nz.shape[0], BSR_UNITS, g, BSR_GROUP).any(axis=(1, 3))
+    tail = nz[:, :, g * BSR_GROUP:].any(axis=(1, 2))
+    out = []
+    for blk in range(nz.shape[0]):
+        offs = [BSR_GROUP * int(k) for k in np.flatnonzero(full[blk])]
+        if n % BSR_GROUP and tail[blk]:
+            offs.append(n - BSR_GROUP)
+        out.append(offs)
+    return out
+
+
+def encode_bsr_pairs(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index uint16, words uint32) of [units, n] int8 weights in the block-sparse unit-pair
+    layout (tinyeit_kernels.h, tinyeit_fc_s8_bsr_pairs):
+    - index: per block of 4 units, the count c of its kept blocks, then their byte offsets o
+      (bsr_pairs_blocks);
+    - words: per block of 4 units, per kept block at o, four words: units (0, 1) at inputs
+      (o, o + 2), units (2, 3) at (o, o + 2), units (0, 1) at (o + 1, o + 3), units (2, 3) at
+      (o + 1, o + 3); lane 0 (low half) the first input, each lane int16 a + 256 b (a the pair's
+      first unit's weight, b the second's). Check bsr_pairs_fit first."""
+    w = _bsr_padded(np.asarray(rows, np.int64))
+    n = w.shape[1]
+    n4 = n - n % BSR_GROUP
+    index: list[int] = []
+    words: list[np.ndarray] = []
+    for blk, offs in enumerate(bsr_pairs_blocks(rows)):
+        index.append(len(offs))
+        index.extend(offs)
+        ub = w[BSR_UNITS * blk:BSR_UNITS * (blk + 1)]
+        for o in offs:
+            cols = ub[:, o:o + BSR_GROUP].copy()
+            if o % BSR_GROUP:          # the tail block: its inputs below n4 belong to a group
+                cols[:, :n4 - o] = 0
+            lane = (cols[0::2] + 256 * cols[1::2]) & 0xFFFF      # [pair, input]
+            word = lane[:, 0:2] | (lane[:, 2:4] << 16)            # [pair, half h]: o+h, o+h+2
+            words.append(word.T.reshape(-1))                      # half-major: h0p0 h0p1 h1p0 h1p1
+    data = np.concatenate(words).astype(np.uint32) if words else np.zeros(0, np.uint32)
+    return np.asarray(index, np.uint16), data
+
+
+def bsr_pairs_bytes(index: np.ndarray, words: np.ndarray) -> int:
+    """Flash bytes of the layout: the words and the index (as weight_formats counts them)."""
+    return int(words.nbytes) + int(index.nbytes)
+
+
+def bsr_pairs_macs(index: np.ndarray, units: int, batches: int = 1) -> int:
+    """MACs the kernel executes: 16 per kept block (the units' padding included)."""
+    kept = len(index) - -(-int(units) // BSR_UNITS)
+    return batches * 16 * kept
+
+
+def simulate_bsr_pairs(index: np.ndarray, words: np.ndarray, x: np.ndarray, units: int) -> np.ndarray:
+    """The Cortex-M kernel's arithmetic on the layout (32-bit wrap-around; SMLAD of the raw
+    words into R, of their SXTB16 into U; A = U, B = (R - U) >> 8): the int32 dot products per
+    unit, for the tests."""
+    x = np.asarray(x, np.int64).reshape(-1)
+    wv = np.asarray(words, np.uint32).astype(np.int64)
+    blocks = -(-int(units) // BSR_UNITS)
+    out = np.zeros(blocks * BSR_UNITS, np.int64)
+    i = k = 0
+    idx = [int(v) for v in index]
+
+    def s16(v):
+        v &= 0xFFFF
+        return v - 65536 if v >= 32768 else v
+
+    def s8(v):
+        v &= 0xFF
+        return v - 256 if v >= 128 else v
+
+    for blk in range(blocks):
+        count, i = idx[i], i + 1
+        acc = [0, 0, 0, 0]           # R01 U01 R23 U23
+        for o in idx[i:i + count]:
+            xa = (x[o], x[o + 2])
+            xb = (x[o + 1], x[o + 3])
+            for h, xv in ((0, xa), (1, xb)):
+                for p in range(2):
+                    word = int(wv[k + 2 * h + p])
+                    raw = (s16(word), s16(word >> 16))
+                    low = (s8(word), s8(word >> 16))
+                    acc[2 * p] = _wrap(acc[2 * p] + raw[0] * xv[0] + raw[1] * xv[1])
+                    acc[2 * p + 1] = _wrap(acc[2 * p + 1] + low[0] * xv[0] + low[1] * xv[1])
+            k += 4
+        i += count
+        for p in range(2):
+            out[BSR_UNITS * blk + 2 * p] = acc[2 * p + 1]
+            out[BSR_UNITS * blk + 2 * p + 1] = _wrap(acc[2 * p] - acc[2 * p + 1]) >> 8
+    return out[:units]

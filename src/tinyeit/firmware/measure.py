@@ -123,6 +123,7 @@ ASM_FRAMES = {
     "tinyeit_cm_conv3_post": 44, "tinyeit_cm_conv3_lo": 44,
     "tinyeit_cm_conv3x2_post": 56, "tinyeit_cm_conv3x2_lo": 56,
     "tinyeit_cm_cb2": 40,                       # tinyeit_cm_codebook.c
+    "tinyeit_cm_bsr_pairs": 36 + 16,            # tinyeit_cm_sparse.c: 4 slots below the saves
 }
 
 

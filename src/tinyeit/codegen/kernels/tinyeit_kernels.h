@@ -105,8 +105,9 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
                          const int32_t *mult, const int32_t *shift, const int8_t *post,
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch);
 /* Which int8 fully connected layout a build compiles: the unit pairs on the Cortex-M DSP
- * extension (the layout its loop is made for), the packed layout elsewhere (the reference, and
- * the AArch64 NEON loop). -DTINYEIT_FC_PAIRS=1 or =0 forces one (both layouts run on the
+ * extension (the layout its loop is made for; pruned layers as block-sparse unit pairs,
+ * tinyeit_fc_s8_bsr_pairs), the packed layout elsewhere (the reference, and the AArch64 NEON
+ * loop; pruned layers as tinyeit_fc_s8_bsr). -DTINYEIT_FC_PAIRS=1 or =0 forces one (both layouts run on the
  * portable reference kernels too). */
 #if !defined(TINYEIT_FC_PAIRS)
 #if !defined(TINYEIT_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
@@ -189,6 +190,18 @@ void tinyeit_fc_s8_bsr(const int8_t *in, const int8_t *w, const uint16_t *idx,
                        const int8_t *post, int8_t *out, const tinyeit_fc_params *p);
 void tinyeit_fc_f32_bsr(const float *in, const float *w, const uint16_t *idx, const float *bias,
                         float *out, const tinyeit_fc_params *p);
+/* The same pruned int8 weights as unit pairs, for the Cortex-M DSP loop (layout_unit_pairs.py,
+ * encode_bsr_pairs; compiled where TINYEIT_FC_PAIRS is, in place of the layout above). units
+ * padded to a multiple of 4 with zero units; idx, per block of 4 units: the count c of its kept
+ * blocks, then their byte offsets o into the input row, increasing (4 * group; where n % 4 != 0,
+ * n - 4 for the last n % 4 inputs, stored with zero weights over the inputs below 4 * (n / 4)).
+ * w (word aligned), per kept block, four 32-bit words: units (0, 1) at inputs (o, o + 2), units
+ * (2, 3) at (o, o + 2), units (0, 1) at (o + 1, o + 3), units (2, 3) at (o + 1, o + 3); in each,
+ * the first input's lane low, each lane the int16 a + 256 b (a: the pair's first unit's weight,
+ * b: the second's; the generator checks that it fits). Symmetric weights (w_offset 0). */
+void tinyeit_fc_s8_bsr_pairs(const int8_t *in, const uint8_t *w, const uint16_t *idx,
+                             const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                             const int8_t *post, int8_t *out, const tinyeit_fc_params *p);
 
 /* Codebook fully connected (codegen/weight_formats.py, for clustered weights): each unit's
  * weights are 4-bit indices into a table of 16 values, two per byte (input 2i in the low

@@ -44,6 +44,13 @@ def conv_params(gen, op: Op, depthwise: bool) -> tuple[dict, Tensor, Tensor, Ten
 
 def per_channel_requant(gen, op: Op, x: Tensor, w: Tensor, out: Tensor, n: int):
     """The per-channel multiplier and shift tables: (mult name, shift name, mults, shifts)."""
+    mults, shifts = requant_lists(gen, op, x, w, out, n)
+    return (gen.table("int32_t", mults, "mult"), gen.table("int32_t", shifts, "shift"),
+            list(mults), list(shifts))
+
+
+def requant_lists(gen, op: Op, x: Tensor, w: Tensor, out: Tensor, n: int):
+    """The per-channel multipliers and shifts, as lists."""
     sx, _ = x.qparams()
     so, _ = out.qparams()
     ws = w.scale if len(w.scale) > 1 else np.repeat(w.scale, n)
@@ -53,8 +60,26 @@ def per_channel_requant(gen, op: Op, x: Tensor, w: Tensor, out: Tensor, n: int):
     # kernels shift by at most 31 either way (quantize_multiplier keeps shift >= -31)
     gen.require(op, max(shifts) <= 30, f"requantization scale {max(ws) * sx / so:g} is too "
                 "large (shift above 30)")
-    return (gen.table("int32_t", mults, "mult"), gen.table("int32_t", shifts, "shift"),
-            list(mults), list(shifts))
+    return list(mults), list(shifts)
+
+
+# A channel whose filter is all zero outputs one constant, whatever its input: its folded bias
+# requantized. Pruning leaves such channels with a tiny scale (and so a shift far below -22) and
+# a bias to match, which the fast conv paths do not take. The generator gives them this
+# multiplier and shift instead (x 1/4, exact on multiples of 4) and 4 x the constant as the bias.
+ZERO_FILTER_MULT, ZERO_FILTER_SHIFT = 1 << 30, -1
+
+
+def zero_filter_requant(filters: np.ndarray, folded: list, mults: list, shifts: list,
+                        zo: int, lo: int, hi: int) -> tuple[list, list, list]:
+    """(folded bias, mults, shifts) with every all-zero filter's channel rewritten as above:
+    the same int8 output (double rounding, TFLite's conv), so the same folded-table entry."""
+    folded, mults, shifts = list(folded), list(mults), list(shifts)
+    for u in np.flatnonzero(~np.any(np.asarray(filters) != 0, axis=1)):
+        want = min(max(fp.mbqm(int(folded[u]), int(mults[u]), int(shifts[u])) + zo, lo), hi)
+        folded[u], mults[u], shifts[u] = 4 * (want - zo), ZERO_FILTER_MULT, ZERO_FILTER_SHIFT
+        assert fp.mbqm(folded[u], mults[u], shifts[u]) == want - zo
+    return folded, mults, shifts
 
 
 def cheap_requant(bounds, mults, shifts) -> int:
@@ -70,14 +95,22 @@ def cheap_requant(bounds, mults, shifts) -> int:
     return 1
 
 
-def folded_conv_bias(gen, b: Tensor | None, w: Tensor, p: dict) -> tuple[str, str]:
+def folded_conv_bias(gen, b: Tensor | None, w: Tensor, p: dict,
+                     requant: tuple[list, list] | None = None):
     """Fold in_offset * sum(weights) into the int32 bias (exact int32 math, as the kernel
     would accumulate it), and, when some window leaves the input, the per-tap terms that a
-    border window must take back out (TFLite skips those taps)."""
+    border window must take back out (TFLite skips those taps). With requant (the channels'
+    mults and shifts): all-zero filters rewritten (zero_filter_requant), and the return value
+    is (bias, tap terms, mult table, shift table, mults, shifts)."""
     oc, io = p["out_c"], p["in_offset"]
     taps = w.data.astype(np.int64).reshape(oc, p["k_h"] * p["k_w"], p["in_c"]).sum(axis=2)
     base = b.data.astype(np.int64).reshape(oc) if b is not None else np.zeros(oc, np.int64)
     folded = [fp._wrap32(int(v)) for v in base + io * taps.sum(axis=1)]
+    if requant is not None:  # the tables in the order per_channel_requant emits them
+        folded, mults, shifts = zero_filter_requant(w.data.reshape(oc, -1), folded, *requant,
+                                                    p["out_offset"], p["act_min"], p["act_max"])
+        requant = (gen.table("int32_t", mults, "mult"), gen.table("int32_t", shifts, "shift"),
+                   mults, shifts)
     bias = gen.table("int32_t", folded, "bias")
 
     def all_full(n_out, stride, pad, k, dil, size):
@@ -86,9 +119,11 @@ def folded_conv_bias(gen, b: Tensor | None, w: Tensor, p: dict) -> tuple[str, st
 
     if (all_full(p["out_h"], p["stride_h"], p["pad_h"], p["k_h"], p["dil_h"], p["in_h"]) and
             all_full(p["out_w"], p["stride_w"], p["pad_w"], p["k_w"], p["dil_w"], p["in_w"])):
-        return bias, "NULL"
-    corr = [fp._wrap32(int(v)) for v in (io * taps).reshape(-1)]
-    return bias, gen.table("int32_t", corr, "tapcorr")
+        corr = "NULL"
+    else:
+        corr = gen.table("int32_t", [fp._wrap32(int(v)) for v in (io * taps).reshape(-1)],
+                         "tapcorr")
+    return (bias, corr) if requant is None else (bias, corr, *requant)
 
 
 def _conv(gen, op: Op, ptr, depthwise: bool) -> Lowered:
@@ -103,17 +138,20 @@ def _conv(gen, op: Op, ptr, depthwise: bool) -> Lowered:
         sx, zx = x.qparams()
         so, zo = out.qparams()
         p.update(in_offset=-zx, out_offset=zo, **gen.act_range(op, out))
-        mult, shift, mults, shifts = per_channel_requant(gen, op, x, w, out, p["out_c"])
         if depthwise:
+            mult, shift, mults, shifts = per_channel_requant(gen, op, x, w, out, p["out_c"])
             prm = gen.params("tinyeit_conv_params", p)
             bias = gen.const(b.index, np.int32) if b is not None else "NULL"
             low.code.append(f"tinyeit_dwconv_s8({ptr(x)}, {gen.const(w.index)}, {bias}, "
                             f"{mult}, {shift}, {ptr(out)}, &{prm});")
         else:
-            bias, corr = folded_conv_bias(gen, b, w, p)
+            bias, corr, mult, shift, mults, shifts = folded_conv_bias(
+                gen, b, w, p, requant_lists(gen, op, x, w, out, p["out_c"]))
             wabs = np.abs(w.data.astype(np.int64)).reshape(p["out_c"], -1).sum(axis=1)
             base = (np.abs(b.data.astype(np.int64)).reshape(-1) if b is not None
                     else np.zeros(p["out_c"], np.int64))
+            zero = wabs == 0  # rewritten channels: their bias is 4 x an int8 value
+            base[zero] = 4 * 256
             zx_span = max(127 - zx, zx + 128)
             p["cheap_rq"] = cheap_requant(base + wabs * zx_span, mults, shifts)
             post, p["post_len"], dest = post_table(gen, op, out, p["act_min"], p["act_max"])

@@ -66,6 +66,15 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
                 "#endif")
         elif fmt == weight_formats.DENSE:
             low.code.append(f"tinyeit_fc_s8({ptr(x)}, {gen.packed_fc_s8(w)}, {args}")
+        elif fmt == weight_formats.BLOCK_SPARSE and lp.bsr_pairs_fit(rows):
+            # both block-sparse layouts, each compiled only where its kernel runs
+            pairs, plain = _both_sparse(gen, op, w, rows, p["batches"])
+            low.code.append(
+                "#if TINYEIT_FC_PAIRS\n"
+                f"    tinyeit_fc_s8_bsr_pairs({ptr(x)}, {pairs}, {args}\n"
+                "#else\n"
+                f"    tinyeit_fc_s8_bsr({ptr(x)}, {plain}, {args}\n"
+                "#endif")
         else:
             low.code.append(f"tinyeit_fc_s8_{_stored(gen, op, w, rows, fmt, p['batches'])}"
                             f"{ptr(x)}, {_stored_args(gen, w)}, {args}")
@@ -220,4 +229,35 @@ def _hybrid_layouts(gen, w, rows: np.ndarray, pairs: bool) -> dict:
         gen.const_decls.append(text)
         gen.weights_bytes += packed.nbytes
         gen.const_names[key] = names
+    return gen.const_names[key]
+
+
+def _both_sparse(gen, op: Op, w, rows: np.ndarray, batches: int) -> tuple[str, str]:
+    """Pruned int8 weights as block-sparse unit pairs (layout_unit_pairs.encode_bsr_pairs, for
+    tinyeit_fc_s8_bsr_pairs) and in weight_formats' block-sparse layout (tinyeit_fc_s8_bsr),
+    each under its side of TINYEIT_FC_PAIRS, as _both_layouts does for dense weights: the
+    layer's record and TINYEIT_WEIGHTS_BYTES count the portable layout, the difference goes to
+    TINYEIT_WEIGHTS_BYTES_FC_PAIRS. Returns each kernel's weight arguments."""
+    wf = weight_formats
+    key = (w.index, "bsr_pairs")
+    if key in gen.const_names:  # a weight tensor two ops share: stored once
+        gen.weight_layers[op.index] = gen.weight_layers[gen.stored_ops[w.index]]
+        return gen.const_names[key]
+    gen.stored_ops[w.index] = op.index
+    enc = wf.encode_block_sparse(rows)
+    pidx, pwords = lp.encode_bsr_pairs(rows)
+    vals, idx = f"tensor_{w.index}_bsr", f"tensor_{w.index}_bsr_index"
+    pvals, pidxn = f"tensor_{w.index}_bsrp", f"tensor_{w.index}_bsrp_index"
+    gen.const_decls.append(
+        "#if TINYEIT_FC_PAIRS\n"
+        + aligned_array("uint8_t", pvals, pwords.astype("<u4").view(np.uint8))
+        + c_array("uint16_t", pidxn, pidx)
+        + "#else\n" + aligned_array("int8_t", vals, enc.values)
+        + c_array("uint16_t", idx, enc.index) + "#endif\n")
+    gen.weights_bytes += enc.nbytes
+    gen.pairs_layers += 1
+    gen.pairs_bytes_delta += lp.bsr_pairs_bytes(pidx, pwords) - enc.nbytes
+    gen.weight_layers[op.index] = wf.stored_record(gen.g, op, wf.BLOCK_SPARSE, enc.nbytes,
+                                                   enc.macs(batches))
+    gen.const_names[key] = (f"{pvals}.v, {pidxn}", f"{vals}.v, {idx}")
     return gen.const_names[key]

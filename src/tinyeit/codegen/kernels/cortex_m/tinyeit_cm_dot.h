@@ -55,6 +55,11 @@ int tinyeit_cm_conv3_paired(const int8_t *in, const int8_t *w, const int32_t *bi
 int tinyeit_cm_conv_small(const int8_t *in, const int8_t *w, const int32_t *bias,
                           const int32_t *mult, const int32_t *shift, const int8_t *post,
                           int8_t *out, const tinyeit_conv_params *p, int8_t *patch);
+/* The unit-pair kernels' epilogue (tinyeit_cm_fc_pairs.c): outputs u0 .. u0 + count - 1 from
+ * the pair sums acc (R0 U0 R1 U1 ..), for the dense and the block-sparse unit-pair layouts. */
+void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const int32_t *bias,
+                           const int32_t *mult, const int32_t *shift, const int8_t *post,
+                           int8_t *o, const tinyeit_fc_params *p, int32_t fast);
 
 /* dot(x, w) over n elements. */
 static inline int32_t cm_dot1_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)

@@ -400,6 +400,72 @@ static void cm_pairs_store_double(const int32_t *v, int32_t count, const int32_t
                            post ? post + i * plen : NULL);
 }
 
+/* The outputs of units u0 .. u0 + count - 1 from their pair sums acc (R0 U0 R1 U1 ..: the first
+ * unit of a pair is U, the second bias + ((R - U) >> 8)), by the layer's epilogue; fast: single
+ * rounding, no table, every shift <= -2 (tinyeit_cm_rq_single). Inlined in the dense kernel's
+ * row loop; tinyeit_cm_pairs_emit below is the same for the block-sparse unit pairs. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count,
+                                 const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                 const int8_t *post, int8_t *o, const tinyeit_fc_params *p,
+                                 int32_t fast)
+{
+    const int32_t plen = p->post_len;
+    int32_t j, k;
+    if (p->rq_fast) {  /* the run's outputs in one call */
+        if (count >= 2) {
+            const int32_t args[8] = {(int32_t)(uintptr_t)acc, count >> 1,
+                                     (int32_t)(uintptr_t)(bias + u0 + 1),
+                                     (int32_t)(uintptr_t)(o + u0),
+                                     (int32_t)(uintptr_t)(mult + u0),
+                                     (int32_t)(uintptr_t)(shift + u0),
+                                     2 * (p->out_offset - p->act_min) + 1, p->act_min};
+            tinyeit_cm_pairs_out(args);
+        }
+        if (count & 1) {  /* a last unit without its pair: A = U, the same arithmetic */
+            const int32_t u = u0 + count - 1, s2 = -shift[u] - 1;
+            const int32_t kk = (int32_t)(((uint32_t)(2 * (p->out_offset - p->act_min) + 1)
+                                          << s2) >> 1);
+            int32_t t = ((int32_t)(((int64_t)acc[count] * mult[u]) >> 32) + kk) >> s2;
+            t = t < 0 ? 0 : (t > 255 ? 255 : t);
+            o[u] = (int8_t)(t + p->act_min);
+        }
+        return;
+    }
+    for (k = 0; k < count; k += 8, acc += 8) {
+        const int32_t u = u0 + k, c = count - k < 8 ? count - k : 8;
+        int32_t v[8];
+        for (j = 0; j < c; j += 2) {
+            v[j] = acc[j + 1];
+            if (j + 1 < c)
+                v[j + 1] = bias[u + j + 1] +
+                           ((int32_t)((uint32_t)acc[j] - (uint32_t)acc[j + 1]) >> 8);
+        }
+        if (fast) {
+            const int32_t args[8] = {(int32_t)(uintptr_t)v, (int32_t)(uintptr_t)(mult + u),
+                                     (int32_t)(uintptr_t)(shift + u),
+                                     (int32_t)(uintptr_t)(o + u), c, p->out_offset,
+                                     p->act_min, p->act_max};
+            tinyeit_cm_rq_single(args);
+        } else if (p->single_round)
+            cm_pairs_store_single(v, c, mult + u, shift + u, p->out_offset, p->act_min,
+                                  p->act_max, post ? post + u * plen : NULL, plen, o + u);
+        else
+            cm_pairs_store_double(v, c, mult + u, shift + u, p->cheap_rq, p->out_offset,
+                                  p->act_min, p->act_max, post ? post + u * plen : NULL, plen,
+                                  o + u);
+    }
+}
+
+void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const int32_t *bias,
+                           const int32_t *mult, const int32_t *shift, const int8_t *post,
+                           int8_t *o, const tinyeit_fc_params *p, int32_t fast)
+{
+    cm_pairs_emit(acc, u0, count, bias, mult, shift, post, o, p, fast);
+}
+
 static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
                          const int32_t *mult, const int32_t *shift, const int8_t *post,
                          int8_t *o, const tinyeit_fc_params *p, int16_t *xw)
@@ -416,14 +482,12 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
     const uint32_t off = 4 * all4 < all ? 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw) : 0;
     const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
     uint32_t tail = 0;
-    const int32_t plen = p->post_len;
-    const int32_t rq_fast = p->rq_fast;
-    int32_t q = 0, j, fast = p->single_round && !post && !rq_fast;
+    int32_t q = 0, j, fast = p->single_round && !post && !p->rq_fast;
     for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
-    int32_t acc[8 * TINYEIT_PAIRS4_CHUNK], v[8];
+    int32_t acc[8 * TINYEIT_PAIRS4_CHUNK];
     for (j = n4; j < n; ++j) tail |= (uint32_t)(uint8_t)x[j] << (8 * (j - n4));
     while (q < all) {
-        int32_t np = pairs_block(q, all, npad), nb, blk, done, ucount;
+        int32_t np = pairs_block(q, all, npad), nb, done, ucount;
         if (np == 4) {  /* the run of four-pair blocks, TINYEIT_PAIRS4_CHUNK at a time */
             const int32_t left = all - q, full = left >> 2;
             nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
@@ -452,53 +516,8 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
         }
         w += done * wstep;
         ucount = units - 2 * q < 2 * done ? units - 2 * q : 2 * done;
-        if (rq_fast) {  /* the run's outputs in one call (its sums are R0 U0 R1 U1 ..) */
-            const int32_t u0 = 2 * q;
-            if (ucount >= 2) {
-                const int32_t args[8] = {(int32_t)(uintptr_t)acc, ucount >> 1,
-                                         (int32_t)(uintptr_t)(bias + u0 + 1),
-                                         (int32_t)(uintptr_t)(o + u0),
-                                         (int32_t)(uintptr_t)(mult + u0),
-                                         (int32_t)(uintptr_t)(shift + u0),
-                                         2 * (p->out_offset - p->act_min) + 1, p->act_min};
-                tinyeit_cm_pairs_out(args);
-            }
-            if (ucount & 1) {  /* a last unit without its pair: A = U, the same arithmetic */
-                const int32_t u = u0 + ucount - 1, s2 = -shift[u] - 1;
-                const int32_t k = (int32_t)(((uint32_t)(2 * (p->out_offset - p->act_min) + 1)
-                                             << s2) >> 1);
-                int32_t t = ((int32_t)(((int64_t)acc[ucount] * mult[u]) >> 32) + k) >> s2;
-                t = t < 0 ? 0 : (t > 255 ? 255 : t);
-                o[u] = (int8_t)(t + p->act_min);
-            }
-            q += done;
-            continue;
-        }
-        for (blk = 0; blk < nb; ++blk, q += np) {
-            const int32_t u0 = 2 * q, *a = acc + 8 * blk;
-            const int32_t count = units - u0 < 2 * np ? units - u0 : 2 * np;
-            /* the first unit of each pair is U; the second bias + (R - U) >> 8 */
-            for (j = 0; j < count; j += 2) {
-                v[j] = a[j + 1];
-                if (j + 1 < count)
-                    v[j + 1] = bias[u0 + j + 1] +
-                               ((int32_t)((uint32_t)a[j] - (uint32_t)a[j + 1]) >> 8);
-            }
-            if (fast) {
-                const int32_t args[8] = {(int32_t)(uintptr_t)v, (int32_t)(uintptr_t)(mult + u0),
-                                         (int32_t)(uintptr_t)(shift + u0),
-                                         (int32_t)(uintptr_t)(o + u0), count, p->out_offset,
-                                         p->act_min, p->act_max};
-                tinyeit_cm_rq_single(args);
-            } else if (p->single_round)
-                cm_pairs_store_single(v, count, mult + u0, shift + u0, p->out_offset,
-                                      p->act_min, p->act_max, post ? post + u0 * plen : NULL,
-                                      plen, o + u0);
-            else
-                cm_pairs_store_double(v, count, mult + u0, shift + u0, p->cheap_rq,
-                                      p->out_offset, p->act_min, p->act_max,
-                                      post ? post + u0 * plen : NULL, plen, o + u0);
-        }
+        cm_pairs_emit(acc, 2 * q, ucount, bias, mult, shift, post, o, p, fast);
+        q += done;
     }
 }
 

@@ -202,3 +202,132 @@ void tinyeit_fc_f32_bsr(const float *in, const float *w, const uint16_t *idx, co
     }
 }
 #endif
+
+#if defined(TINYEIT_TARGET_FC_BSR_PAIRS)
+#include "tinyeit_cm_dot.h"
+
+/* tinyeit_fc_s8_bsr_pairs: the kept 4 x 4 blocks as unit pairs (layout_unit_pairs.py,
+ * encode_bsr_pairs). Per kept block: its byte offset (LDRH), the input word there (LDR, register
+ * offset; the tail block's offset n - 4 makes it unaligned, which the M4 allows), four weight
+ * words, all six loads back to back (7 cycles); SXTB16 and SXTB16 ROR #8 widen the input word to
+ * (x0, x2), (x1, x3); per weight word SMLAD of the raw word into R (lanes a + 256 b), SXTB16 of
+ * it (lanes a) and SMLAD into U: 21 cycles per 16 MACs, where SXTB16-widened weights (the layout
+ * above) take 29. The loop runs two blocks per pass, entered at the second for an odd count.
+ * A = U and B = bias_B + ((R - U) >> 8) (tinyeit_cm_pairs_emit), exact because the lanes are
+ * the weights' own int16 a + 256 b and |sum b x| < 2^23 (bsr_pairs_fit); no bias on a, so no
+ * sum of the inputs a unit block runs over is needed.
+ * args: x, w, idx, blocks of 4 units, acc (out: R01 U01 R23 U23 per block), bias (the first
+ * block's units; A units 0 and 2 start R and U); w and idx are written back past the blocks.
+ * Registers in the loop: x r0, w r1, idx r2, passes r3, R01 U01 R23 U23 r4-r7, offset r8, input
+ * pairs r9 r10, weight words r11 r12 lr r8. */
+void tinyeit_cm_bsr_pairs(int32_t *args);
+__asm__(
+    "    .syntax unified\n"
+    "    .macro TINYEIT_BSRP_STEP\n"
+    "    ldrh   r8, [r2], #2\n"
+    "    ldr    r11, [r1], #4\n"
+    "    ldr    r9, [r0, r8]\n"
+    "    ldr    r12, [r1], #4\n"
+    "    ldr    lr, [r1], #4\n"
+    "    ldr    r8, [r1], #4\n"
+    "    sxtb16 r10, r9, ror #8\n"
+    "    sxtb16 r9, r9\n"
+    "    smlad  r4, r11, r9, r4\n"
+    "    sxtb16 r11, r11\n"
+    "    smlad  r5, r11, r9, r5\n"
+    "    smlad  r6, r12, r9, r6\n"
+    "    sxtb16 r12, r12\n"
+    "    smlad  r7, r12, r9, r7\n"
+    "    smlad  r4, lr, r10, r4\n"
+    "    sxtb16 lr, lr\n"
+    "    smlad  r5, lr, r10, r5\n"
+    "    smlad  r6, r8, r10, r6\n"
+    "    sxtb16 r8, r8\n"
+    "    smlad  r7, r8, r10, r7\n"
+    "    .endm\n"
+    "    .section .text.tinyeit_cm_bsr_pairs, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global tinyeit_cm_bsr_pairs\n"
+    "    .hidden tinyeit_cm_bsr_pairs\n"
+    "    .type tinyeit_cm_bsr_pairs, %function\n"
+    "    .thumb_func\n"
+    "tinyeit_cm_bsr_pairs:\n"
+    "    push   {r4-r11, lr}\n"
+    "    ldm    r0, {r1-r6}\n"
+    /* slots: [sp] args, [sp, #4] blocks left, [sp, #8] acc, [sp, #12] bias */
+    "    push   {r0, r4, r5, r6}\n"
+    "    mov    r0, r1\n"
+    "    mov    r1, r2\n"
+    "    mov    r2, r3\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    ldr    r8, [sp, #12]\n"
+    "    ldrh   r3, [r2], #2\n"
+    "    ldr    r4, [r8], #8\n"
+    "    ldr    r6, [r8], #8\n"
+    "    str    r8, [sp, #12]\n"
+    "    mov    r5, r4\n"
+    "    mov    r7, r6\n"
+    /* passes of two blocks: count / 2, + 1 entered at the second block when count is odd */
+    "    lsrs   r3, r3, #1\n"
+    "    adc    r3, r3, #0\n"
+    "    bcs    3f\n"
+    "    beq    4f\n"
+    "2:\n"
+    "    TINYEIT_BSRP_STEP\n"
+    "3:\n"
+    "    TINYEIT_BSRP_STEP\n"
+    "    subs   r3, r3, #1\n"
+    "    bne    2b\n"
+    "4:\n"
+    "    ldr    r8, [sp, #8]\n"
+    "    stmia  r8!, {r4-r7}\n"
+    "    str    r8, [sp, #8]\n"
+    "    ldr    r8, [sp, #4]\n"
+    "    subs   r8, r8, #1\n"
+    "    str    r8, [sp, #4]\n"
+    "    bne    1b\n"
+    "    ldr    r8, [sp]\n"
+    "    str    r1, [r8, #4]\n"
+    "    str    r2, [r8, #8]\n"
+    "    add    sp, sp, #16\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size tinyeit_cm_bsr_pairs, . - tinyeit_cm_bsr_pairs\n"
+    "    .text\n");
+
+/* Blocks of 4 units per call of tinyeit_cm_bsr_pairs (their sums on the stack). */
+#define TINYEIT_BSRP_CHUNK 16
+
+void tinyeit_fc_s8_bsr_pairs(const int8_t *in, const uint8_t *w, const uint16_t *idx,
+                             const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                             const int8_t *post, int8_t *out, const tinyeit_fc_params *p)
+{
+    const int32_t n = p->in_dim, units = p->units, full = units >> 2;
+    int32_t b, j, fast = p->single_round && !post && !p->rq_fast;
+    int32_t acc[4 * TINYEIT_BSRP_CHUNK];
+    for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
+    for (b = 0; b < p->batches; ++b) {
+        int32_t args[6] = {(int32_t)(uintptr_t)(in + b * n), (int32_t)(uintptr_t)w,
+                           (int32_t)(uintptr_t)idx, 0, (int32_t)(uintptr_t)acc, 0};
+        int8_t *o = out + b * units;
+        int32_t u0 = 0;
+        while (u0 < units) {
+            /* the last, partial block of units starts from its own bias copy (zero past units) */
+            int32_t nb = full - (u0 >> 2), bias4[4] = {0, 0, 0, 0};
+            if (nb > 0) {
+                if (nb > TINYEIT_BSRP_CHUNK) nb = TINYEIT_BSRP_CHUNK;
+                args[5] = (int32_t)(uintptr_t)(bias + u0);
+            } else {
+                nb = 1;
+                for (j = 0; u0 + j < units; ++j) bias4[j] = bias[u0 + j];
+                args[5] = (int32_t)(uintptr_t)bias4;
+            }
+            args[3] = nb;
+            tinyeit_cm_bsr_pairs(args);
+            tinyeit_cm_pairs_emit(acc, u0, units - u0 < 4 * nb ? units - u0 : 4 * nb, bias,
+                                  mult, shift, post, o, p, fast);
+            u0 += 4 * nb;
+        }
+    }
+}
+#endif

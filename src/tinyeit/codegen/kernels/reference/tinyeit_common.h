@@ -173,6 +173,18 @@ void tinyeit_fc_s8_bsr_ref(const int8_t *in, const int8_t *w, const uint16_t *id
 #else
 #define TINYEIT_REF_FC_S8_BSR tinyeit_fc_s8_bsr
 #endif
+/* the block-sparse unit pairs: the Cortex-M DSP loop, where the dense unit pairs run */
+#if defined(TINYEIT_CORTEX_M_DSP)
+#define TINYEIT_TARGET_FC_BSR_PAIRS 1
+#endif
+#if defined(TINYEIT_TARGET_FC_BSR_PAIRS)
+#define TINYEIT_REF_FC_BSR_PAIRS tinyeit_fc_s8_bsr_pairs_ref
+void tinyeit_fc_s8_bsr_pairs_ref(const int8_t *in, const uint8_t *w, const uint16_t *idx,
+                                 const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                 const int8_t *post, int8_t *out, const tinyeit_fc_params *p);
+#else
+#define TINYEIT_REF_FC_BSR_PAIRS tinyeit_fc_s8_bsr_pairs
+#endif
 #if defined(TINYEIT_TARGET_FC_F32_BSR) || defined(TINYEIT_A64_FC_F32_BSR)
 #define TINYEIT_REF_FC_F32_BSR tinyeit_fc_f32_bsr_ref
 void tinyeit_fc_f32_bsr_ref(const float *in, const float *w, const uint16_t *idx,

@@ -76,3 +76,43 @@ void TINYEIT_REF_FC_F32_BSR(const float *in, const float *w, const uint16_t *idx
         }
     }
 }
+
+/* int8 on the block-sparse unit-pair layout (tinyeit_kernels.h, tinyeit_fc_s8_bsr_pairs): each
+ * weight read back from its lane (a: the low byte as int8; b: (lane - a) / 256), plain products
+ * summed, so that the layout is checked apart from the Cortex-M kernel's algebra. */
+void TINYEIT_REF_FC_BSR_PAIRS(const int8_t *in, const uint8_t *w, const uint16_t *idx,
+                              const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                              const int8_t *post, int8_t *out, const tinyeit_fc_params *p)
+{
+    const tinyeit_fc_params P = *p;
+    const int32_t n = P.in_dim;
+    int32_t b, u, r, k, h, q, l;
+    for (b = 0; b < P.batches; ++b) {
+        const int8_t *x = in + b * n;
+        const uint8_t *wp = w;
+        const uint16_t *ip = idx;
+        int8_t *o = out + b * P.units;
+        for (u = 0; u < P.units; u += 4) {
+            int32_t acc[4] = {0, 0, 0, 0};
+            const int32_t count = *ip++;
+            for (k = 0; k < count; ++k) {
+                const int8_t *xg = x + ip[k];
+                for (h = 0; h < 2; ++h)
+                    for (q = 0; q < 2; ++q, wp += 4)
+                        for (l = 0; l < 2; ++l) {
+                            const int32_t lane = (int16_t)(uint16_t)(wp[2 * l] |
+                                                                     (wp[2 * l + 1] << 8));
+                            const int32_t a = (int8_t)wp[2 * l], bb = (lane - a) / 256;
+                            const int32_t xi = xg[h + 2 * l];
+                            acc[2 * q] += a * xi;
+                            acc[2 * q + 1] += bb * xi;
+                        }
+            }
+            ip += count;
+            for (r = 0; r < 4 && u + r < P.units; ++r)
+                o[u + r] = epilogue_s8(bias[u + r] + acc[r], mult[u + r], shift[u + r],
+                                       P.single_round, 0, P.out_offset, P.act_min, P.act_max,
+                                       post ? post + (u + r) * P.post_len : NULL);
+        }
+    }
+}
