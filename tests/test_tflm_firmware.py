@@ -145,6 +145,13 @@ def _check_esp32(record, out, profile):
     assert all(r["used_bytes"] <= r["available_bytes"] for r in regions.values())
     assert regions["irom"]["used_bytes"] > 10000 and regions["drom"]["used_bytes"] > record["weights_bytes"]
     assert profile["instructions_per_inference"] > 1000
+    # No fused multiply-add anywhere, the library's kernels included (-ffp-contract=off).
+    proc = containers.run("tflm-xtensa", ["xtensa-esp32-elf-objdump", "-d", str(out / "firmware.elf")],
+                          mounts_ro=[out], out_dir=out.parent / "objdump", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    if record["input_type"] == "float":
+        assert re.search(r"\smul\.s\s", proc.stdout)      # hardware float, single precision
+    assert not re.search(r"\s(madd|msub)\.s\s", proc.stdout)
 
 
 @pytest.mark.docker

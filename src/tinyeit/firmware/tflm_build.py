@@ -276,6 +276,12 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
         record["arduino"] = {"status": "toolchain_unavailable", "sketch": None, "fqbn": board_cfg.get("fqbn"),
                              "reason": "the tflm engine has no Arduino sketch here: Arduino users build it "
                                        "with the Arduino TensorFlow Lite library"}
+    if esp32:
+        # A real ESP32 is flashed with an ESP-IDF image (deploy.images.esp32_flash_images): none here.
+        record["esp_idf"] = {"status": "toolchain_unavailable", "project": None,
+                             "reason": "the tflm engine has no ESP-IDF project here: on a real ESP32 it is "
+                                       "built with ESP-IDF's esp-tflite-micro component; this build is the "
+                                       "bare-metal ELF for the emulator"}
     shutil.rmtree(build_dir)
     write_json(out_dir / "build.json", record, sort_keys=True)
     return record
