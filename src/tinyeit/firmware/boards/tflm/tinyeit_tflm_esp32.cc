@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tensorflow/lite/micro/debug_log.h"
 #include "tinyeit_platform.h"
 
 extern "C" {
