@@ -29,6 +29,8 @@ from tinyeit.firmware.stage import board_header, board_sources_dir, frames_sourc
 TFLM_IMAGE = {"cortex_m4f": "tflm-arm", "aarch64_linux": "tflm-aarch64", "esp32": "tflm-xtensa"}
 PREFIX = "/opt/tflm"
 MEASURE_ARENA_BYTES = 1 << 20
+# The ESP32's measuring link (its regions at their origins, room to measure) has 832 kB of DRAM.
+MEASURE_ARENA_BYTES_ESP32 = 1 << 19
 # TFLM's Invoke runs deeper than the generated C, and its library frames are outside the call
 # graph the stack estimate reads: reserve more.
 TFLM_STACK_BYTES = 8192
@@ -212,7 +214,8 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
 
     record.update(tflite_figures(Path(tflite)))
     # 1: a large arena, unbounded memory, one run to read TFLM's arena_used_bytes().
-    proc = _run(image, src, out_dir, fam, [str(MEASURE_ARENA_BYTES), "measure", "run"],
+    measure_arena = MEASURE_ARENA_BYTES_ESP32 if esp32 else MEASURE_ARENA_BYTES
+    proc = _run(image, src, out_dir, fam, [str(measure_arena), "measure", "run"],
                 env={"MEM": "unbounded", "TFLM_DEFINES": "-DTINYEIT_TFLM_MEASURE"})
     if proc.returncode not in (0, 12):
         raise _fail(board, variant, proc, "building")
