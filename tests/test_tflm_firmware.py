@@ -158,7 +158,8 @@ def _check_esp32(record, out, profile):
 @pytest.mark.slow
 def test_esp32_tflm_float_model_matches_litert_and_the_tflm_interpreter(tmp_path, float_model):
     """Float32 through TFLM's reference kernels on the Xtensa FPU, built without fused
-    multiply-add: the same bits as the tflite-micro interpreter on the host, and LiteRT's."""
+    multiply-add: LiteRT's outputs within the float tolerance (the softmax's expf is newlib's
+    here, the host's libm there, so the last bits of small probabilities may differ)."""
     from tinyeit.deploy.run import profile_pair
     tflite, frames = float_model
     stamp = tmp_path / "tflm-xtensa.json"
@@ -174,8 +175,9 @@ def test_esp32_tflm_float_model_matches_litert_and_the_tflm_interpreter(tmp_path
     profile = profile_pair(config, "esp32", "v", out / "build.json", frames, metrics, tmp_path / "p.json",
                            engine="tflm", tflite=tflite)
     assert profile["status"] == "ok", profile
-    assert profile["outputs_exact_tflm_interpreter"] is True, profile
-    assert profile["outputs_exact"] is True, profile
+    assert profile["outputs_match_host"] is True, profile
+    assert profile["outputs_max_abs_diff"] <= 1e-6, profile
+    assert profile["outputs_max_abs_diff_tflm_interpreter"] <= 1e-6, profile
     _check_esp32(record, out, profile)
 
 
