@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # The toolchain images the study and the suite build firmware in (tagged by the hash of what
 # builds them; an existing tag is reused). Built before the study or the suite starts, so no
 # job or test pays for an image build inside its own time limit.
-IMAGES := arm aarch64 tflm-arm tflm-aarch64 xtensa
+IMAGES := arm aarch64 tflm-arm tflm-aarch64 xtensa tflm-xtensa
 
 .PHONY: all test lint venv host-deps images doctor host-stop cluster-up cluster-down bench-ml bench-codegen bench-deploy bench-ops bench-latency clean
 

@@ -54,7 +54,7 @@ def firmware_image_stamp(wildcards):
 
 
 def tflm_image_stamp(wildcards):
-    """The TFLite Micro image a board's tflm firmware is built in (none for the esp32)."""
+    """The TFLite Micro image a board's tflm firmware is built in (tflm-<family>)."""
     image = TFLM_IMAGE.get(BOARDS[wildcards.board]["family"])
     return [f"results/images/{image}.json"] if image else []
 

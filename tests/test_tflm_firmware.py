@@ -14,7 +14,7 @@ import yaml
 
 from tinyeit import containers
 from tinyeit.firmware import build_firmware, tflm
-from tinyeit.firmware.tflm_build import stage
+from tinyeit.firmware.tflm_build import FAMILY, TFLM_IMAGE, _script, stage
 
 ROOT = Path(__file__).resolve().parents[1]
 BOARDS = yaml.safe_load((ROOT / "config.yaml").read_text())["boards"]
@@ -25,6 +25,11 @@ from tflm_fixtures import write_model_and_frames  # noqa: E402
 @pytest.fixture(scope="module")
 def int8_model(tmp_path_factory):
     return write_model_and_frames(tmp_path_factory.mktemp("int8"), "ptq_int8")
+
+
+@pytest.fixture(scope="module")
+def float_model(tmp_path_factory):
+    return write_model_and_frames(tmp_path_factory.mktemp("float"), "float")
 
 
 def test_resolver_registers_exactly_the_models_ops_in_sorted_order():
@@ -78,13 +83,32 @@ def test_ops_of_the_study_model_and_the_staged_sources(tmp_path, int8_model):
     assert all((again / p.name).read_bytes() == p.read_bytes() for p in first if p.is_file())
 
 
+def test_esp32_tflm_sources_and_build_script(tmp_path, int8_model):
+    """The ESP32's tflm firmware: the C engine's start-up, platform and link script, the C++
+    runtime file, linked bare metal without libstdc++ and run on QEMU's sim machine."""
+    tflite, frames = int8_model
+    assert TFLM_IMAGE["esp32"] == "tflm-xtensa"
+    stage(tmp_path / "src", "esp32", BOARDS["esp32"], tflite, frames, 2, "t")
+    names = {p.name for p in (tmp_path / "src").iterdir()}
+    assert {"startup.S", "platform.c", "esp32_sim.ld", "tinyeit_tflm.cc", "tinyeit_tflm_esp32.cc",
+            "tinyeit_harness.c"} <= names and "tinyeit_tflm_cortex_m.c" not in names
+    script = _script(FAMILY["esp32"], fit_check=True)
+    assert "xtensa-esp32-elf-g++" in script and "-nostdlib -T esp32_sim.ld" in script
+    assert "-mlongcalls" in script and "-ffp-contract=off" in script
+    assert "-lm -lc -lgcc" in script and "-lstdc++" not in script and "-lsupc++" not in script
+    assert "qemu-system-xtensa -M sim -cpu esp32" in script and "shift=0,sleep=off -kernel" in script
+    assert "objcopy -O binary" not in script          # flash images of 0x3F40_0000..0x5000_0000: no
+    ld = (tmp_path / "src/esp32_sim.ld").read_text()
+    assert "KEEP(*(.init_array))" in ld and "PROVIDE(__tinyeit_init_array_start" in ld
+
+
 @pytest.mark.docker
 @pytest.mark.slow
-@pytest.mark.parametrize("board", ["nicla_sense", "rpi4"])
+@pytest.mark.parametrize("board", ["nicla_sense", "rpi4", "esp32"])
 def test_tflm_firmware_runs_in_qemu_and_matches_the_tflm_interpreter(tmp_path, int8_model, board):
     from tinyeit.deploy.run import profile_pair
     tflite, frames = int8_model
-    image = {"nicla_sense": "tflm-arm", "rpi4": "tflm-aarch64"}[board]
+    image = {"nicla_sense": "tflm-arm", "rpi4": "tflm-aarch64", "esp32": "tflm-xtensa"}[board]
     stamp = tmp_path / f"{image}.json"
     assert containers.write_stamp(image, stamp)["available"]
     out = tmp_path / "fw"
@@ -105,6 +129,71 @@ def test_tflm_firmware_runs_in_qemu_and_matches_the_tflm_interpreter(tmp_path, i
     assert profile["outputs_exact_tflm_interpreter"] is True, profile
     # LiteRT rounds int8 FULLY_CONNECTED once, TFLM twice: at most a few LSB apart.
     assert profile["outputs_max_abs_diff"] <= 3
+    if board == "esp32":
+        _check_esp32(record, out, profile)
+
+
+def _check_esp32(record, out, profile):
+    """Flash and RAM within the ESP32 app's limits, per region; instructions from CCOUNT."""
+    assert record["image"] == "firmware.elf" and (out / "firmware.elf").is_file()
+    assert record["toolchain"]["image"] == containers.image_tag("tflm-xtensa")
+    assert "12.2.0" in record["toolchain"]["compiler_version"]
+    assert record["flash_available_bytes"] == 1048576 and 0 < record["flash_bytes"] <= 1048576
+    assert record["ram_bytes"] == record["ram_static_bytes"] + record["stack_reserved_bytes"]
+    assert record["ram_static_bytes"] > record["arena_bytes"] and record["ram_bytes"] <= record["ram_available_bytes"]
+    regions = record["memory_regions"]
+    assert all(r["used_bytes"] <= r["available_bytes"] for r in regions.values())
+    assert regions["irom"]["used_bytes"] > 10000 and regions["drom"]["used_bytes"] > record["weights_bytes"]
+    assert profile["instructions_per_inference"] > 1000
+    # No fused multiply-add in the code built here, TFLM's kernels and the harness
+    # (-ffp-contract=off). The xtensa image's newlib (expf, printf) and libgcc have some: they
+    # are the only functions allowed to hold one.
+    proc = containers.run("tflm-xtensa", ["xtensa-esp32-elf-objdump", "-d", str(out / "firmware.elf")],
+                          mounts_ro=[out], out_dir=out.parent / "objdump", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    if record["input_type"] == "float":
+        assert re.search(r"\smul\.s\s", proc.stdout)      # hardware float, single precision
+    fused, function = set(), None
+    for line in proc.stdout.splitlines():
+        head = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
+        function = head.group(1) if head else function
+        if re.search(r"\s(madd|msub)\.s\s", line):
+            fused.add(function)
+    assert fused <= NEWLIB_LIBGCC_FUSED, fused
+    lib = containers.run("tflm-xtensa", ["sh", "-c", "xtensa-esp32-elf-objdump -d /opt/tflm/lib/libtflm.a"], [],
+                         out_dir=out.parent / "objdump", timeout=300)
+    assert lib.returncode == 0 and "conv" in lib.stdout and not re.search(r"\s(madd|msub)\.s\s", lib.stdout)
+
+
+# Functions of the xtensa image's newlib (built -Os in GNU C mode) and libgcc with madd.s.
+NEWLIB_LIBGCC_FUSED = {"__ieee754_expf", "_svfprintf_r", "__adddf3_aux"}
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_esp32_tflm_float_model_matches_litert_and_the_tflm_interpreter(tmp_path, float_model):
+    """Float32 through TFLM's reference kernels on the Xtensa FPU, built without fused
+    multiply-add: LiteRT's outputs within the float tolerance (the softmax's expf is newlib's
+    here, the host's libm there, so the last bits of small probabilities may differ)."""
+    from tinyeit.deploy.run import profile_pair
+    tflite, frames = float_model
+    stamp = tmp_path / "tflm-xtensa.json"
+    assert containers.write_stamp("tflm-xtensa", stamp)["available"]
+    out = tmp_path / "fw"
+    record = build_firmware("esp32", BOARDS["esp32"], "v", None, frames, out, n_frames=3, image_stamp=stamp,
+                            engine="tflm", tflite=tflite)
+    assert record["status"] == "ok", record
+    assert record["input_type"] == "float" and record["output_type"] == "float"
+    config = {"boards": {"esp32": {**BOARDS["esp32"], "transport": "emulator"}}}
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"macs": 100000}))
+    profile = profile_pair(config, "esp32", "v", out / "build.json", frames, metrics, tmp_path / "p.json",
+                           engine="tflm", tflite=tflite)
+    assert profile["status"] == "ok", profile
+    assert profile["outputs_match_host"] is True, profile
+    assert profile["outputs_max_abs_diff"] <= 1e-6, profile
+    assert profile["outputs_max_abs_diff_tflm_interpreter"] <= 1e-6, profile
+    _check_esp32(record, out, profile)
 
 
 @pytest.mark.docker
@@ -120,13 +209,6 @@ def test_tflm_firmware_that_does_not_fit_reports_its_figures(tmp_path, int8_mode
     assert "flash: needs" in record["reason"] and "nicla_sense has 32768" in record["reason"]
     assert record["flash_bytes"] > 32768 and record["arena_bytes"] > 0
     assert not (tmp_path / "fw" / "firmware.elf").exists()
-
-
-def test_esp32_has_no_tflm_build_and_says_so(tmp_path, int8_model):
-    tflite, frames = int8_model
-    record = build_firmware("esp32", BOARDS["esp32"], "v", None, frames, tmp_path / "fw", engine="tflm",
-                            tflite=tflite)
-    assert record["status"] == "toolchain_unavailable" and "C-only GCC" in record["reason"]
 
 
 @pytest.mark.docker

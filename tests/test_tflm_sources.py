@@ -139,6 +139,25 @@ def test_tflm_image_tags_follow_the_pins_the_build_script_and_the_base_image(tmp
     assert containers.image_tag("tflm-aarch64") == tags["tflm-aarch64"]
 
 
+def test_the_esp32_tflm_image_follows_both_pin_lists_and_the_xtensa_image(tmp_path, monkeypatch):
+    tags = {name: containers.image_tag(name) for name in ("tflm-xtensa", "xtensa", "tflm-arm")}
+    assert {p.name for p in image_inputs("tflm-xtensa")} >= {"Dockerfile", "sources.tsv", "build-tflm.sh",
+                                                              "esp32.mk"}
+    shutil.copytree(ROOT / "docker", tmp_path / "docker")
+    monkeypatch.setenv("TINYEIT_DOCKER_DIR", str(tmp_path / "docker"))
+    assert containers.image_tag("tflm-xtensa") == tags["tflm-xtensa"]
+    overlay = tmp_path / "docker/xtensa/sources.tsv"
+    overlay.write_text(overlay.read_text().replace("8d86ddd3", "9d86ddd3"))
+    assert containers.image_tag("tflm-xtensa") != tags["tflm-xtensa"]
+    assert containers.image_tag("xtensa") != tags["xtensa"]
+    assert containers.image_tag("tflm-arm") == tags["tflm-arm"]
+    shutil.copy(ROOT / "docker/xtensa/sources.tsv", overlay)
+    with open(tmp_path / "docker/tflm-xtensa/esp32.mk", "a") as f:
+        f.write("# changed\n")
+    assert containers.image_tag("tflm-xtensa") != tags["tflm-xtensa"]
+    assert containers.image_tag("tflm-arm") == tags["tflm-arm"]
+
+
 def test_a_directive_naming_a_missing_file_is_refused(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "docker", tmp_path / "docker")
     monkeypatch.setenv("TINYEIT_DOCKER_DIR", str(tmp_path / "docker"))

@@ -26,7 +26,7 @@ from tinyeit.containers import sources
 from tinyeit.containers.engine import EngineUnavailable, engine_available, HOW_TO_GET
 from tinyeit.errors import TinyEitError
 
-TOOLCHAINS = ("arm", "aarch64", "arduino", "esp-idf", "xtensa", "tflm-arm", "tflm-aarch64")
+TOOLCHAINS = ("arm", "aarch64", "arduino", "esp-idf", "xtensa", "tflm-arm", "tflm-aarch64", "tflm-xtensa")
 BASE_IMAGE = "debian:bookworm-slim"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 _DEB822 = """Types: deb

@@ -306,8 +306,6 @@ def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frame
         if engine == "tflm":
             if tflite is None:
                 raise TinyEitError(f"board {board}, variant {variant}: the tflm engine needs the model's .tflite")
-            if family == "esp32":
-                return _tflm_unavailable(board, board_cfg, variant, out)
             from tinyeit.firmware.tflm_build import build_tflm
             return build_tflm(board, board_cfg, variant, Path(tflite), Path(frames_npz), out,
                               int(n_frames), image_stamp=image_stamp)
@@ -342,19 +340,3 @@ def weight_figures(codegen_dir: Path) -> dict:
     if not isinstance(data, dict) or any(k not in data for k in WEIGHT_KEYS + ("layers",)):
         raise TinyEitError(f"{path}: expected an object with {', '.join(WEIGHT_KEYS)} and layers")
     return {**{k: data[k] for k in WEIGHT_KEYS}, "weight_layers": data["layers"]}
-
-
-def _tflm_unavailable(board: str, board_cfg: dict, variant: str, out_dir: Path) -> dict:
-    """ESP32: no TFLM build yet. TFLite Micro is C++, and the xtensa image's GCC is C only (its
-    C++ front end and libstdc++ would double the image's 19-minute build); ESP-IDF's own TFLM
-    component needs ESP-IDF, which cannot be had offline."""
-    _, build_dir = _fresh(out_dir)
-    shutil.rmtree(build_dir)
-    record = {"board": board, "variant": variant, "engine": "tflm", "family": board_cfg["family"],
-              "clock_hz": int(board_cfg["clock_hz"]), "status": "toolchain_unavailable",
-              "reason": "no TFLite Micro build for the ESP32 here: TFLite Micro is C++ and the xtensa image "
-                        "builds a C-only GCC (no libstdc++); ESP-IDF's TFLM component needs ESP-IDF, unavailable "
-                        "offline", "flash_bytes": None, "ram_bytes": None, "arena_bytes": None,
-              "image": None, "sha256": None, "files": {}, "toolchain": None}
-    write_json(out_dir / "build.json", record, sort_keys=True)
-    return record

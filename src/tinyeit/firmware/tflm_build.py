@@ -20,17 +20,22 @@ from pathlib import Path
 from tinyeit import containers
 from tinyeit.atomic import write_json
 from tinyeit.errors import TinyEitError
-from tinyeit.firmware import measure, tflm
+from tinyeit.deploy.emulator import esp32_argv
+from tinyeit.firmware import esp32_build, measure, tflm
 from tinyeit.firmware.build import (COMMON_CFLAGS, CORTEX_M4F_FLAGS, FirmwareBuildError, _fresh, _memory_script,
                                     _sha256, _stamp, _toolchain)
 from tinyeit.firmware.stage import board_header, board_sources_dir, frames_source
 
-TFLM_IMAGE = {"cortex_m4f": "tflm-arm", "aarch64_linux": "tflm-aarch64"}
+TFLM_IMAGE = {"cortex_m4f": "tflm-arm", "aarch64_linux": "tflm-aarch64", "esp32": "tflm-xtensa"}
 PREFIX = "/opt/tflm"
 MEASURE_ARENA_BYTES = 1 << 20
+# The ESP32's measuring link (its regions at their origins, room to measure) has 832 kB of DRAM.
+MEASURE_ARENA_BYTES_ESP32 = 1 << 19
 # TFLM's Invoke runs deeper than the generated C, and its library frames are outside the call
 # graph the stack estimate reads: reserve more.
 TFLM_STACK_BYTES = 8192
+# The ESP32's windowed ABI spills up to 12 registers (48 bytes) into every call frame.
+TFLM_STACK_BYTES_ESP32 = 16384
 _ARENA_LINE = re.compile(r"^tflm arena_used_bytes=(\d+)$", re.M)
 _SMALLEST_LINE = re.compile(r"^tflm arena_smallest_bytes=(\d+)$", re.M)
 
@@ -42,12 +47,21 @@ FAMILY = {
                  "--specs=nano.specs --specs=nosys.specs"),
         "run": ("qemu-system-arm -M mps2-an386 -nographic -monitor none -semihosting-config "
                 "enable=on,target=native -icount shift=0 -kernel"),
-        "sources": ["cortex_m4f"], "extra": ["tinyeit_tflm_cortex_m.c"],
+        "sources": ["cortex_m4f"], "extra": ["tinyeit_tflm_cortex_m.c"], "flat_images": True,
     },
     "aarch64_linux": {
         "cc": "aarch64-linux-gnu-gcc", "cxx": "aarch64-linux-gnu-g++", "arch": "-march=armv8-a",
         "defines": "", "link": "-static -Wl,--build-id=none -Wl,--gc-sections",
         "run": "qemu-aarch64", "sources": ["aarch64_linux"], "extra": [],
+    },
+    # The ESP32 on QEMU's sim machine: the C engine's start-up, link script and flags
+    # (esp32_build), the library built with the same flags in the tflm-xtensa image.
+    "esp32": {
+        "cc": esp32_build.CC, "cxx": "xtensa-esp32-elf-g++", "arch": esp32_build.ARCH_FLAGS,
+        "defines": "-DTINYEIT_TFLM_BARE_METAL",
+        "link": "-nostdlib -T esp32_sim.ld -Wl,--gc-sections -Wl,--build-id=none",
+        "libs": esp32_build.LIBS, "asflags": " -Wa,--debug-prefix-map=$(cd .. && pwd)=.",
+        "run": " ".join(esp32_argv("")[:-1]), "sources": ["esp32_sim"], "extra": ["tinyeit_tflm_esp32.cc"],
     },
 }
 
@@ -72,22 +86,22 @@ def _script(fam: dict, fit_check: bool) -> str:
         f"T={PREFIX}",
         "TFLAGS=\"$(sed -n 's/^CXXFLAGS=//p' $T/flags.txt | sed 's/ -MD / /') "
         "$(sed -n 's/^INCLUDES=//p' $T/flags.txt) $(sed -n 's/^-I/-I/p' $T/flags.txt)\"",
-        f"CFLAGS=\"{arch} {COMMON_CFLAGS} -DTINYEIT_HAS_PREPARE -ffile-prefix-map=$(cd .. && pwd)=.\"",
+        f"CFLAGS=\"{arch} {COMMON_CFLAGS} -DTINYEIT_HAS_PREPARE -ffile-prefix-map=$(cd .. && pwd)=.{fam.get('asflags', '')}\"",
         f"XFLAGS=\"$TFLAGS {arch} -O2 -g -gno-record-gcc-switches -fcallgraph-info=su -ffp-contract=off "
         f"{fam['defines']} -ffile-prefix-map=$(cd .. && pwd)=.\"",
         f"{cxx} --version | head -n 1 > ../build/compiler.txt",
         "reuse() { [ -n \"$REUSE\" ] && [ \"$1\" != tinyeit_tflm.cc ] && "
         "cp ../build/$REUSE/${1%.*}.o ../build/$REUSE/${1%.*}.ci $B/; }",
-        "for f in $(ls *.c | LC_ALL=C sort); do",
+        "for f in $(ls *.c *.S 2>/dev/null | LC_ALL=C sort); do",
         "  reuse \"$f\" && continue",
-        f"  {cc} $CFLAGS -I. -c \"$f\" -o \"$B/${{f%.c}}.o\" || exit 10",
+        f"  {cc} $CFLAGS -I. -c \"$f\" -o \"$B/${{f%.*}}.o\" || exit 10",
         "done",
         "for f in $(ls *.cc | LC_ALL=C sort); do",
         "  reuse \"$f\" && continue",
         f"  {cxx} $XFLAGS -DTINYEIT_TFLM_ARENA_BYTES=$ARENA ${{TFLM_DEFINES:-}} -I. -c \"$f\" -o \"$B/${{f%.cc}}.o\" || exit 10",
         "done",
         "OBJS=$(ls $B/*.o | LC_ALL=C sort)",
-        f"LIBS=\"$T/lib/libtflm.a -lm\"",
+        f"LIBS=\"$T/lib/libtflm.a {fam.get('libs', '-lm')}\"",
     ]
     if fit_check:
         lines += [
@@ -109,7 +123,7 @@ def _script(fam: dict, fit_check: bool) -> str:
         f"  timeout 300 {fam['run']} $B/firmware.elf > $B/run.txt 2>&1 || exit 12",
         "fi",
     ]
-    if fit_check:
+    if fit_check and fam.get("flat_images"):
         lines += [f"{prefix}objcopy -O binary $B/firmware.elf $B/firmware.bin",
                   f"{prefix}objcopy -O ihex $B/firmware.elf $B/firmware.hex"]
     return "\n".join(lines) + "\n"
@@ -126,7 +140,7 @@ def stage(src: Path, board: str, board_cfg: dict, tflite: Path, frames_npz: Path
     ops = tflm.model_ops(graph)
     for folder in ["common", *fam["sources"]]:
         for path in sorted(board_sources_dir(folder).iterdir()):
-            if path.is_file() and path.suffix in (".c", ".h", ".ld"):
+            if path.is_file() and path.suffix in (".c", ".S", ".h", ".ld"):
                 shutil.copyfile(path, src / path.name)
     for name in ["tinyeit_tflm.cc", *fam["extra"]]:
         shutil.copyfile(board_sources_dir("tflm") / name, src / name)
@@ -171,15 +185,22 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
     for old in ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map", "firmware"):
         (out_dir / old).unlink(missing_ok=True)
     model, ops = stage(src, board, board_cfg, Path(tflite), Path(frames_npz), n_frames, where)
-    cortex = family == "cortex_m4f"
-    stack_bytes = TFLM_STACK_BYTES
+    cortex, esp32 = family == "cortex_m4f", family == "esp32"
+    bare_metal = cortex or esp32
+    stack_bytes = TFLM_STACK_BYTES_ESP32 if esp32 else TFLM_STACK_BYTES
     flash = int(board_cfg["flash_bytes"]) if cortex else None
     ram = int(board_cfg["ram_bytes"]) if cortex else None
     if cortex:
         for sub, (f, r) in {"board": (flash, ram), "unbounded": (0x00400000, 0x00400000)}.items():
             (src / sub).mkdir()
             (src / sub / "tinyeit_memory.ld").write_text(_memory_script(f, r, stack_bytes))
-    (src / "build.sh").write_text(_script(fam, fit_check=cortex))
+    elif esp32:
+        # The C engine's regions (an ESP-IDF app's IRAM/DRAM/IROM/DROM) and limits.
+        flash, ram = esp32_build.limits(board_cfg)
+        for sub, regions in {"board": esp32_build.REGIONS, "unbounded": esp32_build.unbounded_regions()}.items():
+            (src / sub).mkdir()
+            (src / sub / "tinyeit_memory.ld").write_text(esp32_build.memory_script(regions, stack_bytes))
+    (src / "build.sh").write_text(_script(fam, fit_check=bare_metal))
     stamp = _stamp(image_stamp, image)
     if not stamp.get("available", True) and containers.runner_kind() == "docker":
         raise FirmwareBuildError(f"toolchain image {image} is unavailable ({image_stamp}): {stamp.get('reason')}")
@@ -188,12 +209,13 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
               "input_size": model["TINYEIT_INPUT_SIZE"], "output_size": model["TINYEIT_OUTPUT_SIZE"],
               "input_type": model["TINYEIT_INPUT_TYPE"], "output_type": model["TINYEIT_OUTPUT_TYPE"],
               "n_frames": model["n_frames"], "tflm_ops": ops, "flash_available_bytes": flash,
-              "ram_available_bytes": ram, "stack_reserved_bytes": stack_bytes if cortex else None}
+              "ram_available_bytes": ram, "stack_reserved_bytes": stack_bytes if bare_metal else None}
     from tinyeit.codegen.weight_formats import tflite_figures  # noqa: PLC0415
 
     record.update(tflite_figures(Path(tflite)))
     # 1: a large arena, unbounded memory, one run to read TFLM's arena_used_bytes().
-    proc = _run(image, src, out_dir, fam, [str(MEASURE_ARENA_BYTES), "measure", "run"],
+    measure_arena = MEASURE_ARENA_BYTES_ESP32 if esp32 else MEASURE_ARENA_BYTES
+    proc = _run(image, src, out_dir, fam, [str(measure_arena), "measure", "run"],
                 env={"MEM": "unbounded", "TFLM_DEFINES": "-DTINYEIT_TFLM_MEASURE"})
     if proc.returncode not in (0, 12):
         raise _fail(board, variant, proc, "building")
@@ -224,11 +246,22 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
     stack = {"stack_estimate_bytes": stack["stack_estimate_bytes"], "stack_estimate_exact": False}
     record.update(arena_bytes=arena, arena_used_bytes=used, flash_bytes=sizes["flash_bytes"],
                   ram_static_bytes=sizes["ram_static_bytes"],
-                  ram_bytes=sizes["ram_static_bytes"] + (stack_bytes if cortex else stack["stack_estimate_bytes"]),
+                  ram_bytes=sizes["ram_static_bytes"] + (stack_bytes if bare_metal else stack["stack_estimate_bytes"]),
                   **stack, toolchain=_toolchain(image, stamp, build_dir))
-    if proc.returncode == 3:
+    if esp32:
+        record["memory_regions"] = esp32_build.region_use(measure.parse_size_a((final / "size.txt").read_text()))
+    if proc.returncode == 3 or (esp32 and sizes["flash_bytes"] > flash):
         record.update(measure.does_not_fit(sizes, proc.stdout + proc.stderr, board, flash, ram, stack_bytes,
-                                           arena_bytes=arena))
+                                           arena_bytes=arena,
+                                           **({"regions": esp32_build.REGION_MEMORY} if esp32 else {})))
+    elif esp32:
+        files = {}
+        for name in ("firmware.elf", "firmware.map"):
+            os.replace(final / name, out_dir / name)
+            files[name] = _sha256(out_dir / name)
+        record.update(status="ok", reason=None, image="firmware.elf", elf="firmware.elf",
+                      sha256=files["firmware.elf"], files={"firmware.elf": files["firmware.elf"]},
+                      ram_link_bytes=sizes["ram_static_bytes"] + stack_bytes)
     elif cortex:
         files = {}
         for name in ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map"):
@@ -246,6 +279,12 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
         record["arduino"] = {"status": "toolchain_unavailable", "sketch": None, "fqbn": board_cfg.get("fqbn"),
                              "reason": "the tflm engine has no Arduino sketch here: Arduino users build it "
                                        "with the Arduino TensorFlow Lite library"}
+    if esp32:
+        # A real ESP32 is flashed with an ESP-IDF image (deploy.images.esp32_flash_images): none here.
+        record["esp_idf"] = {"status": "toolchain_unavailable", "project": None,
+                             "reason": "the tflm engine has no ESP-IDF project here: on a real ESP32 it is "
+                                       "built with ESP-IDF's esp-tflite-micro component; this build is the "
+                                       "bare-metal ELF for the emulator"}
     shutil.rmtree(build_dir)
     write_json(out_dir / "build.json", record, sort_keys=True)
     return record
