@@ -199,3 +199,44 @@ def test_unrolled_kernel_is_linked_only_where_a_layer_takes_it(tmp_path):
                 symbol_address(elf, "tinyeit_cm_pairs4u")
         flash[name] = rec["flash_bytes"]
     assert flash["small"] < flash["big"] - 17000
+
+
+def test_fast_requant_bound_uses_the_zero_point():
+    """rq_fast's overflow bound: |floor(acc m / 2^32)| + 1 + |2^(s-1) + zo 2^s| < 2^31, at its
+    limit and one past it, for the extreme zero points; shifts -2 and -22 fit, -1 and -23 not."""
+    from tinyeit.codegen.ops.fully_connected import fast_requant
+
+    m = 1 << 30
+    for zo in (-128, 127):
+        s = 21
+        k = abs((1 << (s - 1)) + zo * (1 << s))
+        bound = 4 * ((1 << 31) - 2 - k)       # (bound * m) >> 32 = bound / 4
+        p = dict(single_round=1, cheap_rq=1, post_len=0, act_min=-128, act_max=127,
+                 out_offset=zo)
+        assert fast_requant(p, [bound], [m], [-22])
+        assert not fast_requant(p, [bound + 4], [m], [-22])
+    p = dict(single_round=1, cheap_rq=1, post_len=0, act_min=-128, act_max=127, out_offset=0)
+    assert fast_requant(p, [1000], [m], [-2])
+    assert not fast_requant(p, [1000], [m], [-1])
+    assert not fast_requant(p, [1000], [m], [-23])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("zo", [-128, 127, -5])
+def test_cortex_m_short_epilogue_zero_point_and_shift_limits(tmp_path, zo):
+    """The short epilogue (SSAT to int8 after ASR by -2 - shift) at the extreme zero points and
+    the shift limits it takes (-2 and -22, saturating and rounding near zo), beside units one past
+    them (-23: the per-block epilogue), in four-pair blocks (17 x 480: 8,192+ padded MACs) and
+    the looped ones, an odd unit last."""
+    for units, n, seed in ((17, 480, 5), (9, 101, 6)):
+        L = H.layer(units, n, seed + zo + 200, zo=zo, relu=False)
+        L["shift"][0], L["shift"][1], L["shift"][2] = -2, -22, -2
+        L["mult"][0], L["mult"][1], L["mult"][2] = (1 << 31) - 1, 1 << 30, 1 << 30
+        assert H._fast(L)
+        x = H.inputs(n, 4, n)
+        out, _, _ = H.run_m4(L, x, tmp_path / f"{units}", "pairs")
+        assert (out == H.expected(L, x)).all()
+        L["shift"][3] = -23
+        assert not H._fast(L)
+        out, _, _ = H.run_m4(L, x, tmp_path / f"{units}_slow", "pairs")
+        assert (out == H.expected(L, x)).all()

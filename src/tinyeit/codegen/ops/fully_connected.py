@@ -158,21 +158,21 @@ def _stored(gen, op: Op, w, rows: np.ndarray, fmt: str, batches: int) -> str:
 
 def fast_requant(p: dict, bounds, mults, shifts) -> bool:
     """tinyeit_fc_params.rq_fast: single rounding proven cheap (cheap_rq), no folded table, the
-    activation range all of int8 (so USAT to [0, 255] is the clamp), every shift in [-22, -2],
-    and for every unit and reachable acc (|acc| <= its bound) |floor(acc * m / 2^32)| + K <
-    2^31 with K = 2^(s-1) + (zo - act_min) 2^s, s = -shift - 1. Then K + floor(acc * m / 2^32)
-    (one SMMLA) shifted right by s is LiteRT's single-rounding requantization plus zo - act_min
-    (floor((floor(P / 2^32) + 2^(s-1)) / 2^s) = floor((P + 2^(31+s)) / 2^(32+s)), nested
-    floors: requant_single_cheap in tinyeit_common.h)."""
+    activation range all of int8 (so SSAT to 8 bits is the clamp), every shift in [-22, -2],
+    and for every unit and reachable acc (|acc| <= its bound) |floor(acc * m / 2^32)| + |K| <
+    2^31 with K = 2^(s-1) + zo 2^s, s = -shift - 1. Then K + floor(acc * m / 2^32) (one SMMLA)
+    shifted right by s is LiteRT's single-rounding requantization plus zo (floor((floor(P /
+    2^32) + 2^(s-1)) / 2^s) = floor((P + 2^(31+s)) / 2^(32+s)), nested floors:
+    requant_single_cheap in tinyeit_common.h)."""
     if not (p.get("single_round") and p.get("cheap_rq") and p.get("post_len", 0) == 0
             and p["act_min"] == -128 and p["act_max"] == 127):
         return False
-    zl = int(p["out_offset"]) - int(p["act_min"])
+    zo = int(p["out_offset"])
     for bound, m, shift in zip(bounds, mults, shifts):
         if not -22 <= int(shift) <= -2:
             return False
         s = -int(shift) - 1
-        k = (1 << (s - 1)) + zl * (1 << s)
+        k = abs((1 << (s - 1)) + zo * (1 << s))
         if (int(bound) * abs(int(m)) >> 32) + 1 + k >= (1 << 31):
             return False
     return True

@@ -128,19 +128,35 @@ __asm__(
     "    mla    r11, r9, r12, r11\n"
     "    orr    r11, r11, #1\n"
     "    str    r11, [sp, #(TINYEIT_P4_X + 8)]\n"
-    /* widen and sum: n / 4 words, then the tail word if n % 4 */
+    /* widen and sum: n / 4 words (an odd one first, then two per pass: 19 cycles, where one
+     * per pass took 12), then the tail word if n % 4 */
     "    movs   r3, #0\n"
     "    mov    r6, #0x00010001\n"
     "    lsrs   r2, r2, #2\n"
     "    sub    r8, r8, r2\n"
-    "    beq    3f\n"
-    "2:\n"
+    "    lsrs   r2, r2, #1\n"
+    "    bcc    5f\n"
     "    ldr    r7, [r4], #4\n"
     "    sxtb16 r11, r7\n"
     "    sxtb16 r12, r7, ror #8\n"
     "    smlad  r3, r11, r6, r3\n"
     "    smlad  r3, r12, r6, r3\n"
     "    stm    r10!, {r11, r12}\n"
+    "5:\n"
+    /* the flags are still those of the LSRS: no word pair left */
+    "    beq    3f\n"
+    "2:\n"
+    "    ldr    r7, [r4], #4\n"
+    "    ldr    r9, [r4], #4\n"
+    "    sxtb16 r11, r7, ror #8\n"
+    "    sxtb16 r7, r7\n"
+    "    sxtb16 lr, r9, ror #8\n"
+    "    sxtb16 r12, r9\n"
+    "    smlad  r3, r7, r6, r3\n"
+    "    smlad  r3, r11, r6, r3\n"
+    "    smlad  r3, r12, r6, r3\n"
+    "    smlad  r3, lr, r6, r3\n"
+    "    stm    r10!, {r7, r11, r12, lr}\n"
     "    subs   r2, r2, #1\n"
     "    bne    2b\n"
     "3:\n"
@@ -158,11 +174,12 @@ __asm__(
     /* per block: R = U = bias_A - 128 sum(x) for its 4 pairs, then the body */
     ".Ltinyeit_p4_block:\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
+    "    ldr    r12, [sp, #(TINYEIT_P4_X + 8)]\n"
     "    ldr    r4, [r0]\n"
     "    ldr    r6, [r0, #8]\n"
     "    ldr    r8, [r0, #16]\n"
     "    ldr    r10, [r0, #24]\n"
-    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
     "    add    r0, r0, #32\n"
     "    str    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
     "    sub    r4, r4, r2\n"
@@ -173,8 +190,7 @@ __asm__(
     "    mov    r7, r6\n"
     "    mov    r9, r8\n"
     "    mov    r11, r10\n"
-    "    ldr    r0, [sp, #(TINYEIT_P4_X + 8)]\n"
-    "    bx     r0\n"
+    "    bx     r12\n"
     "    .balign 4\n"
     ".Ltinyeit_p4_body:\n"
     "    .set   tinyeit_p4_off, 0\n"
@@ -201,14 +217,15 @@ __asm__(
     "    .if    (. - .Ltinyeit_p4_body) != 68 * TINYEIT_P4_H\n"
     "    .error \"tinyeit_cm_pairs4u: a half step is not 68 bytes\"\n"
     "    .endif\n"
+    /* the loads back to back (pipelined) */
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 20)]\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    ldr    r3, [sp, #TINYEIT_P4_X]\n"
     "    add    r1, r1, r0\n"
-    "    ldr    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
-    "    stm    r0!, {r4-r11}\n"
-    "    str    r0, [sp, #(TINYEIT_P4_X + 4)]\n"
-    "    ldr    r0, [sp, #TINYEIT_P4_X]\n"
-    "    subs   r0, r0, #1\n"
-    "    str    r0, [sp, #TINYEIT_P4_X]\n"
+    "    stm    r2!, {r4-r11}\n"
+    "    str    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    subs   r3, r3, #1\n"
+    "    str    r3, [sp, #TINYEIT_P4_X]\n"
     "    bne    .Ltinyeit_p4_block\n"
     "    add    sp, sp, #(TINYEIT_P4_X + 24)\n"
     "    pop    {r4-r11, pc}\n"
@@ -289,12 +306,17 @@ __asm__(
 
 /* The outputs of one block straight from its R and U sums, where the generator proved the
  * short form exact (tinyeit_fc_params.rq_fast): per pair, A = U and B = bias_B + ((R - U) >> 8)
- * (the start values held bias_A - 128 * sum(x) in both); per unit, with s = -shift - 1 (MVN)
- * and K = ((2 (zo - act_min) + 1) << s) >> 1 = 2^(s-1) + (zo - act_min) 2^s, K + floor(acc *
- * m / 2^32) in one SMMLA, ASR by s, USAT to [0, 255], + act_min: LiteRT's single rounding,
- * floor((floor(P / 2^32) + 2^(s-1)) / 2^s) = floor((P + 2^(31+s)) / 2^(32+s)) by nested floors
- * (requant_single_cheap's argument), zero point and clamp. 31 cycles per pair.
- * args: sums (R0 U0 R1 U1 ..), pairs, bias + first B unit, o, mult, shift, 2 (zo - lo) + 1, lo. */
+ * (the start values held bias_A - 128 * sum(x) in both); per unit, with s = -shift - 1 and
+ * t = s - 1 = -2 - shift, K = (2 zo + 1) << t = 2^(s-1) + zo 2^s, K + floor(acc * m / 2^32) in
+ * one SMMLA, ASR by t and SSAT to int8 with its own ASR #1 (floor(floor(y / 2^t) / 2) =
+ * floor(y / 2^s)): LiteRT's single rounding, floor((floor(P / 2^32) + 2^(s-1)) / 2^s) =
+ * floor((P + 2^(31+s)) / 2^(32+s)) by nested floors (requant_single_cheap's argument), plus the
+ * zero point, clamped to [-128, 127] (rq_fast requires that activation range). Register shifts
+ * read only the low byte of their amount, so t is one SUB from the loop counter, which counts
+ * pairs in 256s above a low byte of 0xFE (-2): that leaves the seven loads of a pair a register
+ * each, back to back (pipelined). 25 cycles per pair.
+ * args: sums (R0 U0 R1 U1 ..), (pairs - 1) * 256 + 0xFE, bias + first B unit, o, mult, shift,
+ * 2 zo + 1. */
 void tinyeit_cm_pairs_out(const int32_t *args);
 __asm__(
     "    .syntax unified\n"
@@ -306,35 +328,32 @@ __asm__(
     "    .thumb_func\n"
     "tinyeit_cm_pairs_out:\n"
     "    push   {r4-r11, lr}\n"
-    "    ldm    r0, {r0-r7}\n"
+    "    ldm    r0, {r0-r6}\n"
     "    .balign 4\n"
     "1:\n"
-    "    ldm    r0!, {r8, r9}\n"
+    "    ldr    r8, [r0], #4\n"
+    "    ldr    r9, [r0], #4\n"
     "    ldr    r10, [r2], #8\n"
     "    ldr    r11, [r4], #4\n"
     "    ldr    r12, [r5], #4\n"
     "    ldr    lr, [r4], #4\n"
+    "    ldr    r7, [r5], #4\n"
     "    sub    r8, r8, r9\n"
     "    add    r10, r10, r8, asr #8\n"
-    "    mvn    r12, r12\n"
+    "    sub    r12, r1, r12\n"
     "    lsl    r8, r6, r12\n"
-    "    lsr    r8, r8, #1\n"
     "    smmla  r9, r9, r11, r8\n"
     "    asr    r9, r9, r12\n"
-    "    usat   r9, #8, r9\n"
-    "    add    r9, r9, r7\n"
+    "    ssat   r9, #8, r9, asr #1\n"
     "    strb   r9, [r3], #1\n"
-    "    ldr    r12, [r5], #4\n"
-    "    mvn    r12, r12\n"
-    "    lsl    r8, r6, r12\n"
-    "    lsr    r8, r8, #1\n"
+    "    sub    r7, r1, r7\n"
+    "    lsl    r8, r6, r7\n"
     "    smmla  r10, r10, lr, r8\n"
-    "    asr    r10, r10, r12\n"
-    "    usat   r10, #8, r10\n"
-    "    add    r10, r10, r7\n"
+    "    asr    r10, r10, r7\n"
+    "    ssat   r10, #8, r10, asr #1\n"
     "    strb   r10, [r3], #1\n"
-    "    subs   r1, r1, #1\n"
-    "    bne    1b\n"
+    "    subs   r1, r1, #256\n"
+    "    bpl    1b\n"
     "    pop    {r4-r11, pc}\n"
     "    .size tinyeit_cm_pairs_out, . - tinyeit_cm_pairs_out\n"
     "    .text\n");
@@ -416,21 +435,20 @@ static inline void cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count,
     int32_t j, k;
     if (p->rq_fast) {  /* the run's outputs in one call */
         if (count >= 2) {
-            const int32_t args[8] = {(int32_t)(uintptr_t)acc, count >> 1,
+            const int32_t args[7] = {(int32_t)(uintptr_t)acc,
+                                     ((count >> 1) - 1) * 256 + 0xFE,
                                      (int32_t)(uintptr_t)(bias + u0 + 1),
                                      (int32_t)(uintptr_t)(o + u0),
                                      (int32_t)(uintptr_t)(mult + u0),
                                      (int32_t)(uintptr_t)(shift + u0),
-                                     2 * (p->out_offset - p->act_min) + 1, p->act_min};
+                                     2 * p->out_offset + 1};
             tinyeit_cm_pairs_out(args);
         }
         if (count & 1) {  /* a last unit without its pair: A = U, the same arithmetic */
             const int32_t u = u0 + count - 1, s2 = -shift[u] - 1;
-            const int32_t kk = (int32_t)(((uint32_t)(2 * (p->out_offset - p->act_min) + 1)
-                                          << s2) >> 1);
+            const int32_t kk = (int32_t)((uint32_t)(2 * p->out_offset + 1) << (s2 - 1));
             int32_t t = ((int32_t)(((int64_t)acc[count] * mult[u]) >> 32) + kk) >> s2;
-            t = t < 0 ? 0 : (t > 255 ? 255 : t);
-            o[u] = (int8_t)(t + p->act_min);
+            o[u] = (int8_t)(t < -128 ? -128 : (t > 127 ? 127 : t));
         }
         return;
     }
