@@ -32,10 +32,14 @@ def test_every_dockerfile_starts_from_bookworm_slim_and_pins_every_package():
     for name in containers.TOOLCHAINS:
         text = containers.dockerfile_path(name).read_text()
         if base_image(name):  # built on another toolchain image, itself from bookworm-slim
-            assert re.search(r"^ARG BASE\nFROM \$\{BASE\}$", text, re.M), name
+            assert re.search(r"^ARG BASE\nFROM \$\{BASE\}( AS \w+)?$", text, re.M), name
             assert base_image(base_image(name)) is None
         else:
             assert re.search(r"^FROM debian:bookworm-slim$", text, re.M), name
+        stages = set()  # every stage starts from the base, bookworm-slim or an earlier stage
+        for source, stage in re.findall(r"^FROM (\S+)(?: AS (\w+))?$", text, re.M):
+            assert source in {"${BASE}", "debian:bookworm-slim"} | stages, (name, source)
+            stages.add(stage)
         install = re.search(r"apt-get install -y --no-install-recommends(.*?)&&", text, re.S).group(1)
         packages = install.replace("\\", " ").split()
         assert packages and all(re.fullmatch(r"[a-z0-9.+-]+=[A-Za-z0-9.+~:-]+", p) for p in packages), (name, packages)
