@@ -52,6 +52,16 @@ APP_OFFSET = 0x10000
 STACK_BYTES = 8192          # windowed-ABI frames are larger than Cortex-M ones
 
 
+def keep_elf(build_dir: Path, out_dir: Path) -> dict:
+    """Move a linked ESP32 ELF and its map into `out_dir`; the ok-record fields naming them (both
+    engines' ESP32 builds keep the same two files)."""
+    files = {}
+    for name in ("firmware.elf", "firmware.map"):
+        os.replace(build_dir / name, out_dir / name)
+        files[name] = _sha256(out_dir / name)
+    return dict(status="ok", reason=None, image="firmware.elf", elf="firmware.elf",
+                sha256=files["firmware.elf"], files={"firmware.elf": files["firmware.elf"]})
+
 def memory_script(regions: dict[str, tuple[int, int]], stack: int) -> str:
     """tinyeit_memory.ld: the regions esp32_sim.ld places sections in, and the stack size."""
     lines = ["/* Generated: the ESP32's memories, for the link-time fit check. */", "MEMORY", "{"]
@@ -114,13 +124,7 @@ def build_esp32(board: str, board_cfg: dict, variant: str, codegen_dir: Path, fr
         if stack["stack_estimate_bytes"] > STACK_BYTES:
             raise FirmwareBuildError(f"firmware for board {board}, variant {variant}: the stack estimate "
                                      f"{stack['stack_estimate_bytes']} bytes exceeds the reserved {STACK_BYTES}")
-        files = {}
-        for name in ("firmware.elf", "firmware.map"):
-            os.replace(build_dir / name, out_dir / name)
-            files[name] = _sha256(out_dir / name)
-        record.update(status="ok", reason=None, image="firmware.elf", elf="firmware.elf",
-                      sha256=files["firmware.elf"], files={"firmware.elf": files["firmware.elf"]},
-                      ram_link_bytes=sizes["ram_static_bytes"] + STACK_BYTES)
+        record.update(keep_elf(build_dir, out_dir), ram_link_bytes=sizes["ram_static_bytes"] + STACK_BYTES)
     shutil.rmtree(build_dir)
     record["esp_idf"] = esp_idf_project(board, board_cfg, variant, codegen_dir, frames_npz, out_dir, n_frames,
                                         esp_idf_stamp)

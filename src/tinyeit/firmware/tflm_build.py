@@ -255,13 +255,7 @@ def build_tflm(board: str, board_cfg: dict, variant: str, tflite: Path, frames_n
                                            arena_bytes=arena,
                                            **({"regions": esp32_build.REGION_MEMORY} if esp32 else {})))
     elif esp32:
-        files = {}
-        for name in ("firmware.elf", "firmware.map"):
-            os.replace(final / name, out_dir / name)
-            files[name] = _sha256(out_dir / name)
-        record.update(status="ok", reason=None, image="firmware.elf", elf="firmware.elf",
-                      sha256=files["firmware.elf"], files={"firmware.elf": files["firmware.elf"]},
-                      ram_link_bytes=sizes["ram_static_bytes"] + stack_bytes)
+        record.update(esp32_build.keep_elf(final, out_dir), ram_link_bytes=sizes["ram_static_bytes"] + stack_bytes)
     elif cortex:
         files = {}
         for name in ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map"):
