@@ -18,6 +18,8 @@
 #if defined(TINYEIT_AARCH64_NEON)
 #include <arm_neon.h>
 
+#include "tinyeit_a64_s8.h"
+
 /* The reference's scalar row quantization (non-finite rows). */
 static void a64h_q_scalar(const float *v, int32_t n, int8_t *q, int32_t asymmetric,
                           int32_t offset, double inv_d, float inv_f)
@@ -95,129 +97,6 @@ static float a64h_quantize(const float *v, int32_t n, int8_t *q, int32_t asymmet
     return sf;
 }
 
-/* One packed block's 16 inputs in the two-products-per-lane form: LD1 of its 64 bytes (groups
- * g .. g + 3 of 4 inputs x 4 units), SMULL(2) of groups 0 and 2 against their broadcast inputs
- * (v1, v3), SMLAL(2) of groups 1 and 3 (v2, v4) into the same lanes (lane i: unit i / 4 in
- * every group), SADALP into the block's int32 sums. */
-#define A64H_BLOCK(W, L, H, A, B, C, D, T, U, V, X)                                          \
-    "ld1    {" A ".16b, " B ".16b, " C ".16b, " D ".16b}, [%[" W "]], #64\n\t"               \
-    "smull  " T ".8h, " A ".8b, v1.8b\n\t"                                                  \
-    "smull2 " U ".8h, " A ".16b, v1.16b\n\t"                                                \
-    "smull  " V ".8h, " C ".8b, v3.8b\n\t"                                                  \
-    "smull2 " X ".8h, " C ".16b, v3.16b\n\t"                                                \
-    "smlal  " T ".8h, " B ".8b, v2.8b\n\t"                                                  \
-    "smlal2 " U ".8h, " B ".16b, v2.16b\n\t"                                                \
-    "smlal  " V ".8h, " D ".8b, v4.8b\n\t"                                                  \
-    "smlal2 " X ".8h, " D ".16b, v4.16b\n\t"                                                \
-    "sadalp %[" L "].4s, " T ".8h\n\t"                                                      \
-    "sadalp %[" H "].4s, " U ".8h\n\t"                                                      \
-    "sadalp %[" L "].4s, " V ".8h\n\t"                                                      \
-    "sadalp %[" H "].4s, " X ".8h\n\t"
-
-/* Four blocks (16 units) over `steps` x 16 inputs, two products per int16 lane, in assembly:
- * gcc's allocation of the intrinsics' four-register loads copies and spills. Per step one
- * input load and four DUPs serve the 16 units: 0.23 instructions per MAC. */
-static inline void a64h_pair16x4(const int8_t *x, const int8_t **wp, int32_t steps,
-                                 int32x4_t *lo, int32x4_t *hi)
-{
-    const int8_t *w0 = wp[0], *w1 = wp[1], *w2 = wp[2], *w3 = wp[3];
-    int32x4_t l0 = lo[0], l1 = lo[1], l2 = lo[2], l3 = lo[3];
-    int32x4_t h0 = hi[0], h1 = hi[1], h2 = hi[2], h3 = hi[3];
-    uint64_t k = (uint64_t)steps;
-    __asm__("1:\n\t"
-            "ldr    q0, [%[x]], #16\n\t"
-            "dup    v1.4s, v0.s[0]\n\t"
-            "dup    v2.4s, v0.s[1]\n\t"
-            "dup    v3.4s, v0.s[2]\n\t"
-            "dup    v4.4s, v0.s[3]\n\t"
-            A64H_BLOCK("w0", "l0", "h0", "v24", "v25", "v26", "v27", "v5", "v6", "v7", "v16")
-            A64H_BLOCK("w1", "l1", "h1", "v28", "v29", "v30", "v31", "v17", "v18", "v19", "v20")
-            A64H_BLOCK("w2", "l2", "h2", "v24", "v25", "v26", "v27", "v5", "v6", "v7", "v16")
-            A64H_BLOCK("w3", "l3", "h3", "v28", "v29", "v30", "v31", "v17", "v18", "v19", "v20")
-            "subs   %[k], %[k], #1\n\t"
-            "b.ne   1b\n\t"
-            : [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3),
-              [k] "+r"(k), [l0] "+w"(l0), [l1] "+w"(l1), [l2] "+w"(l2), [l3] "+w"(l3),
-              [h0] "+w"(h0), [h1] "+w"(h1), [h2] "+w"(h2), [h3] "+w"(h3)
-            :
-            : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19",
-              "v20", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
-    wp[0] = w0; wp[1] = w1; wp[2] = w2; wp[3] = w3;
-    lo[0] = l0; lo[1] = l1; lo[2] = l2; lo[3] = l3;
-    hi[0] = h0; hi[1] = h1; hi[2] = h2; hi[3] = h3;
-}
-
-/* NB (1, 2 or 4) packed blocks of 4 units (block stride 4 n) against x: out[b] = the block's 4
- * int32 sums. pair: two groups per int16 lane (|w| <= 127, |x| <= 128: |lane| <= 32512). */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void a64h_blocks(const int8_t *x, const int8_t *w, int32_t n, const int NB,
-                               int pair, int32x4_t *out)
-{
-    const int32_t n4 = n & ~3;
-    const int8_t *wp[4];
-    int32x4_t lo[4], hi[4];
-    int32_t g = 0, j, b;
-#pragma GCC unroll 4
-    for (b = 0; b < NB; ++b) {
-        wp[b] = w + b * 4 * n;
-        lo[b] = vdupq_n_s32(0);
-        hi[b] = lo[b];
-    }
-    if (pair) {
-        if (NB == 4 && n4 >= 16) {
-            a64h_pair16x4(x, wp, n4 >> 4, lo, hi);
-            g = n4 & ~15;
-        }
-        for (; g + 8 <= n4; g += 8) {  /* groups g and g + 4 share the int16 lanes */
-            int32_t xa, xb;
-            int8x16_t x0, x1;
-            memcpy(&xa, x + g, sizeof xa);
-            memcpy(&xb, x + g + 4, sizeof xb);
-            x0 = vreinterpretq_s8_s32(vdupq_n_s32(xa));
-            x1 = vreinterpretq_s8_s32(vdupq_n_s32(xb));
-#pragma GCC unroll 4
-            for (b = 0; b < NB; ++b) {
-                const int8x16_t w0 = vld1q_s8(wp[b]), w1 = vld1q_s8(wp[b] + 16);
-                int16x8_t tl = vmull_s8(vget_low_s8(w0), vget_low_s8(x0));
-                int16x8_t th = vmull_high_s8(w0, x0);
-                tl = vmlal_s8(tl, vget_low_s8(w1), vget_low_s8(x1));
-                th = vmlal_high_s8(th, w1, x1);
-                lo[b] = vpadalq_s16(lo[b], tl);
-                hi[b] = vpadalq_s16(hi[b], th);
-                wp[b] += 32;
-            }
-        }
-    }
-    for (; g < n4; g += 4) {
-        int32_t xa;
-        int8x16_t x0;
-        memcpy(&xa, x + g, sizeof xa);
-        x0 = vreinterpretq_s8_s32(vdupq_n_s32(xa));
-#pragma GCC unroll 4
-        for (b = 0; b < NB; ++b) {
-            const int8x16_t w0 = vld1q_s8(wp[b]);
-            lo[b] = vpadalq_s16(lo[b], vmull_s8(vget_low_s8(w0), vget_low_s8(x0)));
-            hi[b] = vpadalq_s16(hi[b], vmull_high_s8(w0, x0));
-            wp[b] += 16;
-        }
-    }
-#pragma GCC unroll 4
-    for (b = 0; b < NB; ++b) out[b] = vpaddq_s32(lo[b], hi[b]);
-    for (j = n4; j < n; ++j) {  /* the tail inputs: the 4 units' weights together */
-        const int32_t xj = x[j];
-#pragma GCC unroll 4
-        for (b = 0; b < NB; ++b) {
-            int32_t wv;
-            memcpy(&wv, wp[b], sizeof wv);
-            out[b] = vmlaq_n_s32(out[b], vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_s32(
-                                     vdup_n_s32(wv))))), xj);
-            wp[b] += 4;
-        }
-    }
-}
-
 typedef struct {
     const int32_t *wsum;
     const float *w_scale, *bias;
@@ -259,20 +138,20 @@ void tinyeit_fc_hybrid_packed(const float *in, const int8_t *w, const int32_t *w
         E.sf = a64h_quantize(in + b * n, n, scratch, p->asymmetric, &E.offset);
         if (n_scale == 1) E.sf *= w_scale[0];
         for (u = 0; u + 16 <= units; u += 16) {
-            a64h_blocks(x, w + u * n, n, 4, pair, a);
+            a64_fc_blocks(x, w + u * n, n, 4, pair, a);
             a64h_out4(a[0], &E, u, o);
             a64h_out4(a[1], &E, u + 4, o);
             a64h_out4(a[2], &E, u + 8, o);
             a64h_out4(a[3], &E, u + 12, o);
         }
         if (u + 8 <= units) {
-            a64h_blocks(x, w + u * n, n, 2, pair, a);
+            a64_fc_blocks(x, w + u * n, n, 2, pair, a);
             a64h_out4(a[0], &E, u, o);
             a64h_out4(a[1], &E, u + 4, o);
             u += 8;
         }
         if (u + 4 <= units) {
-            a64h_blocks(x, w + u * n, n, 1, pair, a);
+            a64_fc_blocks(x, w + u * n, n, 1, pair, a);
             a64h_out4(a[0], &E, u, o);
             u += 4;
         }
