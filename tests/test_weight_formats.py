@@ -70,5 +70,6 @@ def test_model_figures_join_formats():
     layers = [{"weight_format": "block_sparse", "weight_bytes": 10, "macs_executed": 4},
               {"weight_format": "dense", "weight_bytes": 6, "macs_executed": 5}]
     assert wf.model_figures(layers) == {"weight_format": "block_sparse+dense",
-                                        "weight_bytes": 16, "macs_executed": 9}
+                                        "weight_bytes": 16, "weight_ram_bytes": 0,
+                                        "macs_executed": 9}
     assert wf.model_figures([])["weight_format"] is None

@@ -55,3 +55,24 @@ void TINYEIT_REF_FC_F32_CB(const float *in, const uint8_t *codes, const float *t
         }
     }
 }
+
+/* The codebook expansion into RAM (tinyeit_kernels.h), for every target: one pass at start-up,
+ * not timed with the inferences; written for size, not speed. */
+void tinyeit_cb_expand(uint8_t *dst, uint32_t size, const uint8_t *codes, const uint8_t *rows,
+                       const uint32_t *segments, uint32_t n_segments, const uint8_t *patterns)
+{
+    uint32_t i = 0, s;
+    for (s = 0; s < n_segments; ++s) {
+        const uint32_t count = segments[4 * s], length = segments[4 * s + 1];
+        const uint8_t *pat = patterns + segments[4 * s + 2];
+        const uint32_t base = segments[4 * s + 3];
+        uint32_t j, k = 0;
+        for (j = 0; j < count && i < size; ++j, ++i) {
+            const uint32_t v = pat[k];
+            const uint32_t row = v >= 0xF0u ? v - 0xF0u : base + v;
+            const uint32_t code = (uint32_t)(codes[i >> 1] >> ((i & 1u) * 4u)) & 15u;
+            dst[i] = rows[16u * row + code];
+            if (++k == length) k = 0;
+        }
+    }
+}
