@@ -19,7 +19,8 @@ from tinyeit.codegen import layout_unit_pairs as lp  # noqa: E402
 from tinyeit.codegen.host import compiler  # noqa: E402
 from tinyeit.codegen.model_reader import CodegenError  # noqa: E402
 
-SHAPES = [(64, 128), (7, 33), (5, 475), (60, 114), (3, 4), (10, 48), (4, 5), (33, 64)]
+SHAPES = [(64, 128), (7, 33), (5, 475), (60, 114), (3, 4), (10, 48), (4, 5), (33, 64),
+          (4, 20000)]  # the last: segments of more than 0xFFFF positions, split
 
 
 def _clustered(units, n, values, seed, per_unit=True):
@@ -83,7 +84,7 @@ def test_c_expansion_equals_dense_layout(tmp_path, layout):
         (tmp_path / name).write_text(text)
     arrays = "".join(emit.aligned_array(t, nm, v) for t, nm, v in (
         ("uint8_t", "codes", enc.codes), ("uint8_t", "rows", enc.rows),
-        ("uint32_t", "segments", enc.segments), ("uint8_t", "patterns", enc.patterns)))
+        ("uint16_t", "segments", enc.segments), ("uint8_t", "patterns", enc.patterns)))
     (tmp_path / "main.c").write_text(C_MAIN % (arrays, enc.size, len(enc.segments) // 4))
     exe = tmp_path / "expand"
     subprocess.run([compiler(), "-std=c99", "-O2", "-Wall", "-Werror", "-I", str(tmp_path),

@@ -9,17 +9,22 @@ the layout the board's dense kernel reads (unit pairs under TINYEIT_FC_PAIRS, el
 the dense bytes. Which layers expand is chosen per board at firmware build time (`plan`).
 
 The flash form, one per dense layout:
-- `codes`: one 4-bit code per byte of the dense layout, in the layout's byte order (position i
-  in the low nibble of byte i/2 when i is even, the high one when odd);
+- `codes`: one 4-bit code per weight of the dense layout, in the layout's byte order (the k-th
+  code in the low nibble of byte k/2 when k is even, the high one when odd); padding
+  positions take no code;
 - `rows`: uint8 tables of 16 entries; an entry is the stored byte itself, i.e. the unit's
   codebook value plus the layout's bias at that position (the unit pairs store their first
-  unit's weight + 128), and padding positions use a row of the padding byte;
-- `segments` (uint32, four per segment: count, pattern length, pattern offset, row base) and
-  `patterns` (uint8): position i of a segment reads row base + pattern[(i - start) % length].
-  The dense layouts are periodic within a block of units, so a layer needs a few segments.
+  unit's weight + 128);
+- `segments` (uint16, records of four) and `patterns` (uint8): a segment record (count,
+  pattern length, pattern offset, row base) covers `count` positions, position i reading row
+  base + v, v = pattern[(i - start) % length], or where v >= PAD_CODE the padding byte
+  patterns[v - PAD_CODE] (the patterns start with the layout's padding bytes); a group record (0, repeats, records, base stride) runs
+  the next `records` segments `repeats` times, the r-th time with their bases + r * stride.
+  The dense layouts are periodic within a block of units and alike from block to block, so a
+  layer needs a few records.
 
 The C loop (tinyeit_cb_expand, reference/tinyeit_ref_codebook.c) is `dst[i] = rows[16 *
-row(i) + code(i)]`; `expand` below is the same loop in Python. The position -> (unit, bias)
+row(i) + code]`, code the next code or 0 at padding; `expand` below is the same loop in Python. The position -> (unit, bias)
 map is read off the layout functions themselves (emit.packed_fc_s8, layout_unit_pairs
 .unit_pairs_s8) by probing them with bit planes of the element index, so no layout is described
 twice; `encode` checks the expansion against the layout's bytes and raises if they differ.
@@ -78,38 +83,42 @@ class Expanded:
     layout: str
     codes: np.ndarray     # uint8, two codes per byte
     rows: np.ndarray      # uint8 [rows * 16]
-    segments: np.ndarray  # uint32 [segments * 4]
+    segments: np.ndarray  # uint16 [records * 4]
     patterns: np.ndarray  # uint8
     size: int             # bytes of the dense layout (the RAM array)
 
     @property
     def flash_bytes(self) -> int:
         words = lambda b: -(-int(b) // 4) * 4  # noqa: E731 (arrays word aligned)
-        return (words(self.codes.nbytes) + int(self.rows.nbytes) + int(self.segments.nbytes)
-                + int(self.patterns.nbytes))
+        return sum(words(a.nbytes) for a in (self.codes, self.rows, self.segments, self.patterns))
 
     @property
     def ram_bytes(self) -> int:
         return -(-self.size // 4) * 4
 
 
-def _segments(r: np.ndarray, pad: np.ndarray) -> tuple[list[int], list[int]]:
+def _segments(r: np.ndarray, pad: np.ndarray, pad_bytes: list[int]) -> tuple[list[int], list[int]]:
     """Cover the row sequence r with segments of repeated patterns (greedy: at each start, the
     period up to MAX_PERIOD that reaches furthest, the shortest on ties). A pattern holds a unit
     row as its offset from the segment's base row (< PAD_CODE) and a padding row (`pad`) as
-    PAD_CODE + its row, so that blocks of units alike share one pattern."""
-    segs: list[int] = []
-    pats: list[int] = []
+    PAD_CODE + its row, so that blocks of units alike share one pattern; the patterns start with
+    the padding rows' bytes (`pad_bytes`)."""
+    segs: list[tuple] = []
+    pats: list[int] = list(pad_bytes)
     known: dict[tuple, int] = {}
     i, total = 0, len(r)
+
+    pads = len(pad_bytes)  # rows 0 .. pads - 1 are the padding rows
 
     def form(a: int, p: int):
         pat, is_pad = r[a:a + p], pad[a:a + p]
         units = pat[~is_pad]
-        base = int(units.min()) if units.size else 0
+        base = int(units.min()) if units.size else pads
         if units.size and int(units.max()) - base >= PAD_CODE:
             return None
-        return base, tuple(PAD_CODE + int(v) if q else int(v) - base for v, q in zip(pat, is_pad))
+        # bases count unit rows (the padding rows are bytes at the patterns' start)
+        return base - pads, tuple(PAD_CODE + int(v) if q else int(v) - base
+                                  for v, q in zip(pat, is_pad))
 
     while i < total:
         best = (0, 1)
@@ -118,16 +127,73 @@ def _segments(r: np.ndarray, pad: np.ndarray) -> tuple[list[int], list[int]]:
                 break
             diff = np.flatnonzero(r[i + p:] != r[i:total - p])
             reach = p + (int(diff[0]) if diff.size else total - i - p)
+            if reach < total - i:  # whole patterns: the next segment starts on a boundary
+                reach -= reach % p
             if reach > best[0]:
                 best = (reach, p)
         reach, p = best
         base, key = form(i, p)
-        if key not in known:
-            known[key] = len(pats)
-            pats.extend(key)
-        segs.extend((reach, p, known[key], base))
+        if key not in known:  # a pattern inside a stored one is read from there
+            at = bytes(pats[len(pad_bytes):]).find(bytes(key))
+            known[key] = len(pad_bytes) + at if at >= 0 else len(pats)
+            if at < 0:
+                pats.extend(key)
+        segs.append((reach, p, known[key], base))
         i += reach
-    return segs, pats
+    return _grouped(_split(segs)), pats
+
+
+MAX_GROUP = 8  # segments a group record repeats
+RECORD_MAX = 0xFFFF  # records are uint16
+
+
+def _grouped(segs: list[tuple]) -> list[int]:
+    """The segment records with runs of alike segments (same counts and patterns, bases at a
+    constant stride) folded into group records (greedy: the fold that covers most)."""
+    out: list[int] = []
+    i = 0
+    while i < len(segs):
+        best = (1, 1, 0)  # (segments covered, group length, repeats)
+        for length in range(1, min(MAX_GROUP, len(segs) - i) + 1):
+            head = segs[i:i + length]
+            stride = segs[i + length][3] - head[0][3] if i + length < len(segs) else 0
+            reps = 1
+            while i + (reps + 1) * length <= len(segs) and all(
+                    segs[i + reps * length + j][:3] == head[j][:3]
+                    and segs[i + reps * length + j][3] == head[j][3] + reps * stride
+                    for j in range(length)):
+                reps += 1
+            if reps > 1 and stride >= 0 and reps * length > best[0]:
+                best = (reps * length, length, reps, stride)
+        if best[0] > 1:
+            _, length, reps, stride = best
+            done = 0
+            while done < reps:  # a group repeats at most 0xFFFF times
+                now = min(reps - done, RECORD_MAX)
+                out.extend((0, now, length, stride))
+                for count, p, off, base in segs[i:i + length]:
+                    out.extend((count, p, off, base + done * stride))
+                done += now
+            i += reps * length
+        else:
+            out.extend(segs[i])
+            i += 1
+    if out and max(out) > RECORD_MAX:
+        raise CodegenError("codebook expansion: a record field exceeds 16 bits")
+    return out
+
+
+def _split(segs: list[tuple]) -> list[tuple]:
+    """Segments of more than RECORD_MAX positions as several, each a whole number of its
+    pattern but the last (so that each starts the pattern afresh)."""
+    out = []
+    for count, p, off, base in segs:
+        step = (RECORD_MAX // p) * p
+        while count > RECORD_MAX:
+            out.append((step, p, off, base))
+            count -= step
+        out.append((count, p, off, base))
+    return out
 
 
 def encode(rows: np.ndarray, layout: str) -> Expanded:
@@ -168,13 +234,16 @@ def encode(rows: np.ndarray, layout: str) -> Expanded:
     pads = int(np.count_nonzero(uniq < 256))
     if pads > 255 - PAD_CODE:
         raise CodegenError(f"codebook expansion: {pads} padding bytes in the {layout} layout")
-    segs, pats = _segments(r, r < pads)
+    pad_bytes = [int(row[0]) for row in row_list[:pads]]
+    row_list = row_list[pads:]
+    segs, pats = _segments(r, r < pads, pad_bytes)
+    codes = codes[r >= pads]  # padding positions take no code
     padded = np.zeros(len(codes) + len(codes) % 2, np.int64)
     padded[:len(codes)] = codes
     enc = Expanded(layout=layout,
                    codes=(padded[0::2] | (padded[1::2] << 4)).astype(np.uint8),
                    rows=np.concatenate(row_list).astype(np.uint8) if row_list else np.zeros(0, np.uint8),
-                   segments=np.asarray(segs, np.uint32), patterns=np.asarray(pats, np.uint8),
+                   segments=np.asarray(segs, np.uint16), patterns=np.asarray(pats, np.uint8),
                    size=len(src))
     if not np.array_equal(expand(enc), layout_bytes(rows, layout)):
         raise CodegenError(f"codebook expansion: internal error: the {layout} expansion of "
@@ -185,16 +254,33 @@ def encode(rows: np.ndarray, layout: str) -> Expanded:
 def expand(enc: Expanded) -> np.ndarray:
     """tinyeit_cb_expand in Python: the RAM array's bytes."""
     out = np.zeros(enc.size, np.uint8)
-    segs = enc.segments.astype(np.int64).reshape(-1, 4)
-    i = 0
-    for count, length, off, base in segs:
+    recs = [tuple(int(v) for v in rec) for rec in enc.segments.astype(np.int64).reshape(-1, 4)]
+    runs = []  # (count, length, offset, base) in order
+    s = 0
+    while s < len(recs):
+        if recs[s][0] == 0:
+            _, reps, length, stride = recs[s]
+            group = recs[s + 1:s + 1 + length]
+            runs += [(c, ln, off, base + r * stride) for r in range(reps)
+                     for c, ln, off, base in group]
+            s += 1 + length
+        else:
+            runs.append(recs[s])
+            s += 1
+    i = c = 0
+    for count, length, off, base in runs:
         pos = np.arange(count)
         v = enc.patterns[off + pos % length].astype(np.int64)
-        row = np.where(v >= PAD_CODE, v - PAD_CODE, base + v)
-        k = i + pos
-        code = (enc.codes[k >> 1].astype(np.int64) >> (4 * (k & 1))) & 15
-        out[k] = enc.rows[16 * row + code]
+        pad = v >= PAD_CODE
+        row = np.where(pad, 0, base + v)
+        k = c + np.cumsum(~pad) - 1  # the code index of each non-padding position
+        code = np.where(pad, 0, (enc.codes[np.maximum(k, 0) >> 1].astype(np.int64)
+                                 >> (4 * (np.maximum(k, 0) & 1))) & 15)
+        out[i + pos] = np.where(pad, enc.patterns[np.where(pad, v - PAD_CODE, 0)],
+                                enc.rows[np.where(pad, 0, 16 * row + code)] if enc.rows.size
+                                else 0)
         i += int(count)
+        c += int(np.count_nonzero(~pad))
     if i != enc.size:
         raise CodegenError(f"codebook expansion: segments cover {i} of {enc.size} bytes")
     return out

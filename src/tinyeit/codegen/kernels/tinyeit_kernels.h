@@ -218,12 +218,14 @@ void tinyeit_fc_f32_cb(const float *in, const uint8_t *codes, const float *table
                        const tinyeit_fc_params *p);
 
 /* Codebook weights expanded into RAM (codegen/codebook_ram.py): fills dst[0 .. size) with one
- * byte per position i of the dense layout, rows[16 * row(i) + code(i)], code(i) the 4-bit code
- * of position i (low nibble of codes[i / 2] for even i), row(i) from the segments (4 words
- * each: count, pattern length, pattern offset, base row): a pattern entry v >= 0xF0 names row
- * v - 0xF0, else row base + v, the pattern repeated over the segment's count. Run once, before
- * the first inference (tinyeit_prepare). */
+ * byte per position i of the dense layout, rows[16 * (base + v) + code], code the next 4-bit
+ * code (low nibble first). Records of four uint16: a segment (count, pattern length, pattern
+ * offset, base row) covers count positions, position j of it reading pattern entry v =
+ * patterns[offset + j % length]; v >= 0xF0 is padding: the byte patterns[v - 0xF0], no code
+ * taken. A group (0, repeats, records, base stride) runs the next `records` segments
+ * `repeats` times, the r-th time with bases + r * stride. Run once, before the first inference
+ * (tinyeit_prepare). */
 void tinyeit_cb_expand(uint8_t *dst, uint32_t size, const uint8_t *codes, const uint8_t *rows,
-                       const uint32_t *segments, uint32_t n_segments, const uint8_t *patterns);
+                       const uint16_t *segments, uint32_t n_records, const uint8_t *patterns);
 
 #endif

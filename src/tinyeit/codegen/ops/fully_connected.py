@@ -300,7 +300,7 @@ def _codebook_both(gen, op: Op, w, rows: np.ndarray, batches: int, low: Lowered,
                 text += "#if TINYEIT_FC_PAIRS\n" if k == 0 else "#else\n"
             text += (aligned_array("uint8_t", f"{ram}_codes", enc.codes)
                      + aligned_array("uint8_t", f"{ram}_rows", enc.rows)
-                     + aligned_array("uint32_t", f"{ram}_segments", enc.segments)
+                     + aligned_array("uint16_t", f"{ram}_segments", enc.segments)
                      + aligned_array("uint8_t", f"{ram}_patterns", enc.patterns)
                      + f"#define {ram.upper()}_SEGMENTS {len(enc.segments) // 4}u\n"
                      + f"static union {{ uint8_t v[{enc.ram_bytes}]; int32_t align; }} {ram};\n")
