@@ -127,12 +127,10 @@ def codebook_plan(codegen_dir: Path, board: str, board_cfg: dict, arena_bytes: i
     layers = read_json(path, "the code generator's weight figures").get("layers")
     if not isinstance(layers, list):
         raise TinyEitError(f"{path}: no `layers` list")
-    try:
-        return codebook_ram.plan(layers, board_cfg.get("family"), board_cfg.get("ram_bytes"),
-                                 int(arena_bytes), STACK_BYTES, board_cfg.get("codebook", "auto"),
-                                 board)
-    except Exception as exc:  # a bad setting names the board and key
-        raise TinyEitError(f"board {board}: {exc}") from exc
+    # a bad `codebook` setting raises a CodegenError (a TinyEitError) naming the board and key
+    return codebook_ram.plan(layers, board_cfg.get("family"), board_cfg.get("ram_bytes"),
+                             int(arena_bytes), STACK_BYTES, board_cfg.get("codebook", "auto"),
+                             board)
 
 
 def stage_sources(dest: Path, board: str, clock_hz: int, family_dirs: list[str], codegen_dir: Path,
