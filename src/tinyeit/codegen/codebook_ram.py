@@ -18,16 +18,17 @@ The flash form, one per dense layout:
 - `segments` (uint16, records of four) and `patterns` (uint8): a segment record (count,
   pattern length, pattern offset, row base) covers `count` positions, position i reading row
   base + v, v = pattern[(i - start) % length], or where v >= PAD_CODE the padding byte
-  patterns[v - PAD_CODE] (the patterns start with the layout's padding bytes); a group record (0, repeats, records, base stride) runs
-  the next `records` segments `repeats` times, the r-th time with their bases + r * stride.
-  The dense layouts are periodic within a block of units and alike from block to block, so a
-  layer needs a few records.
+  patterns[v - PAD_CODE] (the patterns start with the layout's padding bytes); a group record
+  (0, repeats, records, base stride) runs the next `records` segments `repeats` times, the
+  r-th time with their bases + r * stride. The dense layouts are periodic within a block of
+  units and alike from block to block, so a layer needs a few records.
 
 The C loop (tinyeit_cb_expand, reference/tinyeit_ref_codebook.c) is `dst[i] = rows[16 *
-row(i) + code]`, code the next code or 0 at padding; `expand` below is the same loop in Python. The position -> (unit, bias)
-map is read off the layout functions themselves (emit.packed_fc_s8, layout_unit_pairs
-.unit_pairs_s8) by probing them with bit planes of the element index, so no layout is described
-twice; `encode` checks the expansion against the layout's bytes and raises if they differ.
+(base + v) + code]` with the next code, or the padding byte; `expand` below is the same loop
+in Python. The position -> (unit, bias) map is read off the layout functions themselves
+(emit.packed_fc_s8, layout_unit_pairs.unit_pairs_s8) by probing them with bit planes of the
+element index, so no layout is described twice; `encode` checks the expansion against the
+layout's bytes and raises if they differ.
 """
 from __future__ import annotations
 
