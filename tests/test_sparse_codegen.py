@@ -92,7 +92,9 @@ def test_stored_formats_equal_litert(tmp_path, kind, mode, fmt):
 
     boards = study_config.load("config.yaml")["boards"]
     for board in ("nano33ble", "rpi4"):  # the DSP / FPU kernels; NEON block-sparse, int8 codebook
-        got = run_board(str(path), x, board, boards[board]).reshape(len(x), -1)
+        # the in-loop codebook kernels (the expansion into RAM: tests/test_codebook_ram.py)
+        cfg = dict(boards[board], codebook="inloop")
+        got = run_board(str(path), x, board, cfg).reshape(len(x), -1)
         _close(got, want, mode)
 
 

@@ -45,7 +45,9 @@ def test_codegen_writes_weights_json_and_firmware_reads_it(study_models, tmp_pat
     info = generate(study_models["ptq_int8"], str(tmp_path))
     doc = json.loads((tmp_path / "weights.json").read_text())
     assert doc == wf.weights_document(wf.layer_records(study_models["ptq_int8"]))
-    assert info["weights"] == {k: doc[k] for k in ("weight_format", "weight_bytes", "macs_executed")}
+    assert info["weights"] == {k: doc[k] for k in ("weight_format", "weight_bytes",
+                                                    "weight_ram_bytes", "macs_executed")}
+    assert doc["weight_ram_bytes"] == 0  # dense: nothing expanded into RAM
     # the dense int8 weights are the bulk of what the generator counts as const data
     assert doc["weight_bytes"] <= info["weights_bytes"]
     got = weight_figures(tmp_path)
@@ -54,7 +56,8 @@ def test_codegen_writes_weights_json_and_firmware_reads_it(study_models, tmp_pat
 
 def test_weight_figures_absent_and_broken(tmp_path):
     assert weight_figures(tmp_path) == {"weight_format": None, "weight_bytes": None,
-                                        "macs_executed": None, "weight_layers": None}
+                                        "weight_ram_bytes": None, "macs_executed": None,
+                                        "weight_layers": None}
     (tmp_path / "weights.json").write_text('{"weight_bytes": 3}')
     with pytest.raises(TinyEitError, match="weights.json: expected an object"):
         weight_figures(tmp_path)
@@ -63,12 +66,13 @@ def test_weight_figures_absent_and_broken(tmp_path):
 def test_tflite_figures_are_dense(study_models):
     fig = wf.tflite_figures(study_models["ptq_int8"])
     assert fig == {"weight_format": "dense", "weight_bytes": sum(w for _, w, _ in LAYERS),
-                   "macs_executed": sum(m for _, _, m in LAYERS)}
+                   "weight_ram_bytes": 0, "macs_executed": sum(m for _, _, m in LAYERS)}
 
 
 def test_model_figures_join_formats():
     layers = [{"weight_format": "block_sparse", "weight_bytes": 10, "macs_executed": 4},
               {"weight_format": "dense", "weight_bytes": 6, "macs_executed": 5}]
     assert wf.model_figures(layers) == {"weight_format": "block_sparse+dense",
-                                        "weight_bytes": 16, "macs_executed": 9}
+                                        "weight_bytes": 16, "weight_ram_bytes": 0,
+                                        "macs_executed": 9}
     assert wf.model_figures([])["weight_format"] is None

@@ -58,18 +58,26 @@ def weights_of(result: dict, tflite_path) -> dict:
     return weight_formats.weights_document(layers)
 
 
-def run_host(tflite_path: str, inputs: np.ndarray, flavor: str = "litert") -> np.ndarray:
+def run_host(tflite_path: str, inputs: np.ndarray, flavor: str = "litert",
+             codebook: str = "inloop") -> np.ndarray:
     """Generate, compile with the host C compiler, and run on every row of `inputs`.
 
     `inputs` has the model's input dtype; each row is reshaped to the model input. Returns
-    (rows, *output shape without batch) in the model's output dtype.
+    (rows, *output shape without batch) in the model's output dtype. `codebook`: the
+    clustered int8 layers decoded in the loop (inloop, the generator's own choice) or
+    expanded into RAM at start-up (expand, auto: codegen.codebook_ram.plan, no RAM limit).
     """
     from tinyeit.codegen.generator import build  # noqa: PLC0415
     from tinyeit.codegen.host import build_executable, run_rows  # noqa: PLC0415
 
     result = build(os.fspath(tflite_path), flavor)
     rows = input_rows(result, tflite_path, inputs)
-    exe = build_executable(result["files"])
+    files = dict(result["files"])
+    if "tinyeit_codebook.h" in files:
+        from tinyeit.codegen.codebook_ram import plan  # noqa: PLC0415
+
+        files["tinyeit_codebook.h"] = plan(result["layers"], None, None, 0, mode=codebook)[0]
+    exe = build_executable(files)
     return shaped_outputs(result, run_rows(exe, rows, np.dtype(result["output_dtype"]), result["output_size"]))
 
 

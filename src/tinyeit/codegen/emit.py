@@ -134,8 +134,24 @@ HEADER = """\
 /* Runs one inference: input holds TINYEIT_INPUT_SIZE elements of TINYEIT_INPUT_TYPE, output
  * receives TINYEIT_OUTPUT_SIZE elements of TINYEIT_OUTPUT_TYPE. Returns 0 on success. */
 int tinyeit_invoke(const void *input, void *output);
-
+{prepare}
 #endif
+"""
+
+# Written only for a model with clustered int8 layers that a build may expand into RAM
+# (codegen/codebook_ram.py); every harness calls tinyeit_prepare once before its timed runs.
+PREPARE_DECL = """
+/* Expands the codebook layers this build keeps in RAM (tinyeit_codebook.h); run once before
+ * the first inference. Returns 0. */
+#define TINYEIT_HAS_PREPARE 1
+int tinyeit_prepare(void);
+"""
+
+PREPARE_FUNCTION = """int tinyeit_prepare(void)
+{{
+{body}
+    return 0;
+}}
 """
 
 SOURCE = """\

@@ -61,6 +61,11 @@ class Generator:
         self.weight_layers: dict = {}  # op index -> weight_formats.LayerWeights, when not dense
         self.stored_args: dict = {}    # weight tensor -> its arrays' C arguments, when not dense
         self.stored_ops: dict = {}     # weight tensor -> the op that stored it
+        # clustered int8 layers that a build may expand into RAM (codebook_ram): the calls of
+        # tinyeit_prepare, and per weight tensor / per op the expansion's figures per layout
+        self.prepare: list[str] = []
+        self.codebook_ram: dict = {}
+        self.codebook_ops: dict = {}
 
     def fail(self, op: Op, why: str) -> CodegenError:
         return CodegenError(f"{self.g.path}: op {op.index} ({op.name}): {why}")
@@ -321,15 +326,26 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         in_scale=_c_scale(sin), in_zp=zin, out_scale=_c_scale(sout), out_zp=zout,
         arena=arena_alloc, weights=gen.weights_bytes, pairs_layers=gen.pairs_layers,
         pairs_wide=gen.pairs_wide_layers, weights_pairs=gen.weights_bytes + gen.pairs_bytes_delta,
-        ops=", ".join(listed))
+        ops=", ".join(listed), prepare=emit.PREPARE_DECL if gen.prepare else "")
     if trace:
         gen.const_decls.insert(0, "void tinyeit_trace(int tensor, const void *data, int bytes);\n")
     if marks:
         gen.const_decls.insert(0, emit.MARK_FUNCTION)
+    files = {}
+    if gen.prepare:
+        from tinyeit.codegen import codebook_ram  # noqa: PLC0415
+
+        gen.const_decls.insert(0, '#include "tinyeit_codebook.h"\n')
+        gen.const_decls.append(emit.PREPARE_FUNCTION.format(body="\n".join(gen.prepare)))
+        # the generator's own choice: every layer decoded in the loop; a firmware build
+        # rewrites this header per board (codebook_ram.plan)
+        layers0 = weight_formats.layers_of(graph, ops, gen.weight_layers)
+        files["tinyeit_codebook.h"] = codebook_ram.plan(
+            _with_codebook_ram(layers0, gen.codebook_ops), None, None, 0, mode="inloop")[0]
     source = emit.SOURCE.format(arena=arena_alloc, consts="\n".join(gen.const_decls),
                             body="\n".join(body) if body else "    (void)input; (void)output;")
     return {
-        "files": {"model.h": header, "model.c": source, **kernel_sources()},
+        "files": {"model.h": header, "model.c": source, **files, **kernel_sources()},
         "arena_bytes": arena_alloc, "arena_lower_bound": bound,
         "weights_bytes": gen.weights_bytes, "fc_pairs_layers": gen.pairs_layers,
         "fc_pairs_wide_layers": gen.pairs_wide_layers,
@@ -339,9 +355,17 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         "input_shape": list(tin.shape), "output_shape": list(tout.shape),
         "input_quant": [sin, zin], "output_quant": [sout, zout],
         "ops": listed,
-        "layers": weight_formats.layers_of(graph, ops, gen.weight_layers),
+        "layers": _with_codebook_ram(weight_formats.layers_of(graph, ops, gen.weight_layers),
+                                     gen.codebook_ops),
         "op_marks": [(op.index, op.name) for op, _ in lowered] if marks else [],
     }
+
+
+def _with_codebook_ram(layers: list[dict], by_op: dict) -> list[dict]:
+    """The layer records with, on layers a build may expand into RAM, the expansion's switch
+    and figures per dense layout (`codebook_ram`)."""
+    return [dict(rec, codebook_ram=by_op[rec["op_index"]]) if rec["op_index"] in by_op else rec
+            for rec in layers]
 
 
 def _c_scale(s: float) -> str:

@@ -30,6 +30,9 @@ int main(int argc, char **argv)
     FILE *fi, *fo;
     long repeat = argc > 3 ? atol(argv[3]) : 0;
     if (argc < 3) return 2;
+#ifdef TINYEIT_HAS_PREPARE
+    if (tinyeit_prepare() != 0) return 7;
+#endif
     fi = fopen(argv[1], "rb");
     fo = fopen(argv[2], "wb");
     if (!fi || !fo) return 3;

@@ -120,6 +120,8 @@ def model_figures(layers: list[dict]) -> dict:
     return {
         "weight_format": "+".join(formats) if formats else None,
         "weight_bytes": int(sum(layer["weight_bytes"] for layer in layers)),
+        # RAM the layers take at run time (codebook_ram: expanded at start-up), beside flash
+        "weight_ram_bytes": int(sum(layer.get("weight_ram_bytes", 0) for layer in layers)),
         "macs_executed": int(sum(layer["macs_executed"] for layer in layers)),
     }
 

@@ -10,6 +10,8 @@ stage because it uses the firmware build and the emulators, which come after cod
 """
 from __future__ import annotations
 
+import json
+
 import tempfile
 from pathlib import Path
 
@@ -41,6 +43,10 @@ def run_board(tflite: str | Path, inputs: np.ndarray, board: str, board_cfg: dic
         work = Path(tmp)
         for name, text in result["files"].items():
             write_text(work / "code" / name, text)
+        from tinyeit.codegen.weight_formats import weights_document  # noqa: PLC0415
+
+        write_text(work / "code" / "weights.json",
+                   json.dumps(weights_document(result["layers"]), sort_keys=True))
         frames = work / "frames.npz"
         np.savez(frames, input=rows)
         record = build_firmware(board, board_cfg, "codegen-run", work / "code", frames,

@@ -119,7 +119,8 @@ def profile_variant(config: dict, board: str, variant: str, results: Path, work:
     row = {"board": board, "variant": variant, "unit": "cycles" if cfg["family"] == "cortex_m4f"
            else "instructions", "aot": total, "exact": exact, "ops": ops,
            "aot_flash": record.get("flash_bytes"), "aot_arena": record.get("arena_bytes"), "by_op": by_name(ops), "tflm": None,
-           **{k: record.get(k) for k in ("weight_format", "weight_bytes", "macs_executed")}}
+           **{k: record.get(k) for k in ("weight_format", "weight_bytes", "weight_ram_bytes",
+                                         "macs_executed")}}
     tflm_dir = results / "firmware" / board / "tflm" / variant
     tflm_image = tflm_dir / ("firmware.elf" if cfg["family"] == "cortex_m4f" else "firmware")
     if tflm_image.is_file():
@@ -134,15 +135,17 @@ def profile_variant(config: dict, board: str, variant: str, results: Path, work:
 
 def markdown(rows: list[dict]) -> str:
     lines = ["| board | variant | unit | generated C | tflm | ratio | flash B (C / tflm) | "
-             "arena B (C / tflm) | weights B (C) | MACs executed | weight format |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "arena B (C / tflm) | weights B (C) | weights in RAM B (C) | MACs executed | "
+             "weight format |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         ratio = f"{r['aot'] / r['tflm']:.2f}" if r["tflm"] else "-"
         tflm = f"{r['tflm']:,}" if r["tflm"] else "-"
         lines.append(f"| {r['board']} | {r['variant']} | {r['unit']} | {r['aot']:,} | {tflm} | "
                      f"{ratio} | {r.get('aot_flash')} / {r.get('tflm_flash', '-')} | "
                      f"{r.get('aot_arena')} / {r.get('tflm_arena', '-')} | "
-                     f"{r.get('weight_bytes')} | {r.get('macs_executed')} | {r.get('weight_format')} |")
+                     f"{r.get('weight_bytes')} | {r.get('weight_ram_bytes')} | "
+                     f"{r.get('macs_executed')} | {r.get('weight_format')} |")
     lines += ["", "| board | variant | " + "per op (sum by op type, marker calls included) |",
               "|---|---|---|"]
     for r in rows:

@@ -32,7 +32,7 @@ EXTRA_KEYS = ("instructions_min", "instructions_median", "instructions_max", "cy
               "outputs_exact", "outputs_max_abs_diff", "power_source", "runner", "error",
               "ram_static_bytes", "outputs_exact_tflm_interpreter",
               "outputs_max_abs_diff_tflm_interpreter",
-              "weight_format", "weight_bytes", "macs_executed")
+              "weight_format", "weight_bytes", "weight_ram_bytes", "macs_executed")
 # A float output equals LiteRT's when within this fraction of LiteRT's output range: the code
 # generator's own criterion for float models (libm and summation order may differ by an ulp).
 # Integer outputs must be equal to the bit.
@@ -122,7 +122,7 @@ def base_profile(board: Board, variant: str, build: dict, firmware_sha256: str |
     record.update({k: None for k in EXTRA_KEYS})
     record["power_source"] = board.power_source
     record["ram_static_bytes"] = build.get("ram_static_bytes")
-    for key in ("weight_format", "weight_bytes", "macs_executed"):
+    for key in ("weight_format", "weight_bytes", "weight_ram_bytes", "macs_executed"):
         record[key] = build.get(key)
     if build.get("status") in NOT_BUILT or build.get("status") == "failed":
         record["error"] = build.get("reason") or build.get("error")

@@ -22,7 +22,7 @@ from tinyeit.firmware.stage import board_sources_dir, stage_sources
 FAMILY_IMAGE = {"cortex_m4f": "arm", "aarch64_linux": "aarch64", "esp32": "xtensa"}
 # The board settings a firmware image depends on; the rest (transport, port, power) only
 # changes how it is flashed and profiled, and must not rebuild it.
-BUILD_KEYS = ("family", "clock_hz", "flash_bytes", "ram_bytes", "fqbn")
+BUILD_KEYS = ("family", "clock_hz", "flash_bytes", "ram_bytes", "fqbn", "codebook")
 CORTEX_M4F_FLAGS = "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
 # Same C semantics on every compiler: no fused multiply-add, no recorded paths or switches.
 COMMON_CFLAGS = ("-O2 -std=gnu11 -Wall -ffunction-sections -fdata-sections -ffp-contract=off -g "
@@ -157,6 +157,8 @@ def _pairs_flags(model: dict) -> str:
     where model.h does not say (an older generator): the kernels then follow the same rule as
     the layout, layer by layer."""
     wide = model.get("TINYEIT_FC_PAIRS_WIDE_LAYERS")
+    if model.get("codebook_pairs_wide"):  # a codebook layer expanded into RAM takes it
+        return ""
     return " -DTINYEIT_PAIRS_WIDE=0" if wide is not None and int(wide) == 0 else ""
 
 
@@ -182,7 +184,8 @@ def build_cortex_m4f(board: str, board_cfg: dict, variant: str, codegen_dir: Pat
                      stack_bytes: int = DEFAULT_STACK_BYTES) -> dict:
     """Bare-metal ELF linked at the board's real flash/RAM sizes (runs on QEMU mps2-an386 too)."""
     src, build_dir = _fresh(out_dir)
-    model = stage_sources(src, board, board_cfg["clock_hz"], ["cortex_m4f"], codegen_dir, frames_npz, n_frames)
+    model = stage_sources(src, board, board_cfg["clock_hz"], ["cortex_m4f"], codegen_dir, frames_npz, n_frames,
+                          board_cfg=board_cfg)
     flash, ram = int(board_cfg["flash_bytes"]), int(board_cfg["ram_bytes"])
     for sub, (f, r) in {"board": (flash, ram), "unbounded": (0x00400000, 0x00400000)}.items():
         (src / sub).mkdir()
@@ -258,7 +261,8 @@ def build_aarch64_linux(board: str, board_cfg: dict, variant: str, codegen_dir: 
                         out_dir: Path, n_frames: int, image_stamp=None) -> dict:
     """A static aarch64 Linux program (Raspberry Pi 4; qemu-aarch64 here)."""
     src, build_dir = _fresh(out_dir)
-    model = stage_sources(src, board, board_cfg["clock_hz"], ["aarch64_linux"], codegen_dir, frames_npz, n_frames)
+    model = stage_sources(src, board, board_cfg["clock_hz"], ["aarch64_linux"], codegen_dir, frames_npz, n_frames,
+                          board_cfg=board_cfg)
     (src / "build.sh").write_text(_script("aarch64-linux-gnu-gcc", "-march=armv8-a",
                                           "-static -Wl,--build-id=none -Wl,--gc-sections", fit_check=False))
     record = _base_record(board, board_cfg, variant, model)
@@ -318,7 +322,7 @@ def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frame
             from tinyeit.firmware.esp32_build import build_esp32
             record = build_esp32(*args, image_stamp=image_stamp, esp_idf_stamp=esp_idf_stamp)
         record["engine"] = "aot"
-        record.update(weight_figures(Path(codegen_dir)))
+        record.update(weight_figures(Path(codegen_dir), board, board_cfg, record["arena_bytes"]))
         write_json(out / "build.json", record, sort_keys=True)
         return record
     except BaseException:
@@ -329,14 +333,28 @@ def build_firmware(board: str, board_cfg: dict, variant: str, codegen_dir, frame
 WEIGHT_KEYS = ("weight_format", "weight_bytes", "macs_executed")
 
 
-def weight_figures(codegen_dir: Path) -> dict:
+def weight_figures(codegen_dir: Path, board: str | None = None, board_cfg: dict | None = None,
+                   arena_bytes: int = 0) -> dict:
     """The generator's weight storage figures (its weights.json): per model `weight_format`,
-    `weight_bytes` (weights in flash), `macs_executed`, and per layer under `weight_layers`.
-    All None for a folder without weights.json (one not written by `tinyeit codegen`)."""
+    `weight_bytes` (weights in flash), `weight_ram_bytes` (weights expanded into RAM at
+    start-up: codegen.codebook_ram), `macs_executed`, and per layer under `weight_layers`; with
+    board_cfg, as this board's build stores them (stage.codebook_plan). All None for a folder
+    without weights.json (one not written by `tinyeit codegen`)."""
+    from tinyeit.codegen.weight_formats import model_figures  # noqa: PLC0415
+    from tinyeit.firmware.stage import codebook_plan  # noqa: PLC0415
+
     path = Path(codegen_dir) / "weights.json"
     if not path.exists():
-        return {**{k: None for k in WEIGHT_KEYS}, "weight_layers": None}
+        return {**{k: None for k in WEIGHT_KEYS}, "weight_ram_bytes": None, "weight_layers": None}
     data = read_json(path, "the code generator's weight figures")
     if not isinstance(data, dict) or any(k not in data for k in WEIGHT_KEYS + ("layers",)):
         raise TinyEitError(f"{path}: expected an object with {', '.join(WEIGHT_KEYS)} and layers")
-    return {**{k: data[k] for k in WEIGHT_KEYS}, "weight_layers": data["layers"]}
+    planned = (codebook_plan(Path(codegen_dir), board or "?", board_cfg, arena_bytes)
+               if board_cfg is not None else None)
+    if planned is None:
+        return {**{k: data[k] for k in WEIGHT_KEYS},
+                "weight_ram_bytes": int(data.get("weight_ram_bytes", 0)), "weight_layers": data["layers"]}
+    layers = planned[1]
+    figures = model_figures(layers)
+    return {**{k: figures[k] for k in WEIGHT_KEYS}, "weight_ram_bytes": figures["weight_ram_bytes"],
+            "weight_layers": layers}

@@ -97,7 +97,8 @@ def build_esp32(board: str, board_cfg: dict, variant: str, codegen_dir: Path, fr
                 out_dir: Path, n_frames: int, image_stamp=None, esp_idf_stamp=None) -> dict:
     """The bare-metal ELF (QEMU sim, fit-checked), and the ESP-IDF project beside it."""
     src, build_dir = _fresh(out_dir)
-    model = stage_sources(src, board, board_cfg["clock_hz"], ["esp32_sim"], codegen_dir, frames_npz, n_frames)
+    model = stage_sources(src, board, board_cfg["clock_hz"], ["esp32_sim"], codegen_dir, frames_npz, n_frames,
+                          board_cfg=board_cfg)
     for sub, regions in {"board": REGIONS, "unbounded": unbounded_regions()}.items():
         (src / sub).mkdir()
         (src / sub / "tinyeit_memory.ld").write_text(memory_script(regions, STACK_BYTES))
@@ -136,7 +137,8 @@ def stage_esp_idf_project(board: str, board_cfg: dict, codegen_dir: Path, frames
                           n_frames: int) -> dict:
     """Write the ESP-IDF project (CMakeLists.txt, sdkconfig.defaults, main/ with all C)."""
     main = project / "main"
-    model = stage_sources(main, board, board_cfg["clock_hz"], ["esp32"], codegen_dir, frames_npz, n_frames)
+    model = stage_sources(main, board, board_cfg["clock_hz"], ["esp32"], codegen_dir, frames_npz, n_frames,
+                          board_cfg=board_cfg)
     for name in ("CMakeLists.txt", "sdkconfig.defaults"):
         shutil.move(main / name, project / name) if (main / name).exists() else \
             shutil.copyfile(board_sources_dir("esp32") / name, project / name)

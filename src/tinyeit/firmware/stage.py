@@ -106,9 +106,38 @@ def board_header(board: str, clock_hz: int) -> str:
             f"#define TINYEIT_BOARD \"{board}\"\n#define TINYEIT_CLOCK_HZ {int(clock_hz)}u\n#endif\n")
 
 
+CODEBOOK_HEADER = "tinyeit_codebook.h"
+STACK_BYTES = 4096  # the stack the codebook plan keeps free (firmware.build.DEFAULT_STACK_BYTES)
+
+
+def codebook_plan(codegen_dir: Path, board: str, board_cfg: dict, arena_bytes: int):
+    """(tinyeit_codebook.h, layer records) of this board's build: which clustered int8 layers
+    expand into RAM (codegen.codebook_ram.plan, on the board's ram_bytes and its `codebook`
+    setting, auto by default); None for a model without such layers."""
+    from tinyeit.atomic import read_json  # noqa: PLC0415
+    from tinyeit.codegen import codebook_ram  # noqa: PLC0415
+
+    codegen_dir = Path(codegen_dir)
+    if not (codegen_dir / CODEBOOK_HEADER).is_file():
+        return None
+    path = codegen_dir / "weights.json"
+    if not path.is_file():
+        raise TinyEitError(f"{path}: missing; board {board} needs the layers' figures to choose "
+                           f"which codebook layers to expand ({CODEBOOK_HEADER})")
+    layers = read_json(path, "the code generator's weight figures").get("layers")
+    if not isinstance(layers, list):
+        raise TinyEitError(f"{path}: no `layers` list")
+    # a bad `codebook` setting raises a CodegenError (a TinyEitError) naming the board and key
+    return codebook_ram.plan(layers, board_cfg.get("family"), board_cfg.get("ram_bytes"),
+                             int(arena_bytes), STACK_BYTES, board_cfg.get("codebook", "auto"),
+                             board)
+
+
 def stage_sources(dest: Path, board: str, clock_hz: int, family_dirs: list[str], codegen_dir: Path,
-                  frames_npz: Path, n_frames: int, exclude: tuple[str, ...] = ()) -> dict:
-    """Fill `dest` with the harness, the families' sources, the model and the frames; return model.h's values."""
+                  frames_npz: Path, n_frames: int, exclude: tuple[str, ...] = (),
+                  board_cfg: dict | None = None) -> dict:
+    """Fill `dest` with the harness, the families' sources, the model and the frames; return model.h's values.
+    With `board_cfg`, tinyeit_codebook.h (where the model has one) is this board's (codebook_plan)."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     model = read_model_header(codegen_dir)
@@ -124,5 +153,14 @@ def stage_sources(dest: Path, board: str, clock_hz: int, family_dirs: list[str],
     (dest / "tinyeit_frames.h").write_text(header)
     (dest / "tinyeit_frames.c").write_text(source)
     (dest / "tinyeit_board.h").write_text(board_header(board, clock_hz))
+    if board_cfg is not None:
+        planned = codebook_plan(codegen_dir, board, board_cfg, model["TINYEIT_ARENA_BYTES"])
+        if planned is not None:
+            (dest / CODEBOOK_HEADER).write_text(planned[0])
+            # an expanded layer in blocks of four pairs needs the unrolled pairs kernel
+            model["codebook_pairs_wide"] = any(
+                rec.get("weight_layout") == "unit_pairs"
+                and rec["codebook_ram"]["layouts"]["unit_pairs"].get("wide", False)
+                for rec in planned[1])
     model["n_frames"] = n
     return model

@@ -31,7 +31,7 @@ HOST_LATENCY_NUMBERS = ("host_latency_ms", "host_latency_iqr_ms", "host_latency_
 HOST_LATENCY_FIELDS = HOST_LATENCY_NUMBERS + ("host_latency_noisy",)
 DEPLOY_OPTIONAL = ("flash_bytes", "ram_bytes", "arena_bytes", "instructions_per_inference",
                    "cycles_per_inference", "latency_ms", "energy_uj", "weight_bytes",
-                   "macs_executed")
+                   "weight_ram_bytes", "macs_executed")
 DEFAULT_BOUNDS = {"max_accuracy_drop": 0.1, "max_latency_ms": None}
 
 

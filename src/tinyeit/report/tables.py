@@ -165,7 +165,7 @@ def host_note(summary: Summary) -> str:
 
 
 DEPLOY_FIELDS = ("transport", "status", "flash_bytes", "ram_bytes", "arena_bytes",
-                 "weight_bytes", "weight_format", "macs_executed",
+                 "weight_bytes", "weight_ram_bytes", "weight_format", "macs_executed",
                  "instructions_per_inference", "cycles_per_inference", "latency_ms",
                  "latency_is_estimate", "latency_method", "energy_uj", "energy_is_estimate",
                  "outputs_match_host", "firmware_sha256")
@@ -190,6 +190,7 @@ def deployments_table(summary: Summary) -> Table:
             Column("flash_bytes", "flash (kB)", fmt_kb), Column("ram_bytes", "RAM (kB)", fmt_kb),
             Column("arena_bytes", "arena (kB)", fmt_kb),
             Column("weight_bytes", "weights in flash (kB)", fmt_kb),
+            Column("weight_ram_bytes", "weights in RAM (kB)", fmt_kb),
             Column("weight_format", "weight format"),
             Column("macs_executed", "MACs executed", fmt_int),
             Column("instructions_per_inference", "instructions / inference", fmt_int),

@@ -217,4 +217,15 @@ void tinyeit_fc_f32_cb(const float *in, const uint8_t *codes, const float *table
                        int32_t table_stride, const float *bias, float *out,
                        const tinyeit_fc_params *p);
 
+/* Codebook weights expanded into RAM (codegen/codebook_ram.py): fills dst[0 .. size) with one
+ * byte per position i of the dense layout, rows[16 * (base + v) + code], code the next 4-bit
+ * code (low nibble first). Records of four uint16: a segment (count, pattern length, pattern
+ * offset, base row) covers count positions, position j of it reading pattern entry v =
+ * patterns[offset + j % length]; v >= 0xF0 is padding: the byte patterns[v - 0xF0], no code
+ * taken. A group (0, repeats, records, base stride) runs the next `records` segments
+ * `repeats` times, the r-th time with bases + r * stride. Run once, before the first inference
+ * (tinyeit_prepare). */
+void tinyeit_cb_expand(uint8_t *dst, uint32_t size, const uint8_t *codes, const uint8_t *rows,
+                       const uint16_t *segments, uint32_t n_records, const uint8_t *patterns);
+
 #endif

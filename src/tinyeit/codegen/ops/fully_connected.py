@@ -75,6 +75,9 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
                 "#else\n"
                 f"    tinyeit_fc_s8_bsr({ptr(x)}, {plain}, {args}\n"
                 "#endif")
+        elif fmt == weight_formats.CODEBOOK:
+            _codebook_both(gen, op, w, rows, p["batches"], low, x, args, ptr,
+                           f"{bias}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm}")
         else:
             low.code.append(f"tinyeit_fc_s8_{_stored(gen, op, w, rows, fmt, p['batches'])}"
                             f"{ptr(x)}, {_stored_args(gen, w)}, {args}")
@@ -261,3 +264,58 @@ def _both_sparse(gen, op: Op, w, rows: np.ndarray, batches: int) -> tuple[str, s
                                                    enc.macs(batches))
     gen.const_names[key] = (f"{pvals}.v, {pidxn}", f"{vals}.v, {idx}")
     return gen.const_names[key]
+
+
+def _codebook_both(gen, op: Op, w, rows: np.ndarray, batches: int, low: Lowered, x, args: str,
+                   ptr, pairs_args: str) -> None:
+    """Clustered int8 weights both ways, chosen per build by the layer's switch
+    (codebook_ram.macro, set in tinyeit_codebook.h by the firmware build): in flash as the
+    codebook, decoded in the kernel's loop (tinyeit_fc_s8_cb), or in flash as the codes in the
+    dense layout's order, expanded once by tinyeit_prepare into a static RAM array that the
+    dense kernel reads (unit pairs under TINYEIT_FC_PAIRS where the dense path would take them,
+    else packed). The layer's record is the in-loop codebook's, with the expansion's figures per
+    layout under `codebook_ram` (codebook_ram.plan turns them into the build's record)."""
+    from tinyeit.codegen import codebook_ram as cr  # noqa: PLC0415
+
+    sw = cr.macro(w.index)
+    pairs = lp.worthwhile(rows.shape[1]) and lp.pairs_fit(rows)
+    if pairs:
+        low.scratch_bytes = lp.scratch_bytes(rows.shape[1])
+    ram = f"tensor_{w.index}_ram"
+    first = w.index not in gen.stored_args
+    start = len(gen.const_decls)
+    suffix = _stored(gen, op, w, rows, weight_formats.CODEBOOK, batches)
+    if first:
+        inloop = "".join(gen.const_decls[start:])
+        del gen.const_decls[start:]
+        forms = {}
+        text = f"#if {sw}\n"
+        layouts = ["unit_pairs", "packed_4x4"] if pairs else ["packed_4x4"]
+        for k, layout in enumerate(layouts):
+            enc = cr.encode(rows, layout)
+            forms[layout] = {"flash_bytes": enc.flash_bytes, "ram_bytes": enc.ram_bytes}
+            if layout == "unit_pairs":  # in blocks of four pairs: the unrolled kernel
+                forms[layout]["wide"] = bool(lp.wide(rows.shape[1], (rows.shape[0] + 1) // 2))
+            if pairs:
+                text += "#if TINYEIT_FC_PAIRS\n" if k == 0 else "#else\n"
+            text += (aligned_array("uint8_t", f"{ram}_codes", enc.codes)
+                     + aligned_array("uint8_t", f"{ram}_rows", enc.rows)
+                     + aligned_array("uint16_t", f"{ram}_segments", enc.segments)
+                     + aligned_array("uint8_t", f"{ram}_patterns", enc.patterns)
+                     + f"#define {ram.upper()}_SEGMENTS {len(enc.segments) // 4}u\n"
+                     + f"static union {{ uint8_t v[{enc.ram_bytes}]; int32_t align; }} {ram};\n")
+        if pairs:
+            text += "#endif\n"
+        gen.const_decls.append(text + "#else\n" + inloop + "#endif\n")
+        gen.prepare.append(f"#if {sw}\n    tinyeit_cb_expand({ram}.v, sizeof {ram}.v, "
+                           f"{ram}_codes.v, {ram}_rows.v, {ram}_segments.v, "
+                           f"{ram.upper()}_SEGMENTS, {ram}_patterns.v);\n#endif")
+        gen.codebook_ram[w.index] = {"macro": sw, "layouts": forms}
+    gen.codebook_ops[op.index] = gen.codebook_ram[w.index]
+    dense = (f"    tinyeit_fc_s8_pairs({ptr(x)}, {ram}.v, {pairs_args}, "
+             "(int16_t *)(int8_t *)scratch);\n#else\n" if pairs else "")
+    low.code.append(
+        f"#if {sw}\n" + ("#if TINYEIT_FC_PAIRS\n" if pairs else "") + dense
+        + f"    tinyeit_fc_s8({ptr(x)}, (const int8_t *){ram}.v, {args}\n"
+        + ("#endif\n" if pairs else "")
+        + f"#else\n    tinyeit_fc_s8_{suffix}{ptr(x)}, {_stored_args(gen, w)}, {args}\n#endif")

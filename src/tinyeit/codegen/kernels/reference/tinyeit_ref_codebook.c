@@ -55,3 +55,41 @@ void TINYEIT_REF_FC_F32_CB(const float *in, const uint8_t *codes, const float *t
         }
     }
 }
+
+/* The codebook expansion into RAM (tinyeit_kernels.h), for every target: one pass at start-up,
+ * not timed with the inferences; written for size, not speed. */
+void tinyeit_cb_expand(uint8_t *dst, uint32_t size, const uint8_t *codes, const uint8_t *rows,
+                       const uint16_t *segments, uint32_t n_records, const uint8_t *patterns)
+{
+    uint32_t i = 0, c = 0, s = 0;
+    while (s < n_records) {
+        uint32_t reps = 1, length = 1, stride = 0, first = s, r, t;
+        if (segments[4 * s] == 0) { /* a group record: the next `length` segments, repeated */
+            reps = segments[4 * s + 1];
+            length = segments[4 * s + 2];
+            stride = segments[4 * s + 3];
+            first = s + 1;
+        }
+        s = first + length;
+        for (r = 0; r < reps; ++r) {
+            for (t = first; t < first + length; ++t) {
+                const uint16_t *seg = segments + 4 * t;
+                const uint8_t *pat = patterns + seg[2];
+                const uint32_t count = seg[0], plen = seg[1];
+                const uint32_t base = (uint32_t)seg[3] + r * stride;
+                uint32_t j, k = 0;
+                for (j = 0; j < count && i < size; ++j, ++i) {
+                    const uint32_t v = pat[k];
+                    if (v >= 0xF0u) {  /* padding: its byte, no code */
+                        dst[i] = patterns[v - 0xF0u];
+                    } else {
+                        const uint32_t code = (uint32_t)(codes[c >> 1] >> ((c & 1u) * 4u)) & 15u;
+                        dst[i] = rows[16u * (base + v) + code];
+                        ++c;
+                    }
+                    if (++k == plen) k = 0;
+                }
+            }
+        }
+    }
+}
