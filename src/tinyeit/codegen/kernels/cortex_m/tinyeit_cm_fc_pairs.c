@@ -240,14 +240,7 @@ __asm__(
 static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t *xw)
 {
     int32_t k, s = 0;
-    for (k = 0; k + 4 <= n; k += 4) {
-        const uint32_t v = cm_read32(x + k);
-        const int32_t lo = cm_sxtb16(v), hi = cm_sxtb16_ror8(v);
-        memcpy(xw + k, &lo, sizeof lo);
-        memcpy(xw + k + 2, &hi, sizeof hi);
-        s = cm_smlad(lo, 0x00010001, s);
-        s = cm_smlad(hi, 0x00010001, s);
-    }
+    CM_PAIRS_WIDEN_WORDS(x, n, xw, k, s)
     if (k < n) {
         int8_t t[4] = {0, 0, 0, 0};
         int16_t v[4];

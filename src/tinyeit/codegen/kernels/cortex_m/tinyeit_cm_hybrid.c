@@ -155,15 +155,9 @@ static float cm_hybrid_quantize(const float *v, int32_t n, int8_t *q, int32_t as
  * (x1, x3); zeros up to npad); returns sum(x). q holds zeros past n up to a multiple of 4. */
 static int32_t cm_hybrid_widen(const int8_t *q, int32_t n, int32_t npad, int16_t *xw)
 {
+    const int32_t n4 = (n + 3) & ~3;
     int32_t k, s = 0;
-    for (k = 0; k < n; k += 4) {
-        const uint32_t v = cm_read32(q + k);
-        const int32_t lo = cm_sxtb16(v), hi = cm_sxtb16_ror8(v);
-        memcpy(xw + k, &lo, sizeof lo);
-        memcpy(xw + k + 2, &hi, sizeof hi);
-        s = cm_smlad(lo, 0x00010001, s);
-        s = cm_smlad(hi, 0x00010001, s);
-    }
+    CM_PAIRS_WIDEN_WORDS(q, n4, xw, k, s)
     if (k < npad) memset(xw + k, 0, (size_t)(npad - k) * sizeof *xw);
     return s;
 }
