@@ -89,8 +89,8 @@ def test_c_expansion_equals_dense_layout(tmp_path, layout):
     exe = tmp_path / "expand"
     subprocess.run([compiler(), "-std=c99", "-O2", "-Wall", "-Werror", "-I", str(tmp_path),
                     str(tmp_path / "main.c"), str(tmp_path / "tinyeit_kernels_stored.c"),
-                    "-o", str(exe)], check=True, capture_output=True)
-    got = np.frombuffer(subprocess.run([str(exe)], check=True, capture_output=True).stdout,
+                    "-o", str(exe)], check=True, capture_output=True, timeout=300)
+    got = np.frombuffer(subprocess.run([str(exe)], check=True, capture_output=True, timeout=60).stdout,
                         np.uint8)
     assert np.array_equal(got, cr.layout_bytes(rows, layout))
 
