@@ -17,6 +17,7 @@ from tinyeit.atomic import read_json, write_json
 from tinyeit import containers
 from tinyeit.errors import TinyEitError
 from tinyeit.firmware import measure
+from tinyeit.firmware.stage import STACK_BYTES as DEFAULT_STACK_BYTES
 from tinyeit.firmware.stage import board_sources_dir, stage_sources
 
 FAMILY_IMAGE = {"cortex_m4f": "arm", "aarch64_linux": "aarch64", "esp32": "xtensa"}
@@ -27,7 +28,6 @@ CORTEX_M4F_FLAGS = "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
 # Same C semantics on every compiler: no fused multiply-add, no recorded paths or switches.
 COMMON_CFLAGS = ("-O2 -std=gnu11 -Wall -ffunction-sections -fdata-sections -ffp-contract=off -g "
                  "-gno-record-gcc-switches -fcallgraph-info=su")
-DEFAULT_STACK_BYTES = 4096
 RAM_ORIGIN = 0x20000000
 
 

@@ -107,7 +107,8 @@ def board_header(board: str, clock_hz: int) -> str:
 
 
 CODEBOOK_HEADER = "tinyeit_codebook.h"
-STACK_BYTES = 4096  # the stack the codebook plan keeps free (firmware.build.DEFAULT_STACK_BYTES)
+# The stack a bare-metal build reserves (firmware.build's default) and the codebook plan keeps free.
+STACK_BYTES = 4096
 
 
 def codebook_plan(codegen_dir: Path, board: str, board_cfg: dict, arena_bytes: int):
