@@ -21,8 +21,10 @@ IMAGES := arm aarch64 tflm-arm tflm-aarch64 xtensa tflm-xtensa
 all: venv host-deps images
 	$(BIN)/snakemake --cores $(CORES) all
 
+# One test worker per core (pytest-xdist); tests/conftest.py says how the suite is shared out.
+TEST_WORKERS ?= auto
 test: venv host-deps images
-	$(BIN)/python -m pytest -q --durations=25 tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=40 tests
 
 # Snakemake's own checks of the workflow (the test suite runs them too).
 lint: venv

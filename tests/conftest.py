@@ -6,13 +6,39 @@ runs with TINYEIT_RUNNER=docker (jobs it starts inherit it) and fails at once wh
 answers. Tests then check in the records they get that the docker runner did the work.
 
 `root`: the test needs root (it starts or stops system services); it fails, not skips, without it.
+
+`make test` spreads the suite over one worker per core (pytest-xdist, `--dist loadgroup`): each
+test module goes to one worker whole (module-scoped fixtures are built once), the two end-to-end
+study runs (test_cluster.py, test_workflow.py) are handed out first so they run side by side, and
+the small study itself is run once per session whichever worker asks first (`small_study`).
 """
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 from pathlib import Path
 
 import pytest
+
+# The modules that run the small study end to end, longest first; then the other `slow` modules,
+# then the rest, each in file order.
+STUDY_MODULES = ("test_cluster.py", "test_workflow.py")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """One xdist group per module, and the order the workers are handed the groups in."""
+    def rank(item) -> tuple[int, int]:
+        name = item.path.name
+        if name in STUDY_MODULES:
+            return (0, STUDY_MODULES.index(name))
+        return (1 if item.get_closest_marker("slow") else 2, 0)
+
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    items.sort(key=rank)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -91,9 +117,30 @@ def offline_url():
 def small_study(tmp_path_factory, offline_url) -> Path:
     """The small study run end to end once per session, as a user's plain `snakemake all` (no
     PYTHONHASHSEED): the shared run of test_workflow.py, and the local run test_cluster.py
-    compares the SLURM run with. Tests that change it put back what they changed."""
+    compares the SLURM run with. Tests that change it put back what they changed.
+
+    Under xdist the workers share it: the first to ask runs it while holding a lock in the run's
+    common temporary folder, the others wait and read where it is (or the error it ended with)."""
     from small_study import make_workdir, snakemake
 
-    workdir = make_workdir(tmp_path_factory.mktemp("study"), offline_url)
-    snakemake(workdir, "all", environ={"PYTHONHASHSEED": None})
-    return workdir
+    def run() -> Path:
+        workdir = make_workdir(tmp_path_factory.mktemp("study"), offline_url)
+        snakemake(workdir, "all", environ={"PYTHONHASHSEED": None})
+        return workdir
+
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return run()
+    shared = tmp_path_factory.getbasetemp().parent   # this run's folder, above every worker's
+    with open(shared / "small_study.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)              # held while the study runs
+        record = shared / "small_study.json"
+        if not record.exists():
+            try:
+                record.write_text(json.dumps({"workdir": str(run())}))
+            except BaseException as err:               # the waiting workers fail with the same error
+                record.write_text(json.dumps({"error": f"{type(err).__name__}: {err}"}))
+                raise
+        done = json.loads(record.read_text())
+    if "error" in done:
+        raise AssertionError(f"the shared small study failed (in another test's set-up):\n{done['error']}")
+    return Path(done["workdir"])

@@ -4,8 +4,12 @@ Needs root on Debian: it starts munged, MariaDB and the SLURM daemons (the proje
 cluster, under .cluster/) when they are not running, and stops what it started afterwards.
 Every job must go through sbatch (one sacct record per job Snakemake ran, all COMPLETED), the
 results must be the bytes of the session's local run (conftest.py's `small_study`; measured host
-latency aside), and the board resource
-must keep the `profile` jobs of one board apart in time.
+latency aside), and the board resource must keep the `profile` jobs of one board apart in time.
+
+This run is also the suite's clean rebuild: a fresh copy of the workflow, another executor and
+another PYTHONHASHSEED (4242; the local run has none) must give the same bytes, which
+`tinyeit verify` checks as a user would. It runs before the local run is asked for, so under
+xdist the two runs go side by side on two workers.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -51,8 +56,8 @@ def cluster():
 
 
 def snakemake(workdir: Path, *args: str) -> str:
-    proc = run_snakemake(workdir, *args, pythonpath=workdir / "pkg", capture_output=True, text=True,
-                         timeout=3600)
+    proc = run_snakemake(workdir, *args, pythonpath=workdir / "pkg", environ={"PYTHONHASHSEED": "4242"},
+                         capture_output=True, text=True, timeout=3600)
     out = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out[-8000:]}")
@@ -92,9 +97,7 @@ def profile_windows(records: list[dict], boards: list[str]) -> dict[str, list[tu
     return windows
 
 
-def test_small_study_on_slurm_matches_a_local_run(cluster, small_study, offline_url, tmp_path, monkeypatch):
-    local = small_study  # the session's local run of the same copy of the workflow
-
+def test_small_study_on_slurm_matches_a_local_run(cluster, request, offline_url, tmp_path, monkeypatch):
     monkeypatch.setenv("SLURM_CONF", cluster["SLURM_CONF"])
     monkeypatch.setenv("PATH", f"{cluster['PATH'].split(os.pathsep)[0]}{os.pathsep}{os.environ['PATH']}")
     workdir = make_workdir(tmp_path / "slurm", offline_url)
@@ -120,9 +123,14 @@ def test_small_study_on_slurm_matches_a_local_run(cluster, small_study, offline_
         for (_, end), (start, _) in zip(spans, spans[1:]):
             assert end <= start, f"two profile jobs of {board} overlapped: {spans}"
 
-    # The workflow's own manifest of the local run against the SLURM run's results, and the
-    # two runs' manifests (written by the `manifest` rule, there a SLURM job) against each other.
+    # The workflow's own manifest of the session's local run (asked for only now, see above)
+    # against the SLURM run's results, with the user's command, and the two runs' manifests
+    # (written by the `manifest` rule, there a SLURM job) against each other.
+    local = request.getfixturevalue("small_study")
     reference = local / "results" / manifest.MANIFEST_NAME
     differences = manifest.compare(reference, workdir / "results")
     assert differences == [], "\n".join(map(str, differences))
+    proc = subprocess.run([sys.executable, "-m", "tinyeit.cli", "verify", str(reference),
+                           "--results", str(workdir / "results")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert (workdir / "results" / manifest.MANIFEST_NAME).read_bytes() == reference.read_bytes()

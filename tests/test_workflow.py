@@ -214,26 +214,25 @@ def test_changing_the_code_generator_reruns_from_codegen_on(study):
     assert {w for rule, w in jobs if rule == "codegen"} == {f"variant={v}" for v in config["variants"]}
 
 
-def test_clean_rebuild_with_another_hash_seed_verifies_equal(study, tmp_path, offline_url):
-    """A second clean run (another PYTHONHASHSEED than the study's unset one) gives the same
-    bytes for every artifact but the measured timings: `tinyeit verify` finds no difference."""
+def test_manifest_lists_every_deterministic_artifact_and_no_timing(study):
+    """MANIFEST.sha256 is what a clean rebuild is checked against (`tinyeit verify`; the suite's
+    clean rebuild is test_cluster.py's run on SLURM with another PYTHONHASHSEED): every artifact
+    that must come out byte-equal is listed, the measured host latencies are not."""
     manifest = study / "results" / "MANIFEST.sha256"
     listed = {line.split("  ", 1)[1] for line in manifest.read_text().splitlines()}
     config = yaml.safe_load(SMALL.read_text())
     assert {"dataset/dataset.npz", "report/deployments.csv"} <= listed
     for variant in config["variants"]:
         assert {f"tflite/{variant}/model.tflite", f"codegen/{variant}/model.c",
-                f"firmware/nicla_sense/aot/{variant}/build.json", f"deploy/rpi4/aot/{variant}/profile.json"} <= listed
+                f"firmware/nicla_sense/aot/{variant}/build.json", f"deploy/rpi4/aot/{variant}/profile.json",
+                f"firmware/esp32/tflm/{variant}/build.json"} <= listed
     for variant in config["variants"]:  # deterministic: listed; measured host latency: not
         assert {f"tflite/{variant}/metrics.json", f"tflite/{variant}/host_instructions.json"} <= listed
         assert f"tflite/{variant}/host_latency.json" not in listed
     assert "summary.json" in listed and "host_latency.json" not in listed
-    again = make_workdir(tmp_path / "again", offline_url)
-    snakemake(again, "all", environ={"PYTHONHASHSEED": "4242"})
     proc = subprocess.run([sys.executable, "-m", "tinyeit.cli", "verify", str(manifest),
-                           "--results", str(again / "results")], capture_output=True, text=True, timeout=300)
+                           "--results", str(study / "results")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert (again / "results" / "MANIFEST.sha256").read_bytes() == manifest.read_bytes()
 
 
 def test_invalid_config_stops_before_any_job(tmp_path, offline_url):
