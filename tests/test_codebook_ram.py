@@ -141,7 +141,7 @@ def test_build_figures_carry_the_ram(tmp_path):
     from tinyeit.codegen.weight_formats import weights_document
     from tinyeit.deploy.profile import EXTRA_KEYS
     from tinyeit.firmware.build import weight_figures
-    from tinyeit.firmware.stage import codebook_plan
+    from tinyeit.firmware.stage import codebook_plan, static_memory
     from tinyeit.report.summary import DEPLOY_OPTIONAL
     from tinyeit.report.tables import DEPLOY_FIELDS
 
@@ -159,6 +159,14 @@ def test_build_figures_carry_the_ram(tmp_path):
     assert fig["weight_format"] == "codebook+codebook_ram+dense"
     assert fig["weight_ram_bytes"] == 2064
     assert weight_figures(tmp_path)["weight_ram_bytes"] == 0  # the generator's own: in-loop
+    # the ESP32 budgets against its static DRAM segment (180,736 B) and its 8 kB stack, not the
+    # board's 520 kB of SRAM: with a 130 kB arena the 30 kB layer stays in the loop (packed 4x4 there)
+    esp32 = {"family": "esp32", "ram_bytes": 532480}
+    assert static_memory(esp32) == (180736, 8192) and static_memory(nano) == (262144, 4096)
+    assert static_memory({"family": "aarch64_linux", "ram_bytes": 0})[0] == 0
+    fig = weight_figures(tmp_path, "esp32", esp32, 130000)
+    assert fig["weight_format"] == "codebook+codebook_ram+dense" and fig["weight_ram_bytes"] == 2000
+    assert weight_figures(tmp_path, "esp32", esp32, 100000)["weight_ram_bytes"] == 30000 + 2000
     with pytest.raises(CodegenError, match="board b1: codebook: 'never' is not one of"):
         codebook_plan(tmp_path, "b1", dict(nano, codebook="never"), 0)
     (tmp_path / "weights.json").unlink()

@@ -111,9 +111,22 @@ CODEBOOK_HEADER = "tinyeit_codebook.h"
 STACK_BYTES = 4096
 
 
+def static_memory(board_cfg: dict) -> tuple[int, int]:
+    """(RAM the static data and the stack share, stack reserve) of a board's build: its ram_bytes
+    and STACK_BYTES on Cortex-M (0: no limit, Linux); on the ESP32 the app's static DRAM segment
+    within ram_bytes (the rest of SRAM is IRAM and heap) and its own, larger, stack reserve."""
+    ram = int(board_cfg.get("ram_bytes") or 0)
+    if board_cfg.get("family") == "esp32":
+        from tinyeit.firmware import esp32_build  # noqa: PLC0415 (it builds on this module)
+
+        dram = esp32_build.REGIONS["dram"][1]
+        return (min(ram, dram) if ram else dram), esp32_build.STACK_BYTES
+    return ram, STACK_BYTES
+
+
 def codebook_plan(codegen_dir: Path, board: str, board_cfg: dict, arena_bytes: int):
     """(tinyeit_codebook.h, layer records) of this board's build: which clustered int8 layers
-    expand into RAM (codegen.codebook_ram.plan, on the board's ram_bytes and its `codebook`
+    expand into RAM (codegen.codebook_ram.plan, on the board's static memory and its `codebook`
     setting, auto by default); None for a model without such layers."""
     from tinyeit.atomic import read_json  # noqa: PLC0415
     from tinyeit.codegen import codebook_ram  # noqa: PLC0415
@@ -129,9 +142,9 @@ def codebook_plan(codegen_dir: Path, board: str, board_cfg: dict, arena_bytes: i
     if not isinstance(layers, list):
         raise TinyEitError(f"{path}: no `layers` list")
     # a bad `codebook` setting raises a CodegenError (a TinyEitError) naming the board and key
-    return codebook_ram.plan(layers, board_cfg.get("family"), board_cfg.get("ram_bytes"),
-                             int(arena_bytes), STACK_BYTES, board_cfg.get("codebook", "auto"),
-                             board)
+    ram_bytes, stack_bytes = static_memory(board_cfg)
+    return codebook_ram.plan(layers, board_cfg.get("family"), ram_bytes, int(arena_bytes), stack_bytes,
+                             board_cfg.get("codebook", "auto"), board)
 
 
 def stage_sources(dest: Path, board: str, clock_hz: int, family_dirs: list[str], codegen_dir: Path,
