@@ -24,7 +24,7 @@ all: venv host-deps images
 # One test worker per core (pytest-xdist); tests/conftest.py says how the suite is shared out.
 TEST_WORKERS ?= auto
 test: venv host-deps images
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=40 tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40 tests
 
 # Snakemake's own checks of the workflow (the test suite runs them too).
 lint: venv

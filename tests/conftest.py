@@ -7,10 +7,11 @@ answers. Tests then check in the records they get that the docker runner did the
 
 `root`: the test needs root (it starts or stops system services); it fails, not skips, without it.
 
-`make test` spreads the suite over one worker per core (pytest-xdist, `--dist loadgroup`): each
-test module goes to one worker whole (module-scoped fixtures are built once), the two end-to-end
-study runs (test_cluster.py, test_workflow.py) are handed out first so they run side by side, and
-the small study itself is run once per session whichever worker asks first (`small_study`).
+`make test` spreads the suite over one worker per core (pytest-xdist, `--dist loadfile`): each
+test module goes to one worker whole (module-scoped fixtures are built once, and the workflow
+tests that edit the shared study never run beside each other), the two end-to-end study runs
+(test_cluster.py, test_workflow.py) are handed out first so they run side by side, and the small
+study itself is run once per session whichever worker asks first (`small_study`).
 """
 from __future__ import annotations
 
@@ -26,18 +27,14 @@ import pytest
 STUDY_MODULES = ("test_cluster.py", "test_workflow.py")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """One xdist group per module, and the order the workers are handed the groups in."""
+    """The order the modules are handed to the workers in (`--no-loadscope-reorder` keeps it)."""
     def rank(item) -> tuple[int, int]:
         name = item.path.name
         if name in STUDY_MODULES:
             return (0, STUDY_MODULES.index(name))
         return (1 if item.get_closest_marker("slow") else 2, 0)
 
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
     items.sort(key=rank)
 
 
