@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -101,13 +102,30 @@ def bin_dir(tmp_path, monkeypatch):
     return d
 
 
-@pytest.fixture(scope="session")
-def offline_url():
-    """A URL whose connections are refused, for the images that need the internet (offline.py)."""
-    from offline import refused_url
+OFFLINE_URL_VAR = "TINYEIT_TEST_OFFLINE_URL"
+_held = ExitStack()
 
-    with refused_url() as url:
-        yield url
+
+def pytest_configure(config):
+    """The run's one refused URL (offline.py), held by the controlling process for the whole run
+    and inherited by the xdist workers: every study of the run records the same unavailable
+    images, so the local and the SLURM run compare byte for byte across workers."""
+    if not hasattr(config, "workerinput") and OFFLINE_URL_VAR not in os.environ:
+        from offline import refused_url
+
+        os.environ[OFFLINE_URL_VAR] = _held.enter_context(refused_url())
+        _held.callback(os.environ.pop, OFFLINE_URL_VAR, None)
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        _held.close()
+
+
+@pytest.fixture(scope="session")
+def offline_url() -> str:
+    """A URL whose connections are refused, for the images that need the internet (offline.py)."""
+    return os.environ[OFFLINE_URL_VAR]
 
 
 @pytest.fixture(scope="session")
