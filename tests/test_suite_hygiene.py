@@ -73,7 +73,8 @@ def test_docker_marker_fails_when_no_engine_answers(tmp_path):
     import subprocess
     import sys
 
-    shutil.copy(TESTS / "conftest.py", tmp_path / "conftest.py")
+    for helper in ("conftest.py", "offline.py"):  # what conftest imports when pytest configures
+        shutil.copy(TESTS / helper, tmp_path / helper)
     (tmp_path / "test_needs_docker.py").write_text(
         "import pytest\n\n@pytest.mark.docker\ndef test_builds():\n    pass\n")
     no_docker = tmp_path / "bin"
