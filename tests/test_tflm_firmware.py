@@ -46,6 +46,21 @@ def test_resolver_refuses_an_op_tflm_has_no_kernel_for():
         tflm.resolver_header([], "m.tflite")
 
 
+def test_resolver_refuses_an_op_whose_kernel_the_library_leaves_out():
+    """LSTM is a TFLM op, but its kernel is not compiled into the tflm images (kernels.tsv)."""
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in tflm.RESOLVER_METHODS
+    with pytest.raises(tflm.TflmError, match=r"m\.tflite: .*built without the UNIDIRECTIONAL_SEQUENCE_LSTM "
+                                             r"kernel\(s\): add them to docker/tflm/kernels\.tsv"):
+        tflm.resolver_header(["CONV_2D", "UNIDIRECTIONAL_SEQUENCE_LSTM"], "m.tflite")
+
+
+def test_the_library_holds_a_kernel_for_every_op_the_code_generator_supports():
+    """Every model the aot engine deploys can be deployed with tflm too (the study compares both)."""
+    from tinyeit.codegen.generator import SUPPORTED_OPS
+
+    assert set(SUPPORTED_OPS) <= tflm.library_ops() <= set(tflm.RESOLVER_METHODS)
+
+
 def test_resolver_methods_exist_in_the_pinned_tflm_header():
     """Every Add<Op> name is one MicroMutableOpResolver declares (read from the pinned archive
     when the mirror is at hand)."""

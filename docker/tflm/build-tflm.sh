@@ -29,9 +29,22 @@ mv "$WORK"/CMSIS-NN-* "$DL/cmsis_nn"
 mkdir -p "$DL/pigweed" "$DL/kissfft"
 MK="$ROOT/tensorflow/lite/micro/tools/make"
 sed -i '/kiss_fft_wrappers\/kiss_fft_.*\.cc/d' "$MK/additional_kernels.inc"
-sed -i '/signal\/.*rfft[^/]*\.cc/d' "$MK/sources.inc"
+# Only the kernels of kernels.tsv (beside this script) are compiled: every other line of the
+# kernel list goes, and the Signal library's kernels with it (MICROLITE_CC_SIGNAL_KERNEL_SRCS= below).
+KEEP=$(grep -v '^#' "$(dirname "$0")/kernels.tsv" | cut -f2 | tr ' ' '\n' | sort -u)
+for k in $KEEP; do
+    grep -q "tensorflow/lite/micro/kernels/$k\.cc" "$MK/sources.inc" \
+        || { echo "kernels.tsv: no kernel source $k.cc in TFLite Micro's sources.inc" >&2; exit 1; }
+done
+awk -v keep="$(echo $KEEP)" '
+    BEGIN { n = split(keep, k, " "); for (i = 1; i <= n; i++) kept[k[i]] = 1 }
+    /^MICROLITE_CC_KERNEL_SRCS := / { inlist = 1; print; next }
+    inlist && /^$/ { inlist = 0 }
+    inlist { name = $0; sub(/.*micro\/kernels\//, "", name); sub(/\.cc.*/, "", name); if (!(name in kept)) next }
+    { print }' "$MK/sources.inc" > "$MK/sources.inc.kept"
+mv "$MK/sources.inc.kept" "$MK/sources.inc"
 # Examples, benchmarks and tests are not built; parsing theirs would need numpy and Pillow.
-NO_EXAMPLES="MICRO_LITE_EXAMPLE_TESTS= MICRO_LITE_BENCHMARKS= OLD_MICRO_LITE_BENCHMARKS= MICRO_LITE_INTEGRATION_TESTS= MICRO_LITE_GEN_MUTABLE_OP_RESOLVER_TEST= MICRO_LITE_LAYER_BY_LAYER_OUTPUT="
+NO_EXAMPLES="MICROLITE_CC_SIGNAL_KERNEL_SRCS= MICRO_LITE_EXAMPLE_TESTS= MICRO_LITE_BENCHMARKS= OLD_MICRO_LITE_BENCHMARKS= MICRO_LITE_INTEGRATION_TESTS= MICRO_LITE_GEN_MUTABLE_OP_RESOLVER_TEST= MICRO_LITE_LAYER_BY_LAYER_OUTPUT="
 cd "$ROOT"
 cat > "$WORK/print.mk" <<'EOF'
 print-flags:

@@ -63,11 +63,34 @@ def model_ops(graph) -> list[str]:
     return sorted({op.name for op in graph.ops})
 
 
+def library_ops() -> set[str]:
+    """The builtin ops whose kernels the tflm images compile (docker/tflm/kernels.tsv): TFLM's
+    other kernels are left out of the library to keep the image builds short."""
+    from tinyeit.containers.images import docker_dir
+
+    path = docker_dir() / "tflm" / "kernels.tsv"
+    ops = set()
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if line.startswith("#") or not line.strip():
+            continue
+        op, _, sources = line.partition("\t")
+        if not sources.strip():
+            raise TflmError(f"{path}:{n}: expected `op<TAB>kernel sources`, got {line!r}")
+        if op != "-":
+            ops.add(op)
+    return ops
+
+
 def resolver_header(ops: list[str], where: str) -> str:
     """tinyeit_tflm_ops.h: TINYEIT_TFLM_N_OPS and a function registering exactly `ops`."""
     unknown = [op for op in ops if op not in RESOLVER_METHODS]
     if unknown:
         raise TflmError(f"{where}: TFLite Micro's op resolver has no {', '.join(unknown)}")
+    not_built = sorted(set(ops) - library_ops())
+    if not_built:
+        raise TflmError(f"{where}: the tflm images' TFLite Micro library is built without the "
+                        f"{', '.join(not_built)} kernel(s): add them to docker/tflm/kernels.tsv "
+                        "(the tflm images are then rebuilt)")
     if not ops:
         raise TflmError(f"{where}: the model has no ops")
     calls = "".join(f"    if (r.{RESOLVER_METHODS[op]}() != kTfLiteOk) return kTfLiteError;\n" for op in ops)
