@@ -108,9 +108,15 @@ __asm__(
     "    .set TINYEIT_P4_X, 4 * TINYEIT_P4_H\n"
     "tinyeit_cm_pairs4u:\n"
     "    push   {r4-r11, lr}\n"
-    "    sub    sp, sp, #(TINYEIT_P4_X + 24)\n"
+    "    sub    sp, sp, #(TINYEIT_P4_X + 48)\n"
+    "    add    r8, r0, #32\n"
+    "    ldm    r8, {r8-r11}\n"
+    "    add    r12, sp, #(TINYEIT_P4_X + 24)\n"
+    "    stm    r12, {r8-r11}\n"
     "    ldm    r0, {r0-r7}\n"
-    /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 128 sum(x), X+20 skip */
+    /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 128 sum(x), X+20 skip,
+     * X+24 out (0: the raw sums to acc), X+28 mult, X+32 shift, X+36 2 zo + 1, X+40 the
+     * weight pointer while the outputs are made */
     "    str    r1, [sp, #TINYEIT_P4_X]\n"
     "    str    r3, [sp, #(TINYEIT_P4_X + 4)]\n"
     "    str    r6, [sp, #(TINYEIT_P4_X + 12)]\n"
@@ -219,16 +225,112 @@ __asm__(
     "    .endif\n"
     /* the loads back to back (pipelined) */
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 20)]\n"
-    "    ldr    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
-    "    ldr    r3, [sp, #TINYEIT_P4_X]\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 24)]\n"
     "    add    r1, r1, r0\n"
+    "    cmp    r2, #0\n"
+    "    bne    .Ltinyeit_p4_out\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
     "    stm    r2!, {r4-r11}\n"
     "    str    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
+    ".Ltinyeit_p4_next:\n"
+    "    ldr    r3, [sp, #TINYEIT_P4_X]\n"
     "    subs   r3, r3, #1\n"
     "    str    r3, [sp, #TINYEIT_P4_X]\n"
     "    bne    .Ltinyeit_p4_block\n"
-    "    add    sp, sp, #(TINYEIT_P4_X + 24)\n"
+    "    add    sp, sp, #(TINYEIT_P4_X + 48)\n"
     "    pop    {r4-r11, pc}\n"
+    /* the block's 8 outputs in place of its sums (tinyeit_cm_pairs_out's arithmetic): B =
+     * bias_B + ((R - U) >> 8) per pair (the bias pointer is past the block already), then per
+     * unit, t = -2 - shift in the low byte of 254 - shift (register shifts read that byte),
+     * floor(acc * m / 2^32) by SMMUL, ASR by t, + 2 zo + 1 and SSAT with its ASR #1:
+     * floor((K + hi) / 2^t) = 2 zo + 1 + floor(hi / 2^t) for K = (2 zo + 1) << t */
+    ".Ltinyeit_p4_out:\n"
+    "    str    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    ldr    r3, [sp, #(TINYEIT_P4_X + 28)]\n"
+    "    ldr    r12, [r0, #-28]\n"
+    "    ldr    lr, [r0, #-20]\n"
+    "    sub    r4, r4, r5\n"
+    "    add    r4, r12, r4, asr #8\n"
+    "    sub    r6, r6, r7\n"
+    "    add    r6, lr, r6, asr #8\n"
+    "    ldr    r12, [r0, #-12]\n"
+    "    ldr    lr, [r0, #-4]\n"
+    "    sub    r8, r8, r9\n"
+    "    add    r8, r12, r8, asr #8\n"
+    "    sub    r10, r10, r11\n"
+    "    add    r10, lr, r10, asr #8\n"
+    "    ldr    r1, [sp, #(TINYEIT_P4_X + 36)]\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 32)]\n"
+    "    ldr    r12, [r3], #32\n"
+    "    ldr    lr, [r0], #32\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r5, r5, r12\n"
+    "    asr    r5, r5, lr\n"
+    "    add    r5, r5, r1\n"
+    "    ssat   r5, #8, r5, asr #1\n"
+    "    strb   r5, [r2], #8\n"
+    "    ldr    r12, [r3, #-28]\n"
+    "    ldr    lr, [r0, #-28]\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r4, r4, r12\n"
+    "    asr    r4, r4, lr\n"
+    "    add    r4, r4, r1\n"
+    "    ssat   r4, #8, r4, asr #1\n"
+    "    strb   r4, [r2, #-7]\n"
+    "    ldr    r12, [r3, #-24]\n"
+    "    ldr    lr, [r0, #-24]\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r7, r7, r12\n"
+    "    asr    r7, r7, lr\n"
+    "    add    r7, r7, r1\n"
+    "    ssat   r7, #8, r7, asr #1\n"
+    "    strb   r7, [r2, #-6]\n"
+    "    ldr    r12, [r3, #-20]\n"
+    "    ldr    lr, [r0, #-20]\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r6, r6, r12\n"
+    "    asr    r6, r6, lr\n"
+    "    add    r6, r6, r1\n"
+    "    ssat   r6, #8, r6, asr #1\n"
+    "    strb   r6, [r2, #-5]\n"
+    "    ldr    r12, [r3, #-16]\n"
+    "    ldr    lr, [r0, #-16]\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r9, r9, r12\n"
+    "    asr    r9, r9, lr\n"
+    "    add    r9, r9, r1\n"
+    "    ssat   r9, #8, r9, asr #1\n"
+    "    strb   r9, [r2, #-4]\n"
+    "    ldr    r12, [r3, #-12]\n"
+    "    ldr    lr, [r0, #-12]\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r8, r8, r12\n"
+    "    asr    r8, r8, lr\n"
+    "    add    r8, r8, r1\n"
+    "    ssat   r8, #8, r8, asr #1\n"
+    "    strb   r8, [r2, #-3]\n"
+    "    ldr    r12, [r3, #-8]\n"
+    "    ldr    lr, [r0, #-8]\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r11, r11, r12\n"
+    "    asr    r11, r11, lr\n"
+    "    add    r11, r11, r1\n"
+    "    ssat   r11, #8, r11, asr #1\n"
+    "    strb   r11, [r2, #-2]\n"
+    "    ldr    r12, [r3, #-4]\n"
+    "    ldr    lr, [r0, #-4]\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r10, r10, r12\n"
+    "    asr    r10, r10, lr\n"
+    "    add    r10, r10, r1\n"
+    "    ssat   r10, #8, r10, asr #1\n"
+    "    strb   r10, [r2, #-1]\n"
+    "    str    r2, [sp, #(TINYEIT_P4_X + 24)]\n"
+    "    str    r3, [sp, #(TINYEIT_P4_X + 28)]\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 32)]\n"
+    "    ldr    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
+    "    b      .Ltinyeit_p4_next\n"
     "    .size tinyeit_cm_pairs4u, . - tinyeit_cm_pairs4u\n"
     "    .text\n");
 
@@ -477,59 +579,80 @@ void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const 
     cm_pairs_emit(acc, u0, count, bias, mult, shift, post, o, p, fast);
 }
 
-static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
-                         const int32_t *mult, const int32_t *shift, const int8_t *post,
-                         int8_t *o, const tinyeit_fc_params *p, int16_t *xw)
+/* One row. The outputs are emitted per run of blocks whose sums fit acc (TINYEIT_PAIRS4_CHUNK
+ * four-pair blocks, or any number of smaller blocks up to as many pairs): one output call per
+ * layer where it fits, not one per block. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
+                                const int32_t *mult, const int32_t *shift, const int8_t *post,
+                                int8_t *o, const tinyeit_fc_params *p, int16_t *xw)
 {
     const int32_t n = p->in_dim, units = p->units, all = (units + 1) >> 1;
     const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) / TINYEIT_PAIRS_IN_ALIGN *
                          TINYEIT_PAIRS_IN_ALIGN;
     const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
+    const int32_t wide = pairs_wide(all, npad);
     /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128.
      * The row widened in scratch only for blocks of fewer than four pairs (the four-pair
      * kernel widens it on its own frame). */
-    const int32_t left4 = pairs_wide(all, npad) ? all : 0;
+    const int32_t left4 = wide ? all : 0;
     const int32_t all4 = (left4 & 3) == 1 && left4 > 4 ? (left4 >> 2) - 1 : left4 >> 2;
     const uint32_t off = 4 * all4 < all ? 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw) : 0;
     const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
     uint32_t tail = 0;
-    int32_t q = 0, j, fast = p->single_round && !post && !p->rq_fast;
-    for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
+    int32_t q = 0, q0 = 0, j, fast = p->single_round && !post && !p->rq_fast;
     int32_t acc[8 * TINYEIT_PAIRS4_CHUNK];
+    for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
     for (j = n4; j < n; ++j) tail |= (uint32_t)(uint8_t)x[j] << (8 * (j - n4));
     while (q < all) {
-        int32_t np = pairs_block(q, all, npad), nb, done, ucount;
+        const int32_t np = wide ? (all - q == 5 ? 3 : (all - q < 4 ? all - q : 4))
+                                : pairs_block(q, all, npad);
+        int32_t done, fused, *a;
         if (np == 4) {  /* the run of four-pair blocks, TINYEIT_PAIRS4_CHUNK at a time */
             const int32_t left = all - q, full = left >> 2;
-            nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
+            int32_t nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
             if (nb > TINYEIT_PAIRS4_CHUNK) nb = TINYEIT_PAIRS4_CHUNK;
             done = 4 * nb;
+        } else
+            done = np;
+        /* four-pair blocks whose units all exist make their outputs themselves (rq_fast) */
+        fused = np == 4 && p->rq_fast && 2 * (q + done) <= units;
+        if (q > q0 && (fused || q - q0 + done > 4 * TINYEIT_PAIRS4_CHUNK)) {
+            /* the sums so far first: acc is full, or the run ends */
+            cm_pairs_emit(acc, 2 * q0, 2 * (q - q0), bias, mult, shift, post, o, p, fast);
+            q0 = q;
+        }
+        a = acc + 2 * (q - q0);
+        if (np == 4) {
 #if TINYEIT_PAIRS_WIDE
-            {
-                const int32_t args[8] = {(int32_t)(uintptr_t)w, nb, n, (int32_t)(uintptr_t)acc,
-                                         (int32_t)(uintptr_t)x, (int32_t)tail,
-                                         (int32_t)(uintptr_t)(bias + 2 * q),
-                                         (npad / 2 - hu) * 16};
-                tinyeit_cm_pairs4u(args);
-            }
+            const int32_t args[12] = {(int32_t)(uintptr_t)w, done >> 2, n, (int32_t)(uintptr_t)a,
+                                      (int32_t)(uintptr_t)x, (int32_t)tail,
+                                      (int32_t)(uintptr_t)(bias + 2 * q),
+                                      (npad / 2 - hu) * 16,
+                                      fused ? (int32_t)(uintptr_t)(o + 2 * q) : 0,
+                                      (int32_t)(uintptr_t)(mult + 2 * q),
+                                      (int32_t)(uintptr_t)(shift + 2 * q),
+                                      2 * p->out_offset + 1};
+            tinyeit_cm_pairs4u(args);
 #else
             (void)hu;
             (void)tail;
 #endif
+            if (fused) q0 = q + done;
         } else {
             for (j = 0; j < np; ++j)
-                acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
-            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
-            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
-            else tinyeit_cm_pairs1(xw, w, iters, acc);
-            nb = 1;
-            done = np;
+                a[2 * j] = a[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
+            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, a);
+            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, a);
+            else tinyeit_cm_pairs1(xw, w, iters, a);
         }
         w += done * wstep;
-        ucount = units - 2 * q < 2 * done ? units - 2 * q : 2 * done;
-        cm_pairs_emit(acc, 2 * q, ucount, bias, mult, shift, post, o, p, fast);
         q += done;
     }
+    if (q0 < all)
+        cm_pairs_emit(acc, 2 * q0, units - 2 * q0, bias, mult, shift, post, o, p, fast);
 }
 
 void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias,
