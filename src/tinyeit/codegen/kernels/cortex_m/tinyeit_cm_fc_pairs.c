@@ -134,24 +134,34 @@ __asm__(
     "    mla    r11, r9, r12, r11\n"
     "    orr    r11, r11, #1\n"
     "    str    r11, [sp, #(TINYEIT_P4_X + 8)]\n"
-    /* widen and sum: n / 4 words (an odd one first, then two per pass: 19 cycles, where one
-     * per pass took 12), then the tail word if n % 4 */
+    /* widen and sum: the tail word if n % 4 (its pair last in the row), then n / 4 words: an
+     * odd one, an odd pair, then four per pass (LDR, not LDM: x need not be word aligned; 33
+     * cycles, where two per pass took 19); the
+     * weight pointer parked in the X+40 slot meanwhile, for the registers */
     "    movs   r3, #0\n"
     "    mov    r6, #0x00010001\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    lsrs   r2, r2, #2\n"
-    "    sub    r8, r8, r2\n"
+    "    cmp    r8, r2\n"
+    "    beq    3f\n"
+    "    sxtb16 r11, r5\n"
+    "    sxtb16 r12, r5, ror #8\n"
+    "    smlad  r3, r11, r6, r3\n"
+    "    smlad  r3, r12, r6, r3\n"
+    "    str    r11, [sp, #(TINYEIT_P4_X - 8)]\n"
+    "    str    r12, [sp, #(TINYEIT_P4_X - 4)]\n"
+    "3:\n"
     "    lsrs   r2, r2, #1\n"
-    "    bcc    5f\n"
+    "    bcc    4f\n"
     "    ldr    r7, [r4], #4\n"
     "    sxtb16 r11, r7\n"
     "    sxtb16 r12, r7, ror #8\n"
     "    smlad  r3, r11, r6, r3\n"
     "    smlad  r3, r12, r6, r3\n"
     "    stm    r10!, {r11, r12}\n"
-    "5:\n"
-    /* the flags are still those of the LSRS: no word pair left */
-    "    beq    3f\n"
-    "2:\n"
+    "4:\n"
+    "    lsrs   r2, r2, #1\n"
+    "    bcc    5f\n"
     "    ldr    r7, [r4], #4\n"
     "    ldr    r9, [r4], #4\n"
     "    sxtb16 r11, r7, ror #8\n"
@@ -163,31 +173,47 @@ __asm__(
     "    smlad  r3, r12, r6, r3\n"
     "    smlad  r3, lr, r6, r3\n"
     "    stm    r10!, {r7, r11, r12, lr}\n"
-    "    subs   r2, r2, #1\n"
-    "    bne    2b\n"
-    "3:\n"
-    "    cmp    r8, #0\n"
-    "    beq    4f\n"
-    "    sxtb16 r11, r5\n"
-    "    sxtb16 r12, r5, ror #8\n"
+    "5:\n"
+    /* the flags are still those of the last LSRS: no four words left */
+    "    beq    6f\n"
+    "2:\n"
+    "    ldr    r0, [r4], #4\n"
+    "    ldr    r5, [r4], #4\n"
+    "    ldr    r8, [r4], #4\n"
+    "    ldr    r11, [r4], #4\n"
+    "    sxtb16 r1, r0, ror #8\n"
+    "    sxtb16 r0, r0\n"
+    "    sxtb16 r7, r5, ror #8\n"
+    "    sxtb16 r5, r5\n"
+    "    sxtb16 r9, r8, ror #8\n"
+    "    sxtb16 r8, r8\n"
+    "    sxtb16 r12, r11, ror #8\n"
+    "    sxtb16 r11, r11\n"
+    "    smlad  r3, r0, r6, r3\n"
+    "    smlad  r3, r1, r6, r3\n"
+    "    smlad  r3, r5, r6, r3\n"
+    "    smlad  r3, r7, r6, r3\n"
+    "    smlad  r3, r8, r6, r3\n"
+    "    smlad  r3, r9, r6, r3\n"
     "    smlad  r3, r11, r6, r3\n"
     "    smlad  r3, r12, r6, r3\n"
-    "    stm    r10!, {r11, r12}\n"
-    "4:\n"
+    "    stm    r10!, {r0, r1, r5, r7, r8, r9, r11, r12}\n"
+    "    subs   r2, r2, #1\n"
+    "    bne    2b\n"
+    "6:\n"
     "    lsl    r3, r3, #7\n"
     "    str    r3, [sp, #(TINYEIT_P4_X + 16)]\n"
-    "    mov    r1, r0\n"
-    /* per block: R = U = bias_A - 128 sum(x) for its 4 pairs, then the body */
-    ".Ltinyeit_p4_block:\n"
+    "    ldr    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
-    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
     "    ldr    r12, [sp, #(TINYEIT_P4_X + 8)]\n"
     "    ldr    r4, [r0]\n"
     "    ldr    r6, [r0, #8]\n"
     "    ldr    r8, [r0, #16]\n"
     "    ldr    r10, [r0, #24]\n"
-    "    add    r0, r0, #32\n"
-    "    str    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    mov    r2, r3\n"
+    /* per block (r0 its start values, r2 128 sum(x), r12 the entry): R = U = bias_A -
+     * 128 sum(x) for its 4 pairs, then the body; the X+12 slot points at the block's */
+    "    .macro TINYEIT_P4_START\n"
     "    sub    r4, r4, r2\n"
     "    sub    r6, r6, r2\n"
     "    sub    r8, r8, r2\n"
@@ -197,6 +223,8 @@ __asm__(
     "    mov    r9, r8\n"
     "    mov    r11, r10\n"
     "    bx     r12\n"
+    "    .endm\n"
+    "    TINYEIT_P4_START\n"
     "    .balign 4\n"
     ".Ltinyeit_p4_body:\n"
     "    .set   tinyeit_p4_off, 0\n"
@@ -223,45 +251,41 @@ __asm__(
     "    .if    (. - .Ltinyeit_p4_body) != 68 * TINYEIT_P4_H\n"
     "    .error \"tinyeit_cm_pairs4u: a half step is not 68 bytes\"\n"
     "    .endif\n"
-    /* the loads back to back (pipelined) */
-    "    ldr    r0, [sp, #(TINYEIT_P4_X + 20)]\n"
+    /* the loads back to back (pipelined); then with an out pointer the block's outputs, else
+     * its raw sums to acc */
     "    ldr    r2, [sp, #(TINYEIT_P4_X + 24)]\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 20)]\n"
+    "    ldr    r3, [sp, #(TINYEIT_P4_X + 12)]\n"
     "    add    r1, r1, r0\n"
-    "    cmp    r2, #0\n"
-    "    bne    .Ltinyeit_p4_out\n"
+    "    cbnz   r2, .Ltinyeit_p4_out\n"
     "    ldr    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
     "    stm    r2!, {r4-r11}\n"
     "    str    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
-    ".Ltinyeit_p4_next:\n"
-    "    ldr    r3, [sp, #TINYEIT_P4_X]\n"
-    "    subs   r3, r3, #1\n"
-    "    str    r3, [sp, #TINYEIT_P4_X]\n"
-    "    bne    .Ltinyeit_p4_block\n"
-    "    add    sp, sp, #(TINYEIT_P4_X + 48)\n"
-    "    pop    {r4-r11, pc}\n"
-    /* the block's 8 outputs in place of its sums (tinyeit_cm_pairs_out's arithmetic): B =
-     * bias_B + ((R - U) >> 8) per pair (the bias pointer is past the block already), then per
-     * unit, t = -2 - shift in the low byte of 254 - shift (register shifts read that byte),
-     * floor(acc * m / 2^32) by SMMUL, ASR by t, + 2 zo + 1 and SSAT with its ASR #1:
-     * floor((K + hi) / 2^t) = 2 zo + 1 + floor(hi / 2^t) for K = (2 zo + 1) << t */
-    ".Ltinyeit_p4_out:\n"
     "    str    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
-    "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
-    "    ldr    r3, [sp, #(TINYEIT_P4_X + 28)]\n"
-    "    ldr    r12, [r0, #-28]\n"
-    "    ldr    lr, [r0, #-20]\n"
+    "    b      .Ltinyeit_p4_next\n"
+    /* the block's 8 outputs in place of its sums (tinyeit_cm_pairs_out's arithmetic): B =
+     * bias_B + ((R - U) >> 8) per pair, then per unit, t = -2 - shift in the low byte of
+     * 254 - shift (register shifts read that byte), floor(acc * m / 2^32) by SMMUL, ASR by t,
+     * + 2 zo + 1 and SSAT with its ASR #1: floor((K + hi) / 2^t) = 2 zo + 1 + floor(hi / 2^t)
+     * for K = (2 zo + 1) << t. r2 out, r3 mult, r0 shift, r1 2 zo + 1 (the weight pointer in
+     * the X+40 slot meanwhile). */
+    ".Ltinyeit_p4_out:\n"
+    "    ldr    r12, [r3, #4]\n"
+    "    ldr    lr, [r3, #12]\n"
+    "    str    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    sub    r4, r4, r5\n"
     "    add    r4, r12, r4, asr #8\n"
     "    sub    r6, r6, r7\n"
     "    add    r6, lr, r6, asr #8\n"
-    "    ldr    r12, [r0, #-12]\n"
-    "    ldr    lr, [r0, #-4]\n"
+    "    ldr    r12, [r3, #20]\n"
+    "    ldr    lr, [r3, #28]\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 32)]\n"
+    "    ldr    r3, [sp, #(TINYEIT_P4_X + 28)]\n"
+    "    ldr    r1, [sp, #(TINYEIT_P4_X + 36)]\n"
     "    sub    r8, r8, r9\n"
     "    add    r8, r12, r8, asr #8\n"
     "    sub    r10, r10, r11\n"
     "    add    r10, lr, r10, asr #8\n"
-    "    ldr    r1, [sp, #(TINYEIT_P4_X + 36)]\n"
-    "    ldr    r0, [sp, #(TINYEIT_P4_X + 32)]\n"
     "    ldr    r12, [r3], #32\n"
     "    ldr    lr, [r0], #32\n"
     "    rsb    lr, lr, #254\n"
@@ -329,8 +353,27 @@ __asm__(
     "    str    r2, [sp, #(TINYEIT_P4_X + 24)]\n"
     "    str    r3, [sp, #(TINYEIT_P4_X + 28)]\n"
     "    str    r0, [sp, #(TINYEIT_P4_X + 32)]\n"
+    /* the next block, if any: its start values at the slot's + 32 */
+    ".Ltinyeit_p4_next:\n"
     "    ldr    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
-    "    b      .Ltinyeit_p4_next\n"
+    "    ldr    r3, [sp, #TINYEIT_P4_X]\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
+    "    ldr    r12, [sp, #(TINYEIT_P4_X + 8)]\n"
+    "    subs   r3, r3, #1\n"
+    "    beq    9f\n"
+    "    ldr    r4, [r0, #32]\n"
+    "    ldr    r6, [r0, #40]\n"
+    "    ldr    r8, [r0, #48]\n"
+    "    ldr    r10, [r0, #56]\n"
+    "    str    r3, [sp, #TINYEIT_P4_X]\n"
+    "    add    r0, r0, #32\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    TINYEIT_P4_START\n"
+    "9:\n"
+    "    add    sp, sp, #(TINYEIT_P4_X + 48)\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .purgem TINYEIT_P4_START\n"
     "    .size tinyeit_cm_pairs4u, . - tinyeit_cm_pairs4u\n"
     "    .text\n");
 
@@ -660,6 +703,33 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch)
 {
     int32_t b;
+#if TINYEIT_PAIRS_WIDE
+    const int32_t n = p->in_dim, units = p->units;
+    const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) & -TINYEIT_PAIRS_IN_ALIGN;
+    /* units a multiple of 8 in a wide layer, rq_fast: every pair in four-pair blocks that make
+     * their outputs themselves, the row in one tinyeit_cm_pairs4u call (pairs_wide, with
+     * 2 * pairs = units; no sums to hold, so no chunks) */
+    if (p->rq_fast && (units & 7) == 0 && npad <= TINYEIT_PAIRS_WIDE_MAX &&
+        units * npad >= TINYEIT_PAIRS_WIDE_MIN_MACS) {
+        const int32_t n4 = n & ~3, skip = (npad / 2 - 2 * ((n + 3) >> 2)) * 16;
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *x = in + b * n;
+            uint32_t tail = 0;
+            int32_t j;
+            for (j = n4; j < n; ++j) tail |= (uint32_t)(uint8_t)x[j] << (8 * (j - n4));
+            {
+                const int32_t args[12] = {(int32_t)(uintptr_t)w, units >> 3, n, 0,
+                                          (int32_t)(uintptr_t)x, (int32_t)tail,
+                                          (int32_t)(uintptr_t)bias, skip,
+                                          (int32_t)(uintptr_t)(out + b * units),
+                                          (int32_t)(uintptr_t)mult, (int32_t)(uintptr_t)shift,
+                                          2 * p->out_offset + 1};
+                tinyeit_cm_pairs4u(args);
+            }
+        }
+        return;
+    }
+#endif
     for (b = 0; b < p->batches; ++b)
         cm_pairs_row(in + b * p->in_dim, w, bias, mult, shift, post, out + b * p->units, p,
                      scratch);
