@@ -92,7 +92,10 @@ __asm__(
  * args: w (the first four-pair block), blocks, n (inputs), acc (8 per block out: R0 U0 .. R3
  * U3), x (int8, n4 = n / 4 whole words read), the last n % 4 inputs as one word with zero
  * bytes above them (0 if none), bias of the first block's first unit, bytes of weights to skip
- * per block (the padding's). */
+ * per block (the padding's); then out, mult, shift (at the first block's first unit) and
+ * 2 zo + 1: with out not NULL (rq_fast layers, every unit of the blocks present) each block
+ * makes its 8 int8 outputs at its end, from registers, and acc is not written; with out NULL
+ * (the hybrid kernel, a block holding an odd last unit) acc gets the raw sums. */
 void tinyeit_cm_pairs4u(const int32_t *args);
 #define TINYEIT_PAIRS4_STR2(x) #x
 #define TINYEIT_PAIRS4_STR(x) TINYEIT_PAIRS4_STR2(x)
