@@ -669,7 +669,8 @@ static inline void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t
         fused = np == 4 && p->rq_fast && 2 * (q + done) <= units;
         if (q > q0 && (fused || q - q0 + done > 4 * TINYEIT_PAIRS4_CHUNK)) {
             /* the sums so far first: acc is full, or the run ends */
-            cm_pairs_emit(acc, 2 * q0, 2 * (q - q0), bias, mult, shift, post, o, p, fast);
+            tinyeit_cm_pairs_emit(acc, 2 * q0, 2 * (q - q0), bias, mult, shift, post, o, p,
+                                  fast);
             q0 = q;
         }
         a = acc + 2 * (q - q0);
@@ -700,7 +701,8 @@ static inline void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t
         q += done;
     }
     if (q0 < all)
-        cm_pairs_emit(acc, 2 * q0, units - 2 * q0, bias, mult, shift, post, o, p, fast);
+        tinyeit_cm_pairs_emit(acc, 2 * q0, units - 2 * q0, bias, mult, shift, post, o, p,
+                              fast);
 }
 
 void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias,
