@@ -116,6 +116,33 @@ def test_cortex_m_short_epilogue_with_an_odd_unit(tmp_path, units, n):
     assert (out == H.expected(L, x)).all()
 
 
+# rq_fast layers through the four-pair kernel's own outputs (tinyeit_cm_pairs4u with an out
+# pointer): units a multiple of 8 take tinyeit_fc_s8_pairs' one-call path (16 x 512: one block
+# row at the longest body; 24 x 339: n % 4 of 3), the others mix fused four-pair blocks with the
+# raw sums of the blocks after them (17 x 480: 4 + 3 + 2 and an odd last unit; 34 x 256: three
+# fused blocks then 3 + 2; 138 x 64: a full chunk of 16 fused blocks, then 3 + 2)
+FUSED = [(16, 512, -128), (24, 339, 127), (17, 480, 127), (34, 256, -128), (138, 64, 0)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("units,n,zo", FUSED)
+def test_cortex_m_fused_block_outputs(tmp_path, units, n, zo):
+    """Zero points at both ends of int8, and shifts at rq_fast's limits: -2 (t = 0, outputs
+    saturating both ways through SSAT) on the first units, -22 on the last two (outputs at the
+    zero point but for the rounding); bit for bit with LiteRT's single rounding."""
+    L = H.layer(units, n, units * 5 + n, zo=zo)
+    L["mult"][0], L["shift"][0] = (1 << 30) + 12345, -2
+    L["mult"][1], L["shift"][1] = (1 << 31) - 1, -2
+    L["mult"][-2], L["shift"][-2] = (1 << 31) - 1, -22
+    L["mult"][-1], L["shift"][-1] = 1 << 30, -22
+    assert H._fast(L)
+    x = H.inputs(n, 4, n)
+    want = H.expected(L, x)
+    assert (want[:, :2] == 127).any() and (want[:, :2] == -128).any()
+    out, _, _ = H.run_m4(L, x, tmp_path, "pairs")
+    assert (out == want).all()
+
+
 @pytest.mark.slow
 def test_cortex_m_pairs_against_packed_cycles():
     """The study's largest layer (475 inputs, 128 units) with both layouts on the M4 model, in

@@ -92,7 +92,10 @@ __asm__(
  * args: w (the first four-pair block), blocks, n (inputs), acc (8 per block out: R0 U0 .. R3
  * U3), x (int8, n4 = n / 4 whole words read), the last n % 4 inputs as one word with zero
  * bytes above them (0 if none), bias of the first block's first unit, bytes of weights to skip
- * per block (the padding's). */
+ * per block (the padding's); then out, mult, shift (at the first block's first unit) and
+ * 2 zo + 1: with out not NULL (rq_fast layers, every unit of the blocks present) each block
+ * makes its 8 int8 outputs at its end, from registers, and acc is not written; with out NULL
+ * (the hybrid kernel, a block holding an odd last unit) acc gets the raw sums. */
 void tinyeit_cm_pairs4u(const int32_t *args);
 #define TINYEIT_PAIRS4_STR2(x) #x
 #define TINYEIT_PAIRS4_STR(x) TINYEIT_PAIRS4_STR2(x)
@@ -108,9 +111,15 @@ __asm__(
     "    .set TINYEIT_P4_X, 4 * TINYEIT_P4_H\n"
     "tinyeit_cm_pairs4u:\n"
     "    push   {r4-r11, lr}\n"
-    "    sub    sp, sp, #(TINYEIT_P4_X + 24)\n"
+    "    sub    sp, sp, #(TINYEIT_P4_X + 48)\n"
+    "    add    r8, r0, #32\n"
+    "    ldm    r8, {r8-r11}\n"
+    "    add    r12, sp, #(TINYEIT_P4_X + 24)\n"
+    "    stm    r12, {r8-r11}\n"
     "    ldm    r0, {r0-r7}\n"
-    /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 128 sum(x), X+20 skip */
+    /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 128 sum(x), X+20 skip,
+     * X+24 out (0: the raw sums to acc), X+28 mult, X+32 shift, X+36 2 zo + 1, X+40 the
+     * weight pointer while the outputs are made */
     "    str    r1, [sp, #TINYEIT_P4_X]\n"
     "    str    r3, [sp, #(TINYEIT_P4_X + 4)]\n"
     "    str    r6, [sp, #(TINYEIT_P4_X + 12)]\n"
@@ -128,24 +137,34 @@ __asm__(
     "    mla    r11, r9, r12, r11\n"
     "    orr    r11, r11, #1\n"
     "    str    r11, [sp, #(TINYEIT_P4_X + 8)]\n"
-    /* widen and sum: n / 4 words (an odd one first, then two per pass: 19 cycles, where one
-     * per pass took 12), then the tail word if n % 4 */
+    /* widen and sum: the tail word if n % 4 (its pair last in the row), then n / 4 words: an
+     * odd one, an odd pair, then four per pass (LDR, not LDM: x need not be word aligned; 33
+     * cycles, where two per pass took 19); the
+     * weight pointer parked in the X+40 slot meanwhile, for the registers */
     "    movs   r3, #0\n"
     "    mov    r6, #0x00010001\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    lsrs   r2, r2, #2\n"
-    "    sub    r8, r8, r2\n"
+    "    cmp    r8, r2\n"
+    "    beq    3f\n"
+    "    sxtb16 r11, r5\n"
+    "    sxtb16 r12, r5, ror #8\n"
+    "    smlad  r3, r11, r6, r3\n"
+    "    smlad  r3, r12, r6, r3\n"
+    "    str    r11, [sp, #(TINYEIT_P4_X - 8)]\n"
+    "    str    r12, [sp, #(TINYEIT_P4_X - 4)]\n"
+    "3:\n"
     "    lsrs   r2, r2, #1\n"
-    "    bcc    5f\n"
+    "    bcc    4f\n"
     "    ldr    r7, [r4], #4\n"
     "    sxtb16 r11, r7\n"
     "    sxtb16 r12, r7, ror #8\n"
     "    smlad  r3, r11, r6, r3\n"
     "    smlad  r3, r12, r6, r3\n"
     "    stm    r10!, {r11, r12}\n"
-    "5:\n"
-    /* the flags are still those of the LSRS: no word pair left */
-    "    beq    3f\n"
-    "2:\n"
+    "4:\n"
+    "    lsrs   r2, r2, #1\n"
+    "    bcc    5f\n"
     "    ldr    r7, [r4], #4\n"
     "    ldr    r9, [r4], #4\n"
     "    sxtb16 r11, r7, ror #8\n"
@@ -157,31 +176,47 @@ __asm__(
     "    smlad  r3, r12, r6, r3\n"
     "    smlad  r3, lr, r6, r3\n"
     "    stm    r10!, {r7, r11, r12, lr}\n"
-    "    subs   r2, r2, #1\n"
-    "    bne    2b\n"
-    "3:\n"
-    "    cmp    r8, #0\n"
-    "    beq    4f\n"
-    "    sxtb16 r11, r5\n"
-    "    sxtb16 r12, r5, ror #8\n"
+    "5:\n"
+    /* the flags are still those of the last LSRS: no four words left */
+    "    beq    6f\n"
+    "2:\n"
+    "    ldr    r0, [r4], #4\n"
+    "    ldr    r5, [r4], #4\n"
+    "    ldr    r8, [r4], #4\n"
+    "    ldr    r11, [r4], #4\n"
+    "    sxtb16 r1, r0, ror #8\n"
+    "    sxtb16 r0, r0\n"
+    "    sxtb16 r7, r5, ror #8\n"
+    "    sxtb16 r5, r5\n"
+    "    sxtb16 r9, r8, ror #8\n"
+    "    sxtb16 r8, r8\n"
+    "    sxtb16 r12, r11, ror #8\n"
+    "    sxtb16 r11, r11\n"
+    "    smlad  r3, r0, r6, r3\n"
+    "    smlad  r3, r1, r6, r3\n"
+    "    smlad  r3, r5, r6, r3\n"
+    "    smlad  r3, r7, r6, r3\n"
+    "    smlad  r3, r8, r6, r3\n"
+    "    smlad  r3, r9, r6, r3\n"
     "    smlad  r3, r11, r6, r3\n"
     "    smlad  r3, r12, r6, r3\n"
-    "    stm    r10!, {r11, r12}\n"
-    "4:\n"
+    "    stm    r10!, {r0, r1, r5, r7, r8, r9, r11, r12}\n"
+    "    subs   r2, r2, #1\n"
+    "    bne    2b\n"
+    "6:\n"
     "    lsl    r3, r3, #7\n"
     "    str    r3, [sp, #(TINYEIT_P4_X + 16)]\n"
-    "    mov    r1, r0\n"
-    /* per block: R = U = bias_A - 128 sum(x) for its 4 pairs, then the body */
-    ".Ltinyeit_p4_block:\n"
+    "    ldr    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
-    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
     "    ldr    r12, [sp, #(TINYEIT_P4_X + 8)]\n"
     "    ldr    r4, [r0]\n"
     "    ldr    r6, [r0, #8]\n"
     "    ldr    r8, [r0, #16]\n"
     "    ldr    r10, [r0, #24]\n"
-    "    add    r0, r0, #32\n"
-    "    str    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    mov    r2, r3\n"
+    /* per block (r0 its start values, r2 128 sum(x), r12 the entry): R = U = bias_A -
+     * 128 sum(x) for its 4 pairs, then the body; the X+12 slot points at the block's */
+    "    .macro TINYEIT_P4_START\n"
     "    sub    r4, r4, r2\n"
     "    sub    r6, r6, r2\n"
     "    sub    r8, r8, r2\n"
@@ -191,6 +226,8 @@ __asm__(
     "    mov    r9, r8\n"
     "    mov    r11, r10\n"
     "    bx     r12\n"
+    "    .endm\n"
+    "    TINYEIT_P4_START\n"
     "    .balign 4\n"
     ".Ltinyeit_p4_body:\n"
     "    .set   tinyeit_p4_off, 0\n"
@@ -217,18 +254,131 @@ __asm__(
     "    .if    (. - .Ltinyeit_p4_body) != 68 * TINYEIT_P4_H\n"
     "    .error \"tinyeit_cm_pairs4u: a half step is not 68 bytes\"\n"
     "    .endif\n"
-    /* the loads back to back (pipelined) */
+    /* the loads back to back (pipelined); then with an out pointer the block's outputs, else
+     * its raw sums to acc */
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 24)]\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 20)]\n"
-    "    ldr    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
-    "    ldr    r3, [sp, #TINYEIT_P4_X]\n"
+    "    ldr    r3, [sp, #(TINYEIT_P4_X + 12)]\n"
     "    add    r1, r1, r0\n"
+    "    cbnz   r2, .Ltinyeit_p4_out\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
     "    stm    r2!, {r4-r11}\n"
     "    str    r2, [sp, #(TINYEIT_P4_X + 4)]\n"
+    "    str    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
+    "    b      .Ltinyeit_p4_next\n"
+    /* the block's 8 outputs in place of its sums (tinyeit_cm_pairs_out's arithmetic): B =
+     * bias_B + ((R - U) >> 8) per pair, then per unit, t = -2 - shift in the low byte of
+     * 254 - shift (register shifts read that byte), floor(acc * m / 2^32) by SMMUL, ASR by t,
+     * + 2 zo + 1 and SSAT with its ASR #1: floor((K + hi) / 2^t) = 2 zo + 1 + floor(hi / 2^t)
+     * for K = (2 zo + 1) << t. r2 out, r3 mult, r0 shift, r1 2 zo + 1 (the weight pointer in
+     * the X+40 slot meanwhile). */
+    ".Ltinyeit_p4_out:\n"
+    "    ldr    r12, [r3, #4]\n"
+    "    ldr    lr, [r3, #12]\n"
+    "    str    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
+    "    sub    r4, r4, r5\n"
+    "    add    r4, r12, r4, asr #8\n"
+    "    sub    r6, r6, r7\n"
+    "    add    r6, lr, r6, asr #8\n"
+    "    ldr    r12, [r3, #20]\n"
+    "    ldr    lr, [r3, #28]\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 32)]\n"
+    "    ldr    r3, [sp, #(TINYEIT_P4_X + 28)]\n"
+    "    ldr    r1, [sp, #(TINYEIT_P4_X + 36)]\n"
+    "    sub    r8, r8, r9\n"
+    "    add    r8, r12, r8, asr #8\n"
+    "    sub    r10, r10, r11\n"
+    "    add    r10, lr, r10, asr #8\n"
+    /* units 0 and 1 one at a time (r12, lr free), then two at a time in r12, lr and the freed
+     * r4, r5, their four loads back to back (pipelined) */
+    "    ldr    r12, [r3], #32\n"
+    "    ldr    lr, [r0], #32\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r5, r5, r12\n"
+    "    asr    r5, r5, lr\n"
+    "    add    r5, r5, r1\n"
+    "    ssat   r5, #8, r5, asr #1\n"
+    "    strb   r5, [r2], #8\n"
+    "    ldr    r12, [r3, #-28]\n"
+    "    ldr    lr, [r0, #-28]\n"
+    "    rsb    lr, lr, #254\n"
+    "    smmul  r4, r4, r12\n"
+    "    asr    r4, r4, lr\n"
+    "    add    r4, r4, r1\n"
+    "    ssat   r4, #8, r4, asr #1\n"
+    "    strb   r4, [r2, #-7]\n"
+    "    ldr    r12, [r3, #-24]\n"
+    "    ldr    lr, [r0, #-24]\n"
+    "    ldr    r4, [r3, #-20]\n"
+    "    ldr    r5, [r0, #-20]\n"
+    "    rsb    lr, lr, #254\n"
+    "    rsb    r5, r5, #254\n"
+    "    smmul  r7, r7, r12\n"
+    "    smmul  r6, r6, r4\n"
+    "    asr    r7, r7, lr\n"
+    "    add    r7, r7, r1\n"
+    "    ssat   r7, #8, r7, asr #1\n"
+    "    asr    r6, r6, r5\n"
+    "    add    r6, r6, r1\n"
+    "    ssat   r6, #8, r6, asr #1\n"
+    "    strb   r7, [r2, #-6]\n"
+    "    strb   r6, [r2, #-5]\n"
+    "    ldr    r12, [r3, #-16]\n"
+    "    ldr    lr, [r0, #-16]\n"
+    "    ldr    r4, [r3, #-12]\n"
+    "    ldr    r5, [r0, #-12]\n"
+    "    rsb    lr, lr, #254\n"
+    "    rsb    r5, r5, #254\n"
+    "    smmul  r9, r9, r12\n"
+    "    smmul  r8, r8, r4\n"
+    "    asr    r9, r9, lr\n"
+    "    add    r9, r9, r1\n"
+    "    ssat   r9, #8, r9, asr #1\n"
+    "    asr    r8, r8, r5\n"
+    "    add    r8, r8, r1\n"
+    "    ssat   r8, #8, r8, asr #1\n"
+    "    strb   r9, [r2, #-4]\n"
+    "    strb   r8, [r2, #-3]\n"
+    "    ldr    r12, [r3, #-8]\n"
+    "    ldr    lr, [r0, #-8]\n"
+    "    ldr    r4, [r3, #-4]\n"
+    "    ldr    r5, [r0, #-4]\n"
+    "    rsb    lr, lr, #254\n"
+    "    rsb    r5, r5, #254\n"
+    "    smmul  r11, r11, r12\n"
+    "    smmul  r10, r10, r4\n"
+    "    asr    r11, r11, lr\n"
+    "    add    r11, r11, r1\n"
+    "    ssat   r11, #8, r11, asr #1\n"
+    "    asr    r10, r10, r5\n"
+    "    add    r10, r10, r1\n"
+    "    ssat   r10, #8, r10, asr #1\n"
+    "    strb   r11, [r2, #-2]\n"
+    "    strb   r10, [r2, #-1]\n"
+    "    str    r2, [sp, #(TINYEIT_P4_X + 24)]\n"
+    "    str    r3, [sp, #(TINYEIT_P4_X + 28)]\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 32)]\n"
+    /* the next block, if any: its start values at the slot's + 32 */
+    ".Ltinyeit_p4_next:\n"
+    "    ldr    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
+    "    ldr    r3, [sp, #TINYEIT_P4_X]\n"
+    "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
+    "    ldr    r12, [sp, #(TINYEIT_P4_X + 8)]\n"
     "    subs   r3, r3, #1\n"
+    "    beq    9f\n"
+    "    ldr    r4, [r0, #32]\n"
+    "    ldr    r6, [r0, #40]\n"
+    "    ldr    r8, [r0, #48]\n"
+    "    ldr    r10, [r0, #56]\n"
     "    str    r3, [sp, #TINYEIT_P4_X]\n"
-    "    bne    .Ltinyeit_p4_block\n"
-    "    add    sp, sp, #(TINYEIT_P4_X + 24)\n"
+    "    add    r0, r0, #32\n"
+    "    str    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
+    "    TINYEIT_P4_START\n"
+    "9:\n"
+    "    add    sp, sp, #(TINYEIT_P4_X + 48)\n"
     "    pop    {r4-r11, pc}\n"
+    "    .purgem TINYEIT_P4_START\n"
     "    .size tinyeit_cm_pairs4u, . - tinyeit_cm_pairs4u\n"
     "    .text\n");
 
@@ -477,59 +627,82 @@ void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const 
     cm_pairs_emit(acc, u0, count, bias, mult, shift, post, o, p, fast);
 }
 
-static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
-                         const int32_t *mult, const int32_t *shift, const int8_t *post,
-                         int8_t *o, const tinyeit_fc_params *p, int16_t *xw)
+/* One row. The outputs are emitted per run of blocks whose sums fit acc (TINYEIT_PAIRS4_CHUNK
+ * four-pair blocks, or any number of smaller blocks up to as many pairs): one output call per
+ * layer where it fits, not one per block. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
+                                const int32_t *mult, const int32_t *shift, const int8_t *post,
+                                int8_t *o, const tinyeit_fc_params *p, int16_t *xw)
 {
     const int32_t n = p->in_dim, units = p->units, all = (units + 1) >> 1;
     const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) / TINYEIT_PAIRS_IN_ALIGN *
                          TINYEIT_PAIRS_IN_ALIGN;
     const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
+    const int32_t wide = pairs_wide(all, npad);
     /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128.
      * The row widened in scratch only for blocks of fewer than four pairs (the four-pair
      * kernel widens it on its own frame). */
-    const int32_t left4 = pairs_wide(all, npad) ? all : 0;
+    const int32_t left4 = wide ? all : 0;
     const int32_t all4 = (left4 & 3) == 1 && left4 > 4 ? (left4 >> 2) - 1 : left4 >> 2;
     const uint32_t off = 4 * all4 < all ? 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw) : 0;
     const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
     uint32_t tail = 0;
-    int32_t q = 0, j, fast = p->single_round && !post && !p->rq_fast;
-    for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
+    int32_t q = 0, q0 = 0, j, fast = p->single_round && !post && !p->rq_fast;
     int32_t acc[8 * TINYEIT_PAIRS4_CHUNK];
+    for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
     for (j = n4; j < n; ++j) tail |= (uint32_t)(uint8_t)x[j] << (8 * (j - n4));
     while (q < all) {
-        int32_t np = pairs_block(q, all, npad), nb, done, ucount;
+        const int32_t np = wide ? (all - q == 5 ? 3 : (all - q < 4 ? all - q : 4))
+                                : pairs_block(q, all, npad);
+        int32_t done, fused, *a;
         if (np == 4) {  /* the run of four-pair blocks, TINYEIT_PAIRS4_CHUNK at a time */
             const int32_t left = all - q, full = left >> 2;
-            nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
+            int32_t nb = (left & 3) == 1 && full > 0 ? full - 1 : full;
             if (nb > TINYEIT_PAIRS4_CHUNK) nb = TINYEIT_PAIRS4_CHUNK;
             done = 4 * nb;
+        } else
+            done = np;
+        /* four-pair blocks whose units all exist make their outputs themselves (rq_fast) */
+        fused = np == 4 && p->rq_fast && 2 * (q + done) <= units;
+        if (q > q0 && (fused || q - q0 + done > 4 * TINYEIT_PAIRS4_CHUNK)) {
+            /* the sums so far first: acc is full, or the run ends */
+            tinyeit_cm_pairs_emit(acc, 2 * q0, 2 * (q - q0), bias, mult, shift, post, o, p,
+                                  fast);
+            q0 = q;
+        }
+        a = acc + 2 * (q - q0);
+        if (np == 4) {
 #if TINYEIT_PAIRS_WIDE
-            {
-                const int32_t args[8] = {(int32_t)(uintptr_t)w, nb, n, (int32_t)(uintptr_t)acc,
-                                         (int32_t)(uintptr_t)x, (int32_t)tail,
-                                         (int32_t)(uintptr_t)(bias + 2 * q),
-                                         (npad / 2 - hu) * 16};
-                tinyeit_cm_pairs4u(args);
-            }
+            const int32_t args[12] = {(int32_t)(uintptr_t)w, done >> 2, n, (int32_t)(uintptr_t)a,
+                                      (int32_t)(uintptr_t)x, (int32_t)tail,
+                                      (int32_t)(uintptr_t)(bias + 2 * q),
+                                      (npad / 2 - hu) * 16,
+                                      fused ? (int32_t)(uintptr_t)(o + 2 * q) : 0,
+                                      (int32_t)(uintptr_t)(mult + 2 * q),
+                                      (int32_t)(uintptr_t)(shift + 2 * q),
+                                      2 * p->out_offset + 1};
+            tinyeit_cm_pairs4u(args);
 #else
             (void)hu;
             (void)tail;
 #endif
+            if (fused) q0 = q + done;
         } else {
             for (j = 0; j < np; ++j)
-                acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
-            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
-            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
-            else tinyeit_cm_pairs1(xw, w, iters, acc);
-            nb = 1;
-            done = np;
+                a[2 * j] = a[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
+            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, a);
+            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, a);
+            else tinyeit_cm_pairs1(xw, w, iters, a);
         }
         w += done * wstep;
-        ucount = units - 2 * q < 2 * done ? units - 2 * q : 2 * done;
-        cm_pairs_emit(acc, 2 * q, ucount, bias, mult, shift, post, o, p, fast);
         q += done;
     }
+    if (q0 < all)
+        tinyeit_cm_pairs_emit(acc, 2 * q0, units - 2 * q0, bias, mult, shift, post, o, p,
+                              fast);
 }
 
 void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias,
@@ -537,6 +710,33 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch)
 {
     int32_t b;
+#if TINYEIT_PAIRS_WIDE
+    const int32_t n = p->in_dim, units = p->units;
+    const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) & -TINYEIT_PAIRS_IN_ALIGN;
+    /* units a multiple of 8 in a wide layer, rq_fast: every pair in four-pair blocks that make
+     * their outputs themselves, the row in one tinyeit_cm_pairs4u call (pairs_wide, with
+     * 2 * pairs = units; no sums to hold, so no chunks) */
+    if (p->rq_fast && (units & 7) == 0 && npad <= TINYEIT_PAIRS_WIDE_MAX &&
+        units * npad >= TINYEIT_PAIRS_WIDE_MIN_MACS) {
+        const int32_t n4 = n & ~3, skip = (npad / 2 - 2 * ((n + 3) >> 2)) * 16;
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *x = in + b * n;
+            uint32_t tail = 0;
+            int32_t j;
+            for (j = n4; j < n; ++j) tail |= (uint32_t)(uint8_t)x[j] << (8 * (j - n4));
+            {
+                const int32_t args[12] = {(int32_t)(uintptr_t)w, units >> 3, n, 0,
+                                          (int32_t)(uintptr_t)x, (int32_t)tail,
+                                          (int32_t)(uintptr_t)bias, skip,
+                                          (int32_t)(uintptr_t)(out + b * units),
+                                          (int32_t)(uintptr_t)mult, (int32_t)(uintptr_t)shift,
+                                          2 * p->out_offset + 1};
+                tinyeit_cm_pairs4u(args);
+            }
+        }
+        return;
+    }
+#endif
     for (b = 0; b < p->batches; ++b)
         cm_pairs_row(in + b * p->in_dim, w, bias, mult, shift, post, out + b * p->units, p,
                      scratch);

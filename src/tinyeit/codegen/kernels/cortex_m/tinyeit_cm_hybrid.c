@@ -195,9 +195,11 @@ static void cm_hybrid_row(const float *in, const uint8_t *w, const int32_t *wsum
                 start[j] = offset != 0 ? -offset * wsum[u0 + j] : 0;
 #if TINYEIT_PAIRS_WIDE
             {
-                const int32_t args[8] = {(int32_t)(uintptr_t)w, nb, n, (int32_t)(uintptr_t)acc,
-                                         (int32_t)(uintptr_t)q, (int32_t)tail,
-                                         (int32_t)(uintptr_t)start, (npad / 2 - hu) * 16};
+                /* no output pointer: the raw sums to acc */
+                const int32_t args[12] = {(int32_t)(uintptr_t)w, nb, n, (int32_t)(uintptr_t)acc,
+                                          (int32_t)(uintptr_t)q, (int32_t)tail,
+                                          (int32_t)(uintptr_t)start, (npad / 2 - hu) * 16,
+                                          0, 0, 0, 0};
                 tinyeit_cm_pairs4u(args);
             }
 #else
