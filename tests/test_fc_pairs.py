@@ -143,6 +143,27 @@ def test_cortex_m_fused_block_outputs(tmp_path, units, n, zo):
     assert (out == want).all()
 
 
+# rq_fast layers too small for the four-pair kernel: one call per block of 3, 2 or 1 pairs makes
+# the block's outputs (tinyeit_cm_pairs3o/2o/1o), a last block with a padding unit goes through
+# its sums (2 x 32: one fused one-pair block; 10 x 64: 3 + 2, the study's logits layer; 5 x 16:
+# a three-pair block, odd; 1 x 64: one unit alone; 8 x 20: 2 + 2, n % 4 of 0 past a padded row)
+SMALL_FUSED = [(2, 32, 127), (10, 64, -128), (5, 16, 0), (1, 64, -7), (8, 20, 5)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("units,n,zo", SMALL_FUSED)
+def test_cortex_m_small_fused_blocks(tmp_path, units, n, zo):
+    """Shifts at rq_fast's limits on the first and last units (-2: saturating both ways; -22:
+    rounding near the zero point), bit for bit with LiteRT's single rounding."""
+    L = H.layer(units, n, units * 3 + n, zo=zo)
+    L["mult"][0], L["shift"][0] = (1 << 31) - 1, -2
+    L["mult"][-1], L["shift"][-1] = 1 << 30, -22
+    assert H._fast(L) and not lp.wide(n, (units + 1) // 2)
+    x = H.inputs(n, 4, n)
+    out, _, _ = H.run_m4(L, x, tmp_path, "pairs")
+    assert (out == H.expected(L, x)).all()
+
+
 @pytest.mark.slow
 def test_cortex_m_pairs_against_packed_cycles():
     """The study's largest layer (475 inputs, 128 units) with both layouts on the M4 model, in

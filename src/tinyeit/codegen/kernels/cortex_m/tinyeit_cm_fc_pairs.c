@@ -74,7 +74,110 @@ __asm__(
     "    TINYEIT_PAIRS_FN tinyeit_cm_pairs3, 3, \"r4-r9\"\n"
     "    TINYEIT_PAIRS_FN tinyeit_cm_pairs2, 2, \"r4-r7\"\n"
     "    TINYEIT_PAIRS_FN tinyeit_cm_pairs1, 1, \"r4-r5\"\n"
+    /* The fused forms, below: the pair's R in ra, U in ru, its B bias in rb */
+    "    .macro TINYEIT_PAIRSO_B ra, ru, rb\n"
+    "    sub    \\ra, \\ra, \\ru\n"
+    "    add    \\ra, \\rb, \\ra, asr #8\n"
+    "    .endm\n"
+    /* the pair's two outputs (A from ru, B from ra; r2 mult, r3 shift, r1 out, lr 2 zo + 1) */
+    "    .macro TINYEIT_PAIRSO_OUT ra, ru\n"
+    "    ldr    r10, [r2], #4\n"
+    "    ldr    r11, [r3], #4\n"
+    "    ldr    r12, [r2], #4\n"
+    "    ldr    r0, [r3], #4\n"
+    "    rsb    r11, r11, #254\n"
+    "    rsb    r0, r0, #254\n"
+    "    smmul  \\ru, \\ru, r10\n"
+    "    smmul  \\ra, \\ra, r12\n"
+    "    asr    \\ru, \\ru, r11\n"
+    "    add    \\ru, \\ru, lr\n"
+    "    ssat   \\ru, #8, \\ru, asr #1\n"
+    "    asr    \\ra, \\ra, r0\n"
+    "    add    \\ra, \\ra, lr\n"
+    "    ssat   \\ra, #8, \\ra, asr #1\n"
+    "    strb   \\ru, [r1], #1\n"
+    "    strb   \\ra, [r1], #1\n"
+    "    .endm\n"
+    "    .macro TINYEIT_PAIRSO_FN name, np\n"
+    "    .section .text.\\name, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global \\name\n"
+    "    .hidden \\name\n"
+    "    .type \\name, %function\n"
+    "    .thumb_func\n"
+    "\\name:\n"
+    "    push   {r4-r11, lr}\n"
+    "    mov    lr, r0\n"
+    "    ldm    lr, {r0-r3}\n"
+    "    ldr    r10, [lr, #16]\n"
+    "    ldr    r4, [r10]\n"
+    "    .if \\np > 1\n"
+    "    ldr    r6, [r10, #8]\n"
+    "    .endif\n"
+    "    .if \\np > 2\n"
+    "    ldr    r8, [r10, #16]\n"
+    "    .endif\n"
+    "    sub    r4, r4, r3\n"
+    "    mov    r5, r4\n"
+    "    .if \\np > 1\n"
+    "    sub    r6, r6, r3\n"
+    "    mov    r7, r6\n"
+    "    .endif\n"
+    "    .if \\np > 2\n"
+    "    sub    r8, r8, r3\n"
+    "    mov    r9, r8\n"
+    "    .endif\n"
+    "    .balign 4\n"
+    "1:\n"
+    "    .rept 8\n"
+    "    TINYEIT_PAIRS_HALF \\np\n"
+    "    .endr\n"
+    "    subs   r2, r2, #1\n"
+    "    bne    1b\n"
+    "    ldr    r0, [lr, #16]\n"
+    "    ldr    r1, [lr, #20]\n"
+    "    ldr    r2, [lr, #24]\n"
+    "    ldr    r3, [lr, #28]\n"
+    "    ldr    lr, [lr, #32]\n"
+    "    ldr    r10, [r0, #4]\n"
+    "    .if \\np > 1\n"
+    "    ldr    r11, [r0, #12]\n"
+    "    .endif\n"
+    "    .if \\np > 2\n"
+    "    ldr    r12, [r0, #20]\n"
+    "    .endif\n"
+    "    TINYEIT_PAIRSO_B r4, r5, r10\n"
+    "    .if \\np > 1\n"
+    "    TINYEIT_PAIRSO_B r6, r7, r11\n"
+    "    .endif\n"
+    "    .if \\np > 2\n"
+    "    TINYEIT_PAIRSO_B r8, r9, r12\n"
+    "    .endif\n"
+    "    TINYEIT_PAIRSO_OUT r4, r5\n"
+    "    .if \\np > 1\n"
+    "    TINYEIT_PAIRSO_OUT r6, r7\n"
+    "    .endif\n"
+    "    .if \\np > 2\n"
+    "    TINYEIT_PAIRSO_OUT r8, r9\n"
+    "    .endif\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size \\name, . - \\name\n"
+    "    .endm\n"
+    "    TINYEIT_PAIRSO_FN tinyeit_cm_pairs3o, 3\n"
+    "    TINYEIT_PAIRSO_FN tinyeit_cm_pairs2o, 2\n"
+    "    TINYEIT_PAIRSO_FN tinyeit_cm_pairs1o, 1\n"
     "    .text\n");
+
+/* The same loops with the outputs made at the end from registers, where the generator proved
+ * the short epilogue (rq_fast; tinyeit_cm_pairs_out's arithmetic, per pair: A = U, B = bias_B +
+ * ((R - U) >> 8), each through SMMUL, ASR by -2 - shift, + 2 zo + 1, SSAT with ASR #1), the
+ * start values bias_A - 128 * sum(x) set here: no sums go through memory, and the block is one
+ * call. Every unit of the block must exist (units 2 q .. 2 (q + np) - 1).
+ * args: xw, w, iters, 128 * sum(x), bias, out, mult, shift (each at the block's first unit),
+ * 2 zo + 1. */
+void tinyeit_cm_pairs3o(const int32_t *args);
+void tinyeit_cm_pairs2o(const int32_t *args);
+void tinyeit_cm_pairs1o(const int32_t *args);
 
 /* Blocks of four pairs (eight units) over rows of at most TINYEIT_PAIRS_WIDE_MAX padded inputs,
  * the layer's whole run of them in one call: tinyeit_cm_pairs4u. Four pairs need 8
@@ -385,12 +488,83 @@ __asm__(
 /* Four-pair blocks handed to tinyeit_cm_pairs4u at a time (their accumulators on the stack). */
 #define TINYEIT_PAIRS4_CHUNK 16
 
+/* `words` whole input words of x widened into xw (per word: SXTB16 and SXTB16 ROR #8, the
+ * int16 lanes (x0, x2) then (x1, x3)), returning the sum of their bytes: an odd word, an odd
+ * pair, then four words per pass, their loads back to back (LDR: x need not be word aligned).
+ * 6.5 cycles per word and 2 for the sum, where the C loop took 13. */
+int32_t tinyeit_cm_pairs_widen(const int8_t *x, int32_t words, int16_t *xw);
+__asm__(
+    "    .syntax unified\n"
+    "    .section .text.tinyeit_cm_pairs_widen, \"ax\", %progbits\n"
+    "    .balign 4\n"
+    "    .global tinyeit_cm_pairs_widen\n"
+    "    .hidden tinyeit_cm_pairs_widen\n"
+    "    .type tinyeit_cm_pairs_widen, %function\n"
+    "    .thumb_func\n"
+    "tinyeit_cm_pairs_widen:\n"
+    "    push   {r4-r11, lr}\n"
+    "    mov    r3, r0\n"
+    "    movs   r0, #0\n"
+    "    mov    lr, #0x00010001\n"
+    "    lsrs   r1, r1, #1\n"
+    "    bcc    1f\n"
+    "    ldr    r4, [r3], #4\n"
+    "    sxtb16 r5, r4\n"
+    "    sxtb16 r6, r4, ror #8\n"
+    "    smlad  r0, r5, lr, r0\n"
+    "    smlad  r0, r6, lr, r0\n"
+    "    stm    r2!, {r5, r6}\n"
+    "1:\n"
+    "    lsrs   r1, r1, #1\n"
+    "    bcc    2f\n"
+    "    ldr    r4, [r3], #4\n"
+    "    ldr    r7, [r3], #4\n"
+    "    sxtb16 r5, r4\n"
+    "    sxtb16 r6, r4, ror #8\n"
+    "    sxtb16 r8, r7\n"
+    "    sxtb16 r9, r7, ror #8\n"
+    "    smlad  r0, r5, lr, r0\n"
+    "    smlad  r0, r6, lr, r0\n"
+    "    smlad  r0, r8, lr, r0\n"
+    "    smlad  r0, r9, lr, r0\n"
+    "    stm    r2!, {r5, r6, r8, r9}\n"
+    "2:\n"
+    /* the flags are still those of the last LSRS: no four words left */
+    "    beq    4f\n"
+    "3:\n"
+    "    ldr    r4, [r3], #4\n"
+    "    ldr    r6, [r3], #4\n"
+    "    ldr    r8, [r3], #4\n"
+    "    ldr    r10, [r3], #4\n"
+    "    sxtb16 r5, r4, ror #8\n"
+    "    sxtb16 r4, r4\n"
+    "    sxtb16 r7, r6, ror #8\n"
+    "    sxtb16 r6, r6\n"
+    "    sxtb16 r9, r8, ror #8\n"
+    "    sxtb16 r8, r8\n"
+    "    sxtb16 r11, r10, ror #8\n"
+    "    sxtb16 r10, r10\n"
+    "    smlad  r0, r4, lr, r0\n"
+    "    smlad  r0, r5, lr, r0\n"
+    "    smlad  r0, r6, lr, r0\n"
+    "    smlad  r0, r7, lr, r0\n"
+    "    smlad  r0, r8, lr, r0\n"
+    "    smlad  r0, r9, lr, r0\n"
+    "    smlad  r0, r10, lr, r0\n"
+    "    smlad  r0, r11, lr, r0\n"
+    "    stm    r2!, {r4-r11}\n"
+    "    subs   r1, r1, #1\n"
+    "    bne    3b\n"
+    "4:\n"
+    "    pop    {r4-r11, pc}\n"
+    "    .size tinyeit_cm_pairs_widen, . - tinyeit_cm_pairs_widen\n"
+    "    .text\n");
+
 /* The row widened into xw (per 4 inputs: (x0, x2), (x1, x3) as int16 lanes; zeros up to npad);
  * returns sum(x). */
 static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t *xw)
 {
-    int32_t k, s = 0;
-    CM_PAIRS_WIDEN_WORDS(x, n, xw, k, s)
+    int32_t k = n & ~3, s = tinyeit_cm_pairs_widen(x, n >> 2, xw);
     if (k < n) {
         int8_t t[4] = {0, 0, 0, 0};
         int16_t v[4];
@@ -627,13 +801,70 @@ void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const 
     cm_pairs_emit(acc, u0, count, bias, mult, shift, post, o, p, fast);
 }
 
+/* One row of a short-epilogue layer (rq_fast) that is not wide: the row widened, then per block
+ * of three (two, one) pairs one call that runs it and makes its outputs (tinyeit_cm_pairs3o);
+ * a last block with a padding unit through the sums. The general row below takes these steps
+ * through more cases: kept apart, and not inlined, so that its few values stay in registers
+ * (the logits layer's 10 x 64 took 1,715 cycles there, ~600 of them outside the loops). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_pairs_row_fast(const int8_t *x, const uint8_t *w, const int32_t *bias,
+                              const int32_t *mult, const int32_t *shift, int8_t *o,
+                              const tinyeit_fc_params *p, int16_t *xw)
+{
+    const int32_t n = p->in_dim, units = p->units, all = (units + 1) >> 1;
+    const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) & -TINYEIT_PAIRS_IN_ALIGN;
+    const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
+    const uint32_t off = 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw);
+    const int32_t k2 = 2 * p->out_offset + 1;
+    int32_t q = 0;
+    while (q < all) {
+        const int32_t np = pairs_block(q, all, npad);
+        if (2 * (q + np) <= units) {
+            const int32_t args[9] = {(int32_t)(uintptr_t)xw, (int32_t)(uintptr_t)w, iters,
+                                     (int32_t)off, (int32_t)(uintptr_t)(bias + 2 * q),
+                                     (int32_t)(uintptr_t)(o + 2 * q),
+                                     (int32_t)(uintptr_t)(mult + 2 * q),
+                                     (int32_t)(uintptr_t)(shift + 2 * q), k2};
+            if (np == 3) tinyeit_cm_pairs3o(args);
+            else if (np == 2) tinyeit_cm_pairs2o(args);
+            else tinyeit_cm_pairs1o(args);
+        } else {
+            /* the last block, its last pair's second unit padding: the sums to acc, the whole
+             * pairs' outputs by tinyeit_cm_pairs_out, the last unit (A = U) here */
+            int32_t acc[2 * TINYEIT_PAIRS_BLOCK], j;
+            const int32_t u = units - 1, s2 = -shift[u] - 1;
+            const int32_t kk = (int32_t)((uint32_t)k2 << (s2 - 1));
+            int32_t t;
+            for (j = 0; j < 2 * np; j += 2)
+                acc[j] = acc[j + 1] = (int32_t)((uint32_t)bias[2 * q + j] - off);
+            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
+            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
+            else tinyeit_cm_pairs1(xw, w, iters, acc);
+            if (np > 1) {
+                const int32_t args[7] = {(int32_t)(uintptr_t)acc, (np - 2) * 256 + 0xFE,
+                                         (int32_t)(uintptr_t)(bias + 2 * q + 1),
+                                         (int32_t)(uintptr_t)(o + 2 * q),
+                                         (int32_t)(uintptr_t)(mult + 2 * q),
+                                         (int32_t)(uintptr_t)(shift + 2 * q), k2};
+                tinyeit_cm_pairs_out(args);
+            }
+            t = ((int32_t)(((int64_t)acc[2 * np - 1] * mult[u]) >> 32) + kk) >> s2;
+            o[u] = (int8_t)(t < -128 ? -128 : (t > 127 ? 127 : t));
+        }
+        w += np * wstep;
+        q += np;
+    }
+}
+
 /* One row. The outputs are emitted per run of blocks whose sums fit acc (TINYEIT_PAIRS4_CHUNK
  * four-pair blocks, or any number of smaller blocks up to as many pairs): one output call per
- * layer where it fits, not one per block. */
+ * layer where it fits, not one per block. Not inlined: its large frame would be every call's. */
 #if defined(__GNUC__)
-__attribute__((always_inline))
+__attribute__((noinline))
 #endif
-static inline void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
+static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
                                 const int32_t *mult, const int32_t *shift, const int8_t *post,
                                 int8_t *o, const tinyeit_fc_params *p, int16_t *xw)
 {
@@ -737,6 +968,13 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
         return;
     }
 #endif
+    if (p->rq_fast && !pairs_wide((p->units + 1) >> 1, (p->in_dim + TINYEIT_PAIRS_IN_ALIGN - 1) &
+                                                          -TINYEIT_PAIRS_IN_ALIGN)) {
+        for (b = 0; b < p->batches; ++b)
+            cm_pairs_row_fast(in + b * p->in_dim, w, bias, mult, shift, out + b * p->units, p,
+                              scratch);
+        return;
+    }
     for (b = 0; b < p->batches; ++b)
         cm_pairs_row(in + b * p->in_dim, w, bias, mult, shift, post, out + b * p->units, p,
                      scratch);
