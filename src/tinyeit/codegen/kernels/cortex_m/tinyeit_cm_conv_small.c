@@ -15,6 +15,7 @@
 #include "tinyeit_common.h"
 
 #if defined(TINYEIT_CORTEX_M_DSP)
+#include "tinyeit_cm_dot.h"
 
 /* The inside run of a 3-tap window with step 1, in assembly (in C, gcc reloads a dozen of its
  * constants from the stack per output). args: x, o, n, C, (w0 | w1 << 16), (w2 | span << 16),
@@ -27,13 +28,7 @@ void tinyeit_cm_conv3_lo(const int32_t *args);
 __asm__(
     "    .syntax unified\n"
     "    .macro TINYEIT_CONV3_FN name, post\n"
-    "    .section .text.\\name, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global \\name\n"
-    "    .hidden \\name\n"
-    "    .type \\name, %function\n"
-    "    .thumb_func\n"
-    "\\name:\n"
+    CM_ASM_FUNC("\\name")
     "    push   {r4-r11, lr}\n"
     "    ldrd   r4, r5, [r0, #40]\n"
     "    strd   r4, r5, [sp, #-8]!\n"
@@ -95,13 +90,7 @@ void tinyeit_cm_conv3x2_lo(const int32_t *args);
 __asm__(
     "    .syntax unified\n"
     "    .macro TINYEIT_CONV3X2_FN name, post\n"
-    "    .section .text.\\name, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global \\name\n"
-    "    .hidden \\name\n"
-    "    .type \\name, %function\n"
-    "    .thumb_func\n"
-    "\\name:\n"
+    CM_ASM_FUNC("\\name")
     "    push   {r4-r11, lr}\n"
     "    sub    sp, sp, #20\n"
     "    ldm    r0, {r0-r4}\n"

@@ -10,6 +10,18 @@
 #include "tinyeit_common.h"
 
 #if defined(TINYEIT_CORTEX_M_DSP)
+/* The head of an assembly kernel: a global, hidden Thumb function `name` in a section of its
+ * own (so that gc-sections drops it where nothing calls it); `name` may be a .macro argument
+ * ("\\name"). The kernels' own prologues follow it. */
+#define CM_ASM_FUNC(name)                                                                      \
+    "    .section .text." name ", \"ax\", %progbits\n"                                          \
+    "    .balign 4\n"                                                                           \
+    "    .global " name "\n"                                                                    \
+    "    .hidden " name "\n"                                                                    \
+    "    .type " name ", %function\n"                                                           \
+    "    .thumb_func\n"                                                                         \
+    name ":\n"
+
 /* SXTB16, SXTB16 ROR #8 and SMLAD: ACLE intrinsics where the compiler has them (gcc 10 and
  * later, clang), else one-line asm (the Arduino cores' gcc 7 has no ACLE DSP intrinsics). */
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 10)

@@ -50,13 +50,7 @@ __asm__(
     "    .endif\n"
     "    .endm\n"
     "    .macro TINYEIT_PAIRS_FN name, np, regs\n"
-    "    .section .text.\\name, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global \\name\n"
-    "    .hidden \\name\n"
-    "    .type \\name, %function\n"
-    "    .thumb_func\n"
-    "\\name:\n"
+    CM_ASM_FUNC("\\name")
     "    push   {r3-r11, lr}\n"
     "    ldm    r3, {\\regs}\n"
     "    .balign 4\n"
@@ -99,13 +93,7 @@ __asm__(
     "    strb   \\ra, [r1], #1\n"
     "    .endm\n"
     "    .macro TINYEIT_PAIRSO_FN name, np\n"
-    "    .section .text.\\name, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global \\name\n"
-    "    .hidden \\name\n"
-    "    .type \\name, %function\n"
-    "    .thumb_func\n"
-    "\\name:\n"
+    CM_ASM_FUNC("\\name")
     "    push   {r4-r11, lr}\n"
     "    mov    lr, r0\n"
     "    ldm    lr, {r0-r3}\n"
@@ -204,15 +192,9 @@ void tinyeit_cm_pairs4u(const int32_t *args);
 #define TINYEIT_PAIRS4_STR(x) TINYEIT_PAIRS4_STR2(x)
 __asm__(
     "    .syntax unified\n"
-    "    .section .text.tinyeit_cm_pairs4u, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global tinyeit_cm_pairs4u\n"
-    "    .hidden tinyeit_cm_pairs4u\n"
-    "    .type tinyeit_cm_pairs4u, %function\n"
-    "    .thumb_func\n"
     "    .set TINYEIT_P4_H, " TINYEIT_PAIRS4_STR(TINYEIT_PAIRS_WIDE_MAX) " / 2\n"
     "    .set TINYEIT_P4_X, 4 * TINYEIT_P4_H\n"
-    "tinyeit_cm_pairs4u:\n"
+    CM_ASM_FUNC("tinyeit_cm_pairs4u")
     "    push   {r4-r11, lr}\n"
     "    sub    sp, sp, #(TINYEIT_P4_X + 48)\n"
     "    add    r8, r0, #32\n"
@@ -495,13 +477,7 @@ __asm__(
 int32_t tinyeit_cm_pairs_widen(const int8_t *x, int32_t words, int16_t *xw);
 __asm__(
     "    .syntax unified\n"
-    "    .section .text.tinyeit_cm_pairs_widen, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global tinyeit_cm_pairs_widen\n"
-    "    .hidden tinyeit_cm_pairs_widen\n"
-    "    .type tinyeit_cm_pairs_widen, %function\n"
-    "    .thumb_func\n"
-    "tinyeit_cm_pairs_widen:\n"
+    CM_ASM_FUNC("tinyeit_cm_pairs_widen")
     "    push   {r4-r11, lr}\n"
     "    mov    r3, r0\n"
     "    movs   r0, #0\n"
@@ -586,13 +562,7 @@ static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t 
 void tinyeit_cm_rq_single(const int32_t *args);
 __asm__(
     "    .syntax unified\n"
-    "    .section .text.tinyeit_cm_rq_single, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global tinyeit_cm_rq_single\n"
-    "    .hidden tinyeit_cm_rq_single\n"
-    "    .type tinyeit_cm_rq_single, %function\n"
-    "    .thumb_func\n"
-    "tinyeit_cm_rq_single:\n"
+    CM_ASM_FUNC("tinyeit_cm_rq_single")
     "    push   {r4-r11, lr}\n"
     "    ldm    r0, {r0-r7}\n"
     "    mov    r8, #1\n"
@@ -637,13 +607,7 @@ __asm__(
 void tinyeit_cm_pairs_out(const int32_t *args);
 __asm__(
     "    .syntax unified\n"
-    "    .section .text.tinyeit_cm_pairs_out, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global tinyeit_cm_pairs_out\n"
-    "    .hidden tinyeit_cm_pairs_out\n"
-    "    .type tinyeit_cm_pairs_out, %function\n"
-    "    .thumb_func\n"
-    "tinyeit_cm_pairs_out:\n"
+    CM_ASM_FUNC("tinyeit_cm_pairs_out")
     "    push   {r4-r11, lr}\n"
     "    ldm    r0, {r0-r6}\n"
     "    .balign 4\n"

@@ -245,13 +245,7 @@ __asm__(
     "    sxtb16 r8, r8\n"
     "    smlad  r7, r8, r10, r7\n"
     "    .endm\n"
-    "    .section .text.tinyeit_cm_bsr_pairs, \"ax\", %progbits\n"
-    "    .balign 4\n"
-    "    .global tinyeit_cm_bsr_pairs\n"
-    "    .hidden tinyeit_cm_bsr_pairs\n"
-    "    .type tinyeit_cm_bsr_pairs, %function\n"
-    "    .thumb_func\n"
-    "tinyeit_cm_bsr_pairs:\n"
+    CM_ASM_FUNC("tinyeit_cm_bsr_pairs")
     "    push   {r4-r11, lr}\n"
     "    ldm    r0, {r1-r6}\n"
     /* slots: [sp] args, [sp, #4] blocks left, [sp, #8] acc, [sp, #12] bias */
