@@ -249,6 +249,42 @@ def test_unrolled_kernel_is_linked_only_where_a_layer_takes_it(tmp_path):
     assert flash["small"] < flash["big"] - 17000
 
 
+@pytest.mark.slow
+def test_fused_small_blocks_are_linked_only_where_a_layer_takes_them(tmp_path):
+    """The study-like baseline's 10 x 64 logits layer takes the short epilogue below the
+    four-pair size, so its firmware holds tinyeit_cm_pairs3o/2o; a model whose only unit-pair
+    layer is wide (24 units over 475 inputs; the rest packed: 16 and 10 units over 24 and 16
+    inputs) is built with TINYEIT_PAIRS_SMALL_FAST 0 and the linker leaves them out."""
+    from tinyeit import config as study_config
+    from tinyeit.codegen import generate
+    from tinyeit.codegen.sample_models import convert, representative_inputs, study_like_model
+    from tinyeit.deploy.elf_symbols import symbol_address
+    from tinyeit.errors import TinyEitError
+    from tinyeit.firmware.build import build_firmware
+
+    cfg = study_config.load(str(Path(__file__).resolve().parents[1] / "config.yaml"))["boards"]
+    for name, units in (("logits", (128, 64)), ("wide_only", (24, 16))):
+        model = study_like_model(0, filters=25, dense_units=units)
+        data = convert(model, "ptq_int8", representative_inputs(tuple(model.input_shape[1:]), 32))
+        tflite = tmp_path / f"{name}.tflite"
+        tflite.write_bytes(data)
+        info = generate(str(tflite), str(tmp_path / name))
+        assert info["fc_pairs_layers"] >= 1
+        assert (info["fc_pairs_small_fast_layers"] > 0) == (name == "logits")
+        np.savez(tmp_path / "frames.npz", input=np.zeros((1, info["input_size"]), np.int8))
+        rec = build_firmware("nano33ble", cfg["nano33ble"], name, tmp_path / name,
+                             tmp_path / "frames.npz", tmp_path / f"fw-{name}", n_frames=1)
+        assert rec["status"] == "ok"
+        assert rec["fc_pairs_small_fast_layers"] == info["fc_pairs_small_fast_layers"]
+        elf = tmp_path / f"fw-{name}" / rec["image"]
+        for fn in ("tinyeit_cm_pairs3o", "tinyeit_cm_pairs2o"):
+            if name == "logits":
+                assert symbol_address(elf, fn)
+            else:
+                with pytest.raises(TinyEitError):
+                    symbol_address(elf, fn)
+
+
 def test_fast_requant_bound_uses_the_zero_point():
     """rq_fast's overflow bound: |floor(acc m / 2^32)| + 1 + |2^(s-1) + zo 2^s| < 2^31, at its
     limit and one past it, for the extreme zero points; shifts -2 and -22 fit, -1 and -23 not."""

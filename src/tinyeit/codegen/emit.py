@@ -129,6 +129,8 @@ HEADER = """\
 #define TINYEIT_FC_PAIRS_LAYERS {pairs_layers}
 /* of those, the layers in blocks of four pairs (rows of at most 512 padded inputs) */
 #define TINYEIT_FC_PAIRS_WIDE_LAYERS {pairs_wide}
+/* the fully connected ops on unit pairs that are not wide and take the short epilogue */
+#define TINYEIT_FC_PAIRS_SMALL_FAST_LAYERS {pairs_small_fast}
 #define TINYEIT_WEIGHTS_BYTES_FC_PAIRS {weights_pairs}
 
 /* Runs one inference: input holds TINYEIT_INPUT_SIZE elements of TINYEIT_INPUT_TYPE, output

@@ -55,6 +55,7 @@ class Generator:
         # TINYEIT_FC_PAIRS, and the weight bytes that changes (ops/fully_connected.py)
         self.pairs_layers = 0
         self.pairs_wide_layers = 0  # of those, the ones in blocks of four pairs
+        self.pairs_small_fast_layers = 0  # dense pair ops with the short epilogue, not wide
         self.pairs_bytes_delta = 0
         self.counter = 0
         self.folds: dict = {}
@@ -325,7 +326,8 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         in_type=_CTYPE[np.dtype(tin.dtype)], out_type=_CTYPE[np.dtype(tout.dtype)],
         in_scale=_c_scale(sin), in_zp=zin, out_scale=_c_scale(sout), out_zp=zout,
         arena=arena_alloc, weights=gen.weights_bytes, pairs_layers=gen.pairs_layers,
-        pairs_wide=gen.pairs_wide_layers, weights_pairs=gen.weights_bytes + gen.pairs_bytes_delta,
+        pairs_wide=gen.pairs_wide_layers, pairs_small_fast=gen.pairs_small_fast_layers,
+        weights_pairs=gen.weights_bytes + gen.pairs_bytes_delta,
         ops=", ".join(listed), prepare=emit.PREPARE_DECL if gen.prepare else "")
     if trace:
         gen.const_decls.insert(0, "void tinyeit_trace(int tensor, const void *data, int bytes);\n")
@@ -349,6 +351,7 @@ def build(tflite_path: str, flavor: str = "litert", trace: bool = False,
         "arena_bytes": arena_alloc, "arena_lower_bound": bound,
         "weights_bytes": gen.weights_bytes, "fc_pairs_layers": gen.pairs_layers,
         "fc_pairs_wide_layers": gen.pairs_wide_layers,
+        "fc_pairs_small_fast_layers": gen.pairs_small_fast_layers,
         "weights_bytes_fc_pairs": gen.weights_bytes + gen.pairs_bytes_delta,
         "input_size": tin.size, "output_size": tout.size,
         "input_dtype": np.dtype(tin.dtype).name, "output_dtype": np.dtype(tout.dtype).name,

@@ -147,19 +147,27 @@ def fc_layout(family: str, model: dict) -> dict:
             "fc_pairs_layers": layers if pairs else 0,
             # of those, the layers in blocks of four pairs (layout_unit_pairs.block_sizes)
             "fc_pairs_wide_layers": int(model.get("TINYEIT_FC_PAIRS_WIDE_LAYERS", 0)) if pairs else 0,
+            # and those below that size on the short epilogue (the fused small blocks)
+            "fc_pairs_small_fast_layers":
+                int(model.get("TINYEIT_FC_PAIRS_SMALL_FAST_LAYERS", 0)) if pairs else 0,
             "weights_bytes": (model["TINYEIT_WEIGHTS_BYTES_FC_PAIRS"] if pairs
                               else model["TINYEIT_WEIGHTS_BYTES"])}
 
 
 def _pairs_flags(model: dict) -> str:
     """-DTINYEIT_PAIRS_WIDE=0 where the generator says no layer takes the unrolled four-pair
-    kernel, so that the linker drops its code (tinyeit_kernels.h); nothing otherwise, also
-    where model.h does not say (an older generator): the kernels then follow the same rule as
-    the layout, layer by layer."""
+    kernel, -DTINYEIT_PAIRS_SMALL_FAST=0 where none takes the fused small blocks, so that the
+    linker drops their code (tinyeit_kernels.h); nothing otherwise, also where model.h does not
+    say (an older generator): the kernels then follow the same rule as the layout, layer by
+    layer. A codebook layer expanded into RAM counts like a dense one."""
+    flags = ""
     wide = model.get("TINYEIT_FC_PAIRS_WIDE_LAYERS")
-    if model.get("codebook_pairs_wide"):  # a codebook layer expanded into RAM takes it
-        return ""
-    return " -DTINYEIT_PAIRS_WIDE=0" if wide is not None and int(wide) == 0 else ""
+    if not model.get("codebook_pairs_wide") and wide is not None and int(wide) == 0:
+        flags += " -DTINYEIT_PAIRS_WIDE=0"
+    small = model.get("TINYEIT_FC_PAIRS_SMALL_FAST_LAYERS")
+    if not model.get("codebook_pairs_small_fast") and small is not None and int(small) == 0:
+        flags += " -DTINYEIT_PAIRS_SMALL_FAST=0"
+    return flags
 
 
 def _base_record(board: str, board_cfg: dict, variant: str, model: dict) -> dict:

@@ -19,7 +19,7 @@ MODEL_KEYS = ("TINYEIT_INPUT_SIZE", "TINYEIT_OUTPUT_SIZE", "TINYEIT_INPUT_TYPE",
               "TINYEIT_ARENA_BYTES", "TINYEIT_WEIGHTS_BYTES")
 # Written by newer generators only; absent means none (fixtures, older folders).
 OPTIONAL_MODEL_KEYS = ("TINYEIT_FC_PAIRS_LAYERS", "TINYEIT_WEIGHTS_BYTES_FC_PAIRS",
-                       "TINYEIT_FC_PAIRS_WIDE_LAYERS")
+                       "TINYEIT_FC_PAIRS_WIDE_LAYERS", "TINYEIT_FC_PAIRS_SMALL_FAST_LAYERS")
 C_TYPES = {"int8_t": np.int8, "float": np.float32, "uint8_t": np.uint8, "int16_t": np.int16}
 
 
@@ -175,6 +175,11 @@ def stage_sources(dest: Path, board: str, clock_hz: int, family_dirs: list[str],
             model["codebook_pairs_wide"] = any(
                 rec.get("weight_layout") == "unit_pairs"
                 and rec["codebook_ram"]["layouts"]["unit_pairs"].get("wide", False)
+                for rec in planned[1])
+            # and one with the short epilogue below that size, the fused small blocks
+            model["codebook_pairs_small_fast"] = any(
+                rec.get("weight_layout") == "unit_pairs"
+                and rec["codebook_ram"]["layouts"]["unit_pairs"].get("small_fast", False)
                 for rec in planned[1])
     model["n_frames"] = n
     return model

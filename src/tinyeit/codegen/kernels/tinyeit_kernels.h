@@ -101,6 +101,12 @@ void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const
 #ifndef TINYEIT_PAIRS_WIDE
 #define TINYEIT_PAIRS_WIDE 1
 #endif
+/* 0 where no layer is both below that size and on the short epilogue (rq_fast), from model.h's
+ * TINYEIT_FC_PAIRS_SMALL_FAST_LAYERS: the kernel then never calls the fused small blocks
+ * (tinyeit_cm_pairs3o/2o/1o, ~2 kB with the widening loop) and the linker leaves them out */
+#ifndef TINYEIT_PAIRS_SMALL_FAST
+#define TINYEIT_PAIRS_SMALL_FAST 1
+#endif
 void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias,
                          const int32_t *mult, const int32_t *shift, const int8_t *post,
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch);

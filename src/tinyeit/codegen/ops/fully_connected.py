@@ -52,10 +52,14 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
         p["w_no_min"] = int(rows.size == 0 or int(rows.min()) > -128)
         prm = gen.params("tinyeit_fc_params", p)
         fmt = weight_formats.choose_format(rows) if p["w_offset"] == 0 else weight_formats.DENSE
+        # on unit pairs, a layer too small for the four-pair blocks with the short epilogue
+        # runs the fused small blocks (TINYEIT_PAIRS_SMALL_FAST in tinyeit_kernels.h)
+        small_fast = bool(p.get("rq_fast")) and not lp.wide(in_dim, (units + 1) // 2)
         args = f"{bias}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm});"
         if fmt == weight_formats.DENSE and lp.worthwhile(in_dim) and lp.pairs_fit(rows):
             # both dense layouts, each compiled only where its kernel runs (TINYEIT_FC_PAIRS)
             pairs, packed = _both_layouts(gen, w, rows)
+            gen.pairs_small_fast_layers += int(small_fast)
             low.scratch_bytes = lp.scratch_bytes(in_dim)
             low.code.append(
                 "#if TINYEIT_FC_PAIRS\n"
@@ -77,7 +81,7 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
                 "#endif")
         elif fmt == weight_formats.CODEBOOK:
             _codebook_both(gen, op, w, rows, p["batches"], low, x, args, ptr,
-                           f"{bias}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm}")
+                           f"{bias}, {mult}, {shift}, {post}, {ptr(dest)}, &{prm}", small_fast)
         else:
             low.code.append(f"tinyeit_fc_s8_{_stored(gen, op, w, rows, fmt, p['batches'])}"
                             f"{ptr(x)}, {_stored_args(gen, w)}, {args}")
@@ -267,7 +271,7 @@ def _both_sparse(gen, op: Op, w, rows: np.ndarray, batches: int) -> tuple[str, s
 
 
 def _codebook_both(gen, op: Op, w, rows: np.ndarray, batches: int, low: Lowered, x, args: str,
-                   ptr, pairs_args: str) -> None:
+                   ptr, pairs_args: str, small_fast: bool) -> None:
     """Clustered int8 weights both ways, chosen per build by the layer's switch
     (codebook_ram.macro, set in tinyeit_codebook.h by the firmware build): in flash as the
     codebook, decoded in the kernel's loop (tinyeit_fc_s8_cb), or in flash as the codes in the
@@ -296,6 +300,8 @@ def _codebook_both(gen, op: Op, w, rows: np.ndarray, batches: int, low: Lowered,
             forms[layout] = {"flash_bytes": enc.flash_bytes, "ram_bytes": enc.ram_bytes}
             if layout == "unit_pairs":  # in blocks of four pairs: the unrolled kernel
                 forms[layout]["wide"] = bool(lp.wide(rows.shape[1], (rows.shape[0] + 1) // 2))
+                # else, with the short epilogue, the fused small blocks
+                forms[layout]["small_fast"] = small_fast
             if pairs:
                 text += "#if TINYEIT_FC_PAIRS\n" if k == 0 else "#else\n"
             text += (aligned_array("uint8_t", f"{ram}_codes", enc.codes)

@@ -932,7 +932,7 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
         return;
     }
 #endif
-    if (p->rq_fast && !pairs_wide((p->units + 1) >> 1, (p->in_dim + TINYEIT_PAIRS_IN_ALIGN - 1) &
+    if (TINYEIT_PAIRS_SMALL_FAST && p->rq_fast && !pairs_wide((p->units + 1) >> 1, (p->in_dim + TINYEIT_PAIRS_IN_ALIGN - 1) &
                                                           -TINYEIT_PAIRS_IN_ALIGN)) {
         for (b = 0; b < p->batches; ++b)
             cm_pairs_row_fast(in + b * p->in_dim, w, bias, mult, shift, out + b * p->units, p,
