@@ -793,27 +793,16 @@ static void cm_pairs_row_fast(const int8_t *x, const uint8_t *w, const int32_t *
             else if (np == 2) tinyeit_cm_pairs2o(args);
             else tinyeit_cm_pairs1o(args);
         } else {
-            /* the last block, its last pair's second unit padding: the sums to acc, the whole
-             * pairs' outputs by tinyeit_cm_pairs_out, the last unit (A = U) here */
+            /* the last block, its last pair's second unit padding: the sums to acc, the
+             * outputs by the general row's emit (its rq_fast branch: the whole pairs through
+             * tinyeit_cm_pairs_out, the last unit alone) */
             int32_t acc[2 * TINYEIT_PAIRS_BLOCK], j;
-            const int32_t u = units - 1, s2 = -shift[u] - 1;
-            const int32_t kk = (int32_t)((uint32_t)k2 << (s2 - 1));
-            int32_t t;
             for (j = 0; j < 2 * np; j += 2)
                 acc[j] = acc[j + 1] = (int32_t)((uint32_t)bias[2 * q + j] - off);
             if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
             else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
             else tinyeit_cm_pairs1(xw, w, iters, acc);
-            if (np > 1) {
-                const int32_t args[7] = {(int32_t)(uintptr_t)acc, (np - 2) * 256 + 0xFE,
-                                         (int32_t)(uintptr_t)(bias + 2 * q + 1),
-                                         (int32_t)(uintptr_t)(o + 2 * q),
-                                         (int32_t)(uintptr_t)(mult + 2 * q),
-                                         (int32_t)(uintptr_t)(shift + 2 * q), k2};
-                tinyeit_cm_pairs_out(args);
-            }
-            t = ((int32_t)(((int64_t)acc[2 * np - 1] * mult[u]) >> 32) + kk) >> s2;
-            o[u] = (int8_t)(t < -128 ? -128 : (t > 127 ? 127 : t));
+            tinyeit_cm_pairs_emit(acc, 2 * q, units - 2 * q, bias, mult, shift, NULL, o, p, 0);
         }
         w += np * wstep;
         q += np;
@@ -902,10 +891,10 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
                          const int32_t *mult, const int32_t *shift, const int8_t *post,
                          int8_t *out, const tinyeit_fc_params *p, int16_t *scratch)
 {
-    int32_t b;
-#if TINYEIT_PAIRS_WIDE
     const int32_t n = p->in_dim, units = p->units;
     const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) & -TINYEIT_PAIRS_IN_ALIGN;
+    int32_t b;
+#if TINYEIT_PAIRS_WIDE
     /* units a multiple of 8 in a wide layer, rq_fast: every pair in four-pair blocks that make
      * their outputs themselves, the row in one tinyeit_cm_pairs4u call (pairs_wide, with
      * 2 * pairs = units; no sums to hold, so no chunks) */
@@ -930,15 +919,12 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
         return;
     }
 #endif
-    if (TINYEIT_PAIRS_SMALL_FAST && p->rq_fast && !pairs_wide((p->units + 1) >> 1, (p->in_dim + TINYEIT_PAIRS_IN_ALIGN - 1) &
-                                                          -TINYEIT_PAIRS_IN_ALIGN)) {
+    if (TINYEIT_PAIRS_SMALL_FAST && p->rq_fast && !pairs_wide((units + 1) >> 1, npad)) {
         for (b = 0; b < p->batches; ++b)
-            cm_pairs_row_fast(in + b * p->in_dim, w, bias, mult, shift, out + b * p->units, p,
-                              scratch);
+            cm_pairs_row_fast(in + b * n, w, bias, mult, shift, out + b * units, p, scratch);
         return;
     }
     for (b = 0; b < p->batches; ++b)
-        cm_pairs_row(in + b * p->in_dim, w, bias, mult, shift, post, out + b * p->units, p,
-                     scratch);
+        cm_pairs_row(in + b * n, w, bias, mult, shift, post, out + b * units, p, scratch);
 }
 #endif
