@@ -17,6 +17,7 @@ import numpy as np
 from tinyeit.codegen import fixedpoint as fp
 from tinyeit.codegen import layout_unit_pairs as lp
 from tinyeit.codegen.generator import Generator, aligned_array, c_array, kernel_sources
+from tinyeit.codegen.ops.fully_connected import rq_fast_shifts
 
 
 def layer(units: int, n: int, seed: int, zo: int = 3, relu: bool = False) -> dict:
@@ -71,9 +72,11 @@ def folder(L: dict, out: Path, layout: str) -> dict:
     units, n = L["units"], L["n"]
     consts = [c_array("int32_t", "BIAS", L["bias"]), c_array("int32_t", "MULT", L["mult"]),
               c_array("int32_t", "SHIFT", L["shift"])]
+    if _fast(L):
+        consts.append(c_array("int8_t", "RQT", rq_fast_shifts(L["shift"])))
     prm = (f"static const tinyeit_fc_params P = {{1, {n}, {units}, 0, 0, {L['zo']}, "
            f"{L['act_min']}, {L['act_max']}, 0.0f, 0.0f, 0, 1, {_cheap(L)}, 0, "
-           f"{int(int(L['w'].min()) > -128)}, {int(_fast(L))}}};\n")
+           f"{int(int(L['w'].min()) > -128)}, {'RQT' if _fast(L) else 'NULL'}}};\n")
     if layout == "pairs":
         data = lp.unit_pairs_s8(L["w"])
         consts.append(aligned_array("uint8_t", "W", data))

@@ -315,7 +315,7 @@ def _c_model_pairs(case_list, rng, single_round):
     """model.h / model.c running, per case, tinyeit_fc_s8_bsr_pairs and the dense packed kernel
     on the same row (each case's requantization proven short, rq_fast, where it is)."""
     from tinyeit.codegen.ops.conv import cheap_requant
-    from tinyeit.codegen.ops.fully_connected import fast_requant
+    from tinyeit.codegen.ops.fully_connected import fast_requant, rq_fast_shifts
 
     n_max = max(w.shape[1] for _, w in case_list)
     out_size = 2 * sum(w.shape[0] for _, w in case_list)
@@ -334,7 +334,10 @@ def _c_model_pairs(case_list, rng, single_round):
         zo, lo = (-3, -128) if k % 4 else (5, 5)
         prm = dict(single_round=single_round, cheap_rq=cheap, post_len=0, act_min=lo,
                    act_max=127, out_offset=zo)
-        fast = int(fast_requant(prm, bound, mults, shifts))
+        fast = "NULL"
+        if fast_requant(prm, bound, mults, shifts):
+            fast = f"rqt{k}"
+            decls.append(c_array("int8_t", fast, rq_fast_shifts(shifts)))
         decls.append(c_array("int32_t", f"bias{k}", bias))
         decls.append(c_array("int32_t", f"mult{k}", mults))
         decls.append(c_array("int32_t", f"shift{k}", shifts))

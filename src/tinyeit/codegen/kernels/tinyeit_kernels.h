@@ -37,10 +37,12 @@ typedef struct {
     int32_t cheap_rq;     /* int8: as in tinyeit_conv_params */
     int32_t post_len;     /* int8: as in tinyeit_conv_params */
     int32_t w_no_min;     /* int8: no weight is -128 (the generator checks; 0: unknown) */
-    /* int8: single rounding proven cheap, no folded table, the activation range all of int8,
-     * every shift in [-22, -2] and the requantization's sums inside int32 (the generator's
-     * proof, fully_connected.fast_requant): the Cortex-M unit-pair kernel's short epilogue */
-    int32_t rq_fast;
+    /* int8, NULL or per unit t = -2 - shift (0..20): single rounding proven cheap, no folded
+     * table, the activation range all of int8, every shift in [-22, -2] and the
+     * requantization's sums inside int32 (the generator's proof, fully_connected.fast_requant):
+     * the Cortex-M unit-pair kernels' short epilogue, which shifts right by t after SMMUL. The
+     * table is compiled only where those kernels run (TINYEIT_IF_FC_PAIRS); NULL elsewhere. */
+    const int8_t *rq_fast;
 } tinyeit_fc_params;
 
 typedef struct {
@@ -121,6 +123,12 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
 #else
 #define TINYEIT_FC_PAIRS 0
 #endif
+#endif
+/* x where the unit-pair kernels are compiled, else NULL (tables only they read) */
+#if TINYEIT_FC_PAIRS
+#define TINYEIT_IF_FC_PAIRS(x) (x)
+#else
+#define TINYEIT_IF_FC_PAIRS(x) NULL
 #endif
 void tinyeit_fc_f32(const float *in, const float *w, const float *bias, float *out,
                     const tinyeit_fc_params *p);

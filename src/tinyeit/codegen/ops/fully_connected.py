@@ -46,7 +46,7 @@ def fully_connected(gen, op: Op, ptr) -> Lowered:
         p["cheap_rq"] = cheap_requant(bounds, mults, shifts)
         post, p["post_len"], dest = post_table(gen, op, out, p["act_min"], p["act_max"])
         if fast_requant(p, bounds, mults, shifts):
-            p["rq_fast"] = 1
+            p["rq_fast"] = _rq_fast_table(gen, shifts)
         rows = w.data.astype(np.int8).reshape(units, in_dim)
         # no -128 weight: the NEON kernel may sum two products per int16 lane
         p["w_no_min"] = int(rows.size == 0 or int(rows.min()) > -128)
@@ -183,6 +183,22 @@ def fast_requant(p: dict, bounds, mults, shifts) -> bool:
         if (int(bound) * abs(int(m)) >> 32) + 1 + k >= (1 << 31):
             return False
     return True
+
+
+def rq_fast_shifts(shifts) -> list[int]:
+    """tinyeit_fc_params.rq_fast's table: per unit t = -2 - shift, the right shift the short
+    epilogue applies after SMMUL (0..20 where fast_requant holds)."""
+    return [-2 - int(s) for s in shifts]
+
+
+def _rq_fast_table(gen, shifts) -> str:
+    """The short epilogue's byte table, compiled only where the unit-pair kernels that read it
+    are (TINYEIT_IF_FC_PAIRS: NULL elsewhere); its bytes counted with the pairs' difference."""
+    name = gen.name("rqt")
+    gen.const_decls.append("#if TINYEIT_FC_PAIRS\n"
+                           + c_array("int8_t", name, rq_fast_shifts(shifts)) + "#endif\n")
+    gen.pairs_bytes_delta += len(shifts)
+    return f"TINYEIT_IF_FC_PAIRS({name})"
 
 
 def _stored_args(gen, w) -> str:

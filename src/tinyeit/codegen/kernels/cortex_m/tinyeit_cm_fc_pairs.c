@@ -77,14 +77,12 @@ __asm__(
     "    sub    \\ra, \\ra, \\ru\n"
     "    add    \\ra, \\rb, \\ra, asr #8\n"
     "    .endm\n"
-    /* the pair's two outputs (A from ru, B from ra; r2 mult, r3 shift, r1 out, lr 2 zo + 1) */
+    /* the pair's two outputs (A from ru, B from ra; r2 mult, r3 t, r1 out, lr 2 zo + 1) */
     "    .macro TINYEIT_PAIRSO_OUT ra, ru\n"
     "    ldr    r10, [r2], #4\n"
-    "    ldr    r11, [r3], #4\n"
+    "    ldrb   r11, [r3], #1\n"
     "    ldr    r12, [r2], #4\n"
-    "    ldr    r0, [r3], #4\n"
-    "    rsb    r11, r11, #254\n"
-    "    rsb    r0, r0, #254\n"
+    "    ldrb   r0, [r3], #1\n"
     "    smmul  \\ru, \\ru, r10\n"
     "    smmul  \\ra, \\ra, r12\n"
     "    asr    \\ru, \\ru, r11\n"
@@ -156,11 +154,11 @@ __asm__(
 
 /* The same loops with the outputs made at the end from registers, where the generator proved
  * the short epilogue (rq_fast; tinyeit_cm_pairs_out's arithmetic, per pair: A = U, B = bias_B +
- * ((R - U) >> 8), each through SMMUL, ASR by -2 - shift, + 2 zo + 1, SSAT with ASR #1), the
- * start values bias_A - 128 * sum(x) set here: no sums go through memory, and the block is one
- * call. Every unit of the block must exist (units 2 q .. 2 (q + np) - 1).
- * args: xw, w, iters, 128 * sum(x), bias, out, mult, shift (each at the block's first unit),
- * 2 zo + 1. */
+ * ((R - U) >> 8), each through SMMUL, ASR by t = -2 - shift, + 2 zo + 1, SSAT with ASR #1),
+ * the start values bias_A - 128 * sum(x) set here: no sums go through memory, and the block is
+ * one call. Every unit of the block must exist (units 2 q .. 2 (q + np) - 1).
+ * args: xw, w, iters, 128 * sum(x), bias, out, mult, t (rq_fast; each at the block's first
+ * unit), 2 zo + 1. */
 void tinyeit_cm_pairs3o(const int32_t *args);
 void tinyeit_cm_pairs2o(const int32_t *args);
 void tinyeit_cm_pairs1o(const int32_t *args);
@@ -181,7 +179,7 @@ void tinyeit_cm_pairs1o(const int32_t *args);
  * args: w (the first four-pair block), blocks, n (inputs), acc (8 per block out: R0 U0 .. R3
  * U3), x (int8, n4 = n / 4 whole words read), the last n % 4 inputs as one word with zero
  * bytes above them (0 if none), bias of the first block's first unit, bytes of weights to skip
- * per block (the padding's); then out, mult, shift (at the first block's first unit) and
+ * per block (the padding's); then out, mult, t (rq_fast; at the first block's first unit) and
  * 2 zo + 1: with out not NULL (rq_fast layers, every unit of the blocks present) each block
  * makes its 8 int8 outputs at its end, from registers, and acc is not written; with out NULL
  * (the hybrid kernel, a block holding an odd last unit) acc gets the raw sums. */
@@ -201,7 +199,7 @@ __asm__(
     "    stm    r12, {r8-r11}\n"
     "    ldm    r0, {r0-r7}\n"
     /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 128 sum(x), X+20 skip,
-     * X+24 out (0: the raw sums to acc), X+28 mult, X+32 shift, X+36 2 zo + 1, X+40 the
+     * X+24 out (0: the raw sums to acc), X+28 mult, X+32 t, X+36 2 zo + 1, X+40 the
      * weight pointer while the outputs are made */
     "    str    r1, [sp, #TINYEIT_P4_X]\n"
     "    str    r3, [sp, #(TINYEIT_P4_X + 4)]\n"
@@ -350,11 +348,10 @@ __asm__(
     "    str    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    b      .Ltinyeit_p4_next\n"
     /* the block's 8 outputs in place of its sums (tinyeit_cm_pairs_out's arithmetic): B =
-     * bias_B + ((R - U) >> 8) per pair, then per unit, t = -2 - shift in the low byte of
-     * 254 - shift (register shifts read that byte), floor(acc * m / 2^32) by SMMUL, ASR by t,
-     * + 2 zo + 1 and SSAT with its ASR #1: floor((K + hi) / 2^t) = 2 zo + 1 + floor(hi / 2^t)
-     * for K = (2 zo + 1) << t. r2 out, r3 mult, r0 shift, r1 2 zo + 1 (the weight pointer in
-     * the X+40 slot meanwhile). */
+     * bias_B + ((R - U) >> 8) per pair, then per unit floor(acc * m / 2^32) by SMMUL, ASR by
+     * t = -2 - shift (the generator's byte table, rq_fast), + 2 zo + 1 and SSAT with its ASR
+     * #1: floor((K + hi) / 2^t) = 2 zo + 1 + floor(hi / 2^t) for K = (2 zo + 1) << t. r2 out,
+     * r3 mult, r0 t, r1 2 zo + 1 (the weight pointer in the X+40 slot meanwhile). */
     ".Ltinyeit_p4_out:\n"
     "    ldr    r12, [r3, #4]\n"
     "    ldr    lr, [r3, #12]\n"
@@ -375,27 +372,23 @@ __asm__(
     /* units 0 and 1 one at a time (r12, lr free), then two at a time in r12, lr and the freed
      * r4, r5, their four loads back to back (pipelined) */
     "    ldr    r12, [r3], #32\n"
-    "    ldr    lr, [r0], #32\n"
-    "    rsb    lr, lr, #254\n"
+    "    ldrb   lr, [r0], #8\n"
     "    smmul  r5, r5, r12\n"
     "    asr    r5, r5, lr\n"
     "    add    r5, r5, r1\n"
     "    ssat   r5, #8, r5, asr #1\n"
     "    strb   r5, [r2], #8\n"
     "    ldr    r12, [r3, #-28]\n"
-    "    ldr    lr, [r0, #-28]\n"
-    "    rsb    lr, lr, #254\n"
+    "    ldrb   lr, [r0, #-7]\n"
     "    smmul  r4, r4, r12\n"
     "    asr    r4, r4, lr\n"
     "    add    r4, r4, r1\n"
     "    ssat   r4, #8, r4, asr #1\n"
     "    strb   r4, [r2, #-7]\n"
     "    ldr    r12, [r3, #-24]\n"
-    "    ldr    lr, [r0, #-24]\n"
+    "    ldrb   lr, [r0, #-6]\n"
     "    ldr    r4, [r3, #-20]\n"
-    "    ldr    r5, [r0, #-20]\n"
-    "    rsb    lr, lr, #254\n"
-    "    rsb    r5, r5, #254\n"
+    "    ldrb   r5, [r0, #-5]\n"
     "    smmul  r7, r7, r12\n"
     "    smmul  r6, r6, r4\n"
     "    asr    r7, r7, lr\n"
@@ -407,11 +400,9 @@ __asm__(
     "    strb   r7, [r2, #-6]\n"
     "    strb   r6, [r2, #-5]\n"
     "    ldr    r12, [r3, #-16]\n"
-    "    ldr    lr, [r0, #-16]\n"
+    "    ldrb   lr, [r0, #-4]\n"
     "    ldr    r4, [r3, #-12]\n"
-    "    ldr    r5, [r0, #-12]\n"
-    "    rsb    lr, lr, #254\n"
-    "    rsb    r5, r5, #254\n"
+    "    ldrb   r5, [r0, #-3]\n"
     "    smmul  r9, r9, r12\n"
     "    smmul  r8, r8, r4\n"
     "    asr    r9, r9, lr\n"
@@ -423,11 +414,9 @@ __asm__(
     "    strb   r9, [r2, #-4]\n"
     "    strb   r8, [r2, #-3]\n"
     "    ldr    r12, [r3, #-8]\n"
-    "    ldr    lr, [r0, #-8]\n"
+    "    ldrb   lr, [r0, #-2]\n"
     "    ldr    r4, [r3, #-4]\n"
-    "    ldr    r5, [r0, #-4]\n"
-    "    rsb    lr, lr, #254\n"
-    "    rsb    r5, r5, #254\n"
+    "    ldrb   r5, [r0, #-1]\n"
     "    smmul  r11, r11, r12\n"
     "    smmul  r10, r10, r4\n"
     "    asr    r11, r11, lr\n"
@@ -596,12 +585,9 @@ __asm__(
  * one SMMLA, ASR by t and SSAT to int8 with its own ASR #1 (floor(floor(y / 2^t) / 2) =
  * floor(y / 2^s)): LiteRT's single rounding, floor((floor(P / 2^32) + 2^(s-1)) / 2^s) =
  * floor((P + 2^(31+s)) / 2^(32+s)) by nested floors (requant_single_cheap's argument), plus the
- * zero point, clamped to [-128, 127] (rq_fast requires that activation range). Register shifts
- * read only the low byte of their amount, so t is one SUB from the loop counter, which counts
- * pairs in 256s above a low byte of 0xFE (-2): that leaves the seven loads of a pair a register
- * each, back to back (pipelined). 25 cycles per pair.
- * args: sums (R0 U0 R1 U1 ..), (pairs - 1) * 256 + 0xFE, bias + first B unit, o, mult, shift,
- * 2 zo + 1. */
+ * zero point, clamped to [-128, 127] (rq_fast requires that activation range); t from the
+ * generator's byte table (rq_fast). The seven loads of a pair back to back (pipelined).
+ * args: sums (R0 U0 R1 U1 ..), pairs - 1, bias + first B unit, o, mult, t, 2 zo + 1. */
 void tinyeit_cm_pairs_out(const int32_t *args);
 __asm__(
     "    .syntax unified\n"
@@ -614,24 +600,22 @@ __asm__(
     "    ldr    r9, [r0], #4\n"
     "    ldr    r10, [r2], #8\n"
     "    ldr    r11, [r4], #4\n"
-    "    ldr    r12, [r5], #4\n"
+    "    ldrb   r12, [r5], #1\n"
     "    ldr    lr, [r4], #4\n"
-    "    ldr    r7, [r5], #4\n"
+    "    ldrb   r7, [r5], #1\n"
     "    sub    r8, r8, r9\n"
     "    add    r10, r10, r8, asr #8\n"
-    "    sub    r12, r1, r12\n"
     "    lsl    r8, r6, r12\n"
     "    smmla  r9, r9, r11, r8\n"
     "    asr    r9, r9, r12\n"
     "    ssat   r9, #8, r9, asr #1\n"
     "    strb   r9, [r3], #1\n"
-    "    sub    r7, r1, r7\n"
     "    lsl    r8, r6, r7\n"
     "    smmla  r10, r10, lr, r8\n"
     "    asr    r10, r10, r7\n"
     "    ssat   r10, #8, r10, asr #1\n"
     "    strb   r10, [r3], #1\n"
-    "    subs   r1, r1, #256\n"
+    "    subs   r1, r1, #1\n"
     "    bpl    1b\n"
     "    pop    {r4-r11, pc}\n"
     "    .size tinyeit_cm_pairs_out, . - tinyeit_cm_pairs_out\n"
@@ -714,17 +698,16 @@ static inline void cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count,
     int32_t j, k;
     if (p->rq_fast) {  /* the run's outputs in one call */
         if (count >= 2) {
-            const int32_t args[7] = {(int32_t)(uintptr_t)acc,
-                                     ((count >> 1) - 1) * 256 + 0xFE,
+            const int32_t args[7] = {(int32_t)(uintptr_t)acc, (count >> 1) - 1,
                                      (int32_t)(uintptr_t)(bias + u0 + 1),
                                      (int32_t)(uintptr_t)(o + u0),
                                      (int32_t)(uintptr_t)(mult + u0),
-                                     (int32_t)(uintptr_t)(shift + u0),
+                                     (int32_t)(uintptr_t)(p->rq_fast + u0),
                                      2 * p->out_offset + 1};
             tinyeit_cm_pairs_out(args);
         }
         if (count & 1) {  /* a last unit without its pair: A = U, the same arithmetic */
-            const int32_t u = u0 + count - 1, s2 = -shift[u] - 1;
+            const int32_t u = u0 + count - 1, s2 = p->rq_fast[u] + 1;
             const int32_t kk = (int32_t)((uint32_t)(2 * p->out_offset + 1) << (s2 - 1));
             int32_t t = ((int32_t)(((int64_t)acc[count] * mult[u]) >> 32) + kk) >> s2;
             o[u] = (int8_t)(t < -128 ? -128 : (t > 127 ? 127 : t));
@@ -788,7 +771,7 @@ static void cm_pairs_row_fast(const int8_t *x, const uint8_t *w, const int32_t *
                                      (int32_t)off, (int32_t)(uintptr_t)(bias + 2 * q),
                                      (int32_t)(uintptr_t)(o + 2 * q),
                                      (int32_t)(uintptr_t)(mult + 2 * q),
-                                     (int32_t)(uintptr_t)(shift + 2 * q), k2};
+                                     (int32_t)(uintptr_t)(p->rq_fast + 2 * q), k2};
             if (np == 3) tinyeit_cm_pairs3o(args);
             else if (np == 2) tinyeit_cm_pairs2o(args);
             else tinyeit_cm_pairs1o(args);
@@ -864,7 +847,7 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
                                       (npad / 2 - hu) * 16,
                                       fused ? (int32_t)(uintptr_t)(o + 2 * q) : 0,
                                       (int32_t)(uintptr_t)(mult + 2 * q),
-                                      (int32_t)(uintptr_t)(shift + 2 * q),
+                                      (int32_t)(uintptr_t)(p->rq_fast + 2 * q),
                                       2 * p->out_offset + 1};
             tinyeit_cm_pairs4u(args);
 #else
@@ -911,7 +894,8 @@ void tinyeit_fc_s8_pairs(const int8_t *in, const uint8_t *w, const int32_t *bias
                                           (int32_t)(uintptr_t)x, (int32_t)tail,
                                           (int32_t)(uintptr_t)bias, skip,
                                           (int32_t)(uintptr_t)(out + b * units),
-                                          (int32_t)(uintptr_t)mult, (int32_t)(uintptr_t)shift,
+                                          (int32_t)(uintptr_t)mult,
+                                          (int32_t)(uintptr_t)p->rq_fast,
                                           2 * p->out_offset + 1};
                 tinyeit_cm_pairs4u(args);
             }
