@@ -26,6 +26,11 @@ def layer(units: int, n: int, seed: int, zo: int = 3, relu: bool = False) -> dic
     idx = rng.choice(w.size, size=max(2, w.size // 5), replace=False)
     w.flat[idx[::2]] = -128
     w.flat[idx[1::2]] = -127
+    # the unit pairs take b = -128 only beside a >= 0 (layout_unit_pairs.pairs_fit): there the
+    # first unit's weight is made non-negative, so that -128 stays in both units of a pair
+    a, b = w[0:units - units % 2:2], w[1::2]
+    bad = (b == -128) & (a < 0)
+    a[bad] = np.where(a[bad] == -128, 127, -a[bad].astype(np.int16)).astype(np.int8)
     bias = rng.integers(-5000, 5000, units).astype(np.int64)
     scales = rng.uniform(0.3, 0.9, units) / max(1.0, np.sqrt(n) * 40)
     mult, shift = zip(*(fp.quantize_multiplier(float(s)) for s in scales))

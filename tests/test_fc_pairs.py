@@ -3,8 +3,9 @@ kernels: the algebra (two units per SMLAD lane, B recovered from R - U) against 
 product, the bound that keeps it exact and a case it rightly refuses, the portable reference
 kernel on the host, and the Cortex-M4 kernel on the emulated nano33ble, bit for bit with LiteRT's
 single-rounding FULLY_CONNECTED, with its cycles beside the packed 4x4 kernel's on the same layer.
-Weights hold -128 and -127, unit counts are odd and off the 4 and 6 blockings, input counts off
-the 4 and 16 paddings, and the first input rows are all -128 and all 127.
+Weights hold -128 and -127 (a second unit's -128 beside a first unit's weight >= 0, as the lanes
+require), unit counts are odd and off the 4 and 6 blockings, input counts off the 4 and 16
+paddings, and the first input rows are all -128 and all 127.
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def test_pairs_fit_refuses_what_would_overflow():
     so the layout must be refused; one unit less and it is exact again."""
     n = 520
     w = np.full((2, n), -128, np.int8)
+    w[0] = 127  # lanes 127 - 32768: int16, so only the sum bound is at stake
     x = np.full(n, -128, np.int8)
     assert not lp.pairs_fit(w)
     got = lp.simulate(lp.unit_pairs_s8(w), x, 2, n)
@@ -77,6 +79,29 @@ def test_pairs_fit_refuses_what_would_overflow():
     assert lp.pairs_fit(w2)
     assert (lp.simulate(lp.unit_pairs_s8(w2), x[:511], 2, 511)
             == w2.astype(np.int64) @ x[:511].astype(np.int64)).all()
+
+
+def test_pairs_fit_refuses_a_lane_outside_int16():
+    """A lane is the int16 a + 256 b: b = -128 beside a negative a (here -1 + 256 * -128) does
+    not fit, its bytes read back as another lane and the sums are wrong, so the layer is refused
+    (the generator keeps the packed layout); b = -128 beside a >= 0, or a = -128 beside any
+    b > -128, fits and is exact. The bytes are (a & 0xff, b - (a < 0))."""
+    lo, hi = lp.lane_bytes(np.array([-1, -128, 5, 0]), np.array([3, -127, -128, -1]))
+    assert lo.tolist() == [0xFF, 0x80, 0x05, 0x00] and hi.tolist() == [0x02, 0x80, 0x80, 0xFF]
+    assert (lp.borrow_lanes(np.array([0xFF, 0x03, 0x80, 0x81, 0x05, 0x80], np.uint8)).tolist()
+            == [0xFF, 0x02, 0x80, 0x80, 0x05, 0x80])
+    n = 40
+    x = np.arange(-20, 20, dtype=np.int8)
+    w = np.zeros((3, n), np.int8)
+    w[0, 7], w[1, 7] = -1, -128
+    assert not lp.pairs_fit(w)
+    got = lp.simulate(lp.unit_pairs_s8(w), x, 3, n)
+    assert (got != w.astype(np.int64) @ x.astype(np.int64)).any()
+    for a, b in ((0, -128), (127, -128), (-128, -127), (-128, 127)):
+        w[0, 7], w[1, 7], w[2, 9] = a, b, -128  # the third unit pairs with a zero unit
+        assert lp.pairs_fit(w)
+        assert (lp.simulate(lp.unit_pairs_s8(w), x, 3, n)
+                == w.astype(np.int64) @ x.astype(np.int64)).all()
 
 
 @pytest.mark.parametrize("units,n", SHAPES)

@@ -13,8 +13,8 @@ The flash form, one per dense layout:
   code in the low nibble of byte k/2 when k is even, the high one when odd); padding
   positions take no code;
 - `rows`: uint8 tables of 16 entries; an entry is the stored byte itself, i.e. the unit's
-  codebook value plus the layout's bias at that position (the unit pairs store their first
-  unit's weight + 128);
+  codebook value plus the layout's bias at that position (the layouts have none today; the
+  unit pairs' high bytes take their low byte's borrow after the loop, below);
 - `segments` (uint16, records of four) and `patterns` (uint8): a segment record (count,
   pattern length, pattern offset, row base) covers `count` positions, position i reading row
   base + v, v = pattern[(i - start) % length], or where v >= PAD_CODE the padding byte
@@ -24,8 +24,10 @@ The flash form, one per dense layout:
   units and alike from block to block, so a layer needs a few records.
 
 The C loop (tinyeit_cb_expand, reference/tinyeit_ref_codebook.c) is `dst[i] = rows[16 *
-(base + v) + code]` with the next code, or the padding byte; `expand` below is the same loop
-in Python. The position -> (unit, bias) map is read off the layout functions themselves
+(base + v) + code]` with the next code, or the padding byte; for the unit pairs, whose lane
+a + 256 b has b - (a < 0) in its high byte, tinyeit_cb_pairs_borrow then takes one off each
+high byte whose low byte is negative (layout_unit_pairs.borrow_lanes). `expand` below is the
+same in Python. The position -> (unit, bias) map is read off the layout functions themselves
 (emit.packed_fc_s8, layout_unit_pairs.unit_pairs_s8) by probing them with bit planes of the
 element index, so no layout is described twice; `encode` checks the expansion against the
 layout's bytes and raises if they differ.
@@ -253,7 +255,8 @@ def encode(rows: np.ndarray, layout: str) -> Expanded:
 
 
 def expand(enc: Expanded) -> np.ndarray:
-    """tinyeit_cb_expand in Python: the RAM array's bytes."""
+    """tinyeit_cb_expand (and for the unit pairs tinyeit_cb_pairs_borrow) in Python: the RAM
+    array's bytes."""
     out = np.zeros(enc.size, np.uint8)
     recs = [tuple(int(v) for v in rec) for rec in enc.segments.astype(np.int64).reshape(-1, 4)]
     runs = []  # (count, length, offset, base) in order
@@ -284,7 +287,7 @@ def expand(enc: Expanded) -> np.ndarray:
         c += int(np.count_nonzero(~pad))
     if i != enc.size:
         raise CodegenError(f"codebook expansion: segments cover {i} of {enc.size} bytes")
-    return out
+    return lp.borrow_lanes(out) if enc.layout == "unit_pairs" else out
 
 
 def macro(tensor: int) -> str:

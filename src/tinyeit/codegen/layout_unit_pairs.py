@@ -1,22 +1,23 @@
 """The unit-pair layout of int8 fully connected weights (tinyeit_fc_s8_pairs, Cortex-M DSP).
 
-One byte per weight, like the packed 4x4 layout, but arranged so that the Cortex-M4 loop needs
-no sign extension of the weights: two units A and B share each 16-bit lane, A's weight in the
-low byte biased by +128 (0..255, as an unsigned byte), B's weight in the high byte as it is.
-SMLAD reads such a lane as the signed int16 `(a + 128) + 256 * b`, so one SMLAD of a raw weight
-word against two inputs x adds to an accumulator R
+One byte per weight, like the packed 4x4 layout, but arranged so that the Cortex-M4 loop
+sign-extends one unit's weights only: two units A and B share each 16-bit lane, which holds the
+int16 `a + 256 * b` (bytes [a & 0xff, b - (a < 0)]: the low byte's borrow is in the high one).
+One SMLAD of a raw weight word against two inputs x adds to an accumulator R
 
-    R += sum (a + 128) * x + 256 * sum b * x
+    R += sum a * x + 256 * sum b * x
 
-and one UXTB16 of the same word leaves the lanes (a + 128), whose SMLAD adds to U
+and one SXTB16 of the same word gives back the lanes a exactly, whose SMLAD adds to U
 
-    U += sum (a + 128) * x.
+    U += sum a * x.
 
-With both started at the same value, R - U = 256 * sum b * x exactly in 32-bit wrap-around
-arithmetic, and B's sum is (R - U) >> 8 whenever |sum b * x| < 2^23, which holds for every input
-when sum |b| <= 65535 (inputs are at most 128 in magnitude): `pairs_fit` checks that per pair.
-A's sum is U - 128 * sum x, and sum x is one figure per input row. Per 4 weights: one load,
-one UXTB16 and two SMLAD (4 MACs), where the packed layout needs two SXTB16 per word.
+With both started at A's bias, U is A's sum, and R - U = 256 * sum b * x exactly in 32-bit
+wrap-around arithmetic: B's sum is (R - U) >> 8 whenever |sum b * x| < 2^23, which holds for
+every input when sum |b| <= 65535 (inputs are at most 128 in magnitude). Per 4 weights: one
+load, one SXTB16 and two SMLAD (4 MACs), where the packed layout needs two SXTB16 per word.
+`pairs_fit` checks both conditions per pair: the sum bound, and every lane an int16 (b = -128
+only beside a >= 0, which TFLite's symmetric int8 weights, in [-127, 127], never break); the
+generator keeps the packed layout for a layer that fails them.
 
 Layout, word aligned:
 - inputs padded with zero weights to `padded_inputs(n)` (a multiple of PAIRS_IN_ALIGN), units
@@ -31,7 +32,7 @@ The kernels widen the input row the same way: per step, the word (x[4s], x[4s+2]
 (x[4s+1], x[4s+3]) as int16 lanes (SXTB16 and SXTB16 ROR #8 of the input word).
 
 Why blocks of four pairs where rows are short (at most WIDE_MAX_INPUTS padded inputs), on the
-Cortex-M4 cycle model (LDR 2, 1 when pipelined after a single LDR; SMLAD, UXTB16 1): per half
+Cortex-M4 cycle model (LDR 2, 1 when pipelined after a single LDR; SMLAD, SXTB16 1): per half
 step a block of P pairs costs (P + 1) loads in one back-to-back run, P + 2 cycles, and 3P ALU
 instructions for 4P MACs, so (4P + 2) / 4P cycles per MAC: 1.167 for P = 3 (14 per 12), 1.125
 for P = 4 (18 per 16). P = 4 needs 8 accumulators + 4 weight words + the input pair + the
@@ -108,10 +109,30 @@ def scratch_bytes(n: int) -> int:
 
 
 def pairs_fit(rows: np.ndarray) -> bool:
-    """True when every pair's B unit (odd unit) keeps |sum b * x| < 2^23 for all int8 x."""
+    """True when every lane a + 256 b is an int16 (never b = -128 beside a negative a at the
+    same input) and every pair's B unit (odd unit) keeps |sum b * x| < 2^23 for all int8 x."""
     rows = np.asarray(rows, np.int64).reshape(rows.shape[0], -1)
     b = rows[1::2]
-    return bool(b.size == 0 or np.abs(b).sum(axis=1).max() <= B_ABS_SUM_MAX)
+    if b.size == 0:
+        return True
+    lane = rows[0::2][:b.shape[0]] + 256 * b
+    return bool(lane.min() >= -32768 and np.abs(b).sum(axis=1).max() <= B_ABS_SUM_MAX)
+
+
+def lane_bytes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (low, high) uint8 bytes of the lanes a + 256 b (two's complement int16)."""
+    lane = (np.asarray(a, np.int64) + 256 * np.asarray(b, np.int64)) & 0xFFFF
+    return (lane & 0xFF).astype(np.uint8), (lane >> 8).astype(np.uint8)
+
+
+def borrow_lanes(data: np.ndarray) -> np.ndarray:
+    """Bytes holding (a & 0xff, b & 0xff) per lane -> the lanes a + 256 b: the high byte of each
+    lane whose low byte is negative less one (codebook_ram's expansion writes a lane's two
+    bytes from two codes apart; tinyeit_cb_pairs_borrow is this in C)."""
+    out = np.asarray(data, np.uint8).copy()
+    lo, hi = out[0::2], out[1::2]
+    hi -= (lo[:hi.size] >= 128).astype(np.uint8)
+    return out
 
 
 def unit_pairs_s8(rows: np.ndarray) -> np.ndarray:
@@ -121,10 +142,9 @@ def unit_pairs_s8(rows: np.ndarray) -> np.ndarray:
     npad, upad = padded_inputs(n), units + (units & 1)
     w = np.zeros((upad, npad), np.int16)
     w[:units, :n] = rows
-    a = (w[0::2] + 128).astype(np.uint8)           # [pairs, npad], zero weight -> 128
-    b = w[1::2].astype(np.int8).view(np.uint8)     # [pairs, npad]
+    a, b = lane_bytes(w[0::2], w[1::2])            # [pairs, npad] each
     pairs, steps = upad // 2, npad // 4
-    # word bytes per (pair, step, half): a(4s+h), b(4s+h), a(4s+h+2), b(4s+h+2)
+    # word bytes per (pair, step, half): lane (4s+h), lane (4s+h+2), each (low, high)
     a4, b4 = a.reshape(pairs, steps, 2, 2), b.reshape(pairs, steps, 2, 2)  # [.., hi2, h]
     words = np.stack([a4[:, :, 0, :], b4[:, :, 0, :], a4[:, :, 1, :], b4[:, :, 1, :]],
                      axis=-1)                      # [pairs, steps, half, 4]
@@ -146,7 +166,7 @@ def widened_input(x: np.ndarray) -> np.ndarray:
 
 def simulate(layout: np.ndarray, x: np.ndarray, units: int, n: int) -> np.ndarray:
     """The Cortex-M kernel's arithmetic on the layout (32-bit wrap-around, SMLAD on raw and
-    UXTB16 words, B = (R - U) >> 8, A = U - 128 * sum x): the int32 dot products per unit.
+    SXTB16 words, A = U, B = (R - U) >> 8): the int32 dot products per unit.
     Used by the tests to hold the layout and the kernel's algebra to a plain dot product."""
     npad, upad = padded_inputs(n), units + (units & 1)
     pairs, steps = upad // 2, npad // 4
@@ -154,18 +174,18 @@ def simulate(layout: np.ndarray, x: np.ndarray, units: int, n: int) -> np.ndarra
     wb = np.asarray(layout, np.uint8)
     out = np.zeros(upad, np.int64)
     off = q = 0
-    sx = int(np.asarray(x, np.int64).sum())
     for p_n in block_sizes(pairs, n):
         blk = wb[off:off + steps * 2 * p_n * 4].reshape(steps, 2, p_n, 4).astype(np.int64)
         off += blk.size
         raw = np.stack([blk[..., 0] + 256 * blk[..., 1], blk[..., 2] + 256 * blk[..., 3]], -1)
         raw = np.where(raw >= 32768, raw - 65536, raw)          # lanes as signed int16
-        low = np.stack([blk[..., 0], blk[..., 2]], -1)           # UXTB16
+        low = np.stack([blk[..., 0], blk[..., 2]], -1)
+        low = np.where(low >= 128, low - 256, low)               # SXTB16
         for p in range(p_n):
             r = u = 0
             r = _wrap(r + int((raw[:, :, p, :] * xw).sum()))
             u = _wrap(u + int((low[:, :, p, :] * xw).sum()))
-            out[2 * (q + p)] = _wrap(u - 128 * sx)
+            out[2 * (q + p)] = u
             out[2 * (q + p) + 1] = _wrap(r - u) >> 8
         q += p_n
     return out[:units]
@@ -176,12 +196,8 @@ def _wrap(v: int) -> int:
 
 
 # ---- block-sparse unit pairs (tinyeit_fc_s8_bsr_pairs, Cortex-M DSP) --------------------------
-# The pruned 4 x 4 blocks of weight_formats' block-sparse layout, each as two unit pairs. A lane
-# holds the pair's two weights as the int16 a + 256 b (bytes [a & 0xff, b - (a < 0)]): SMLAD of the
-# raw word adds sum (a + 256 b) x to R, SXTB16 of it gives back a exactly (the low byte sign-
-# extended) and SMLAD adds sum a x to U. Started at the same value, U is A's sum and
-# (R - U) >> 8 B's, with no bias on a: the dense layout's +128 needs 128 * sum x over the inputs
-# a unit runs over, which for kept blocks is no longer one figure per row.
+# The pruned 4 x 4 blocks of weight_formats' block-sparse layout, each as two unit pairs, in the
+# dense layout's lanes a + 256 b (module doc): U is A's sum and (R - U) >> 8 B's.
 BSR_GROUP = 4
 BSR_UNITS = 4
 
@@ -194,9 +210,7 @@ def bsr_pairs_fit(rows: np.ndarray) -> bool:
     rows = np.asarray(rows, np.int64)
     if rows.ndim != 2 or not BSR_GROUP <= rows.shape[1] <= 0xFFFF:
         return False
-    w = _bsr_padded(rows)
-    lane = w[0::2] + 256 * w[1::2]
-    return bool(lane.min(initial=0) >= -32768 and pairs_fit(rows))
+    return pairs_fit(rows)
 
 
 def _bsr_padded(rows: np.ndarray) -> np.ndarray:

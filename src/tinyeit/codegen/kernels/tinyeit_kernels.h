@@ -86,8 +86,8 @@ void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const
                    const int32_t *shift, const int8_t *post, int8_t *out,
                    const tinyeit_fc_params *p);
 /* int8 fully connected on the unit-pair layout (src/tinyeit/codegen/layout_unit_pairs.py): two
- * units per 16-bit lane, the first unit's weight + 128 in the low byte, the second's in the high
- * byte; pairs in blocks (pairs_block: of 4 in layers that pairs_wide takes, else of
+ * units per 16-bit lane, holding the int16 a + 256 b (a the first unit's weight, b the
+ * second's: the low byte a, the high byte b less a negative a's borrow); pairs in blocks (pairs_block: of 4 in layers that pairs_wide takes, else of
  * TINYEIT_PAIRS_BLOCK, never one pair alone after a full block); per block, per 4 inputs, per half (inputs 0 and 2, then 1 and 3), one word per pair; inputs padded with zero weights to a multiple of TINYEIT_PAIRS_IN_ALIGN, units
  * to an even count. scratch: 2 bytes per padded input, word aligned (the widened input row).
  * Where the layout is compiled in (TINYEIT_FC_PAIRS, below) the generated model.c holds these
@@ -241,5 +241,8 @@ void tinyeit_fc_f32_cb(const float *in, const uint8_t *codes, const float *table
  * (tinyeit_prepare). */
 void tinyeit_cb_expand(uint8_t *dst, uint32_t size, const uint8_t *codes, const uint8_t *rows,
                        const uint16_t *segments, uint32_t n_records, const uint8_t *patterns);
+/* Then, for the unit-pair layout (its lanes a + 256 b written as the bytes a, b): one off each
+ * lane's high byte where its low byte is negative. */
+void tinyeit_cb_pairs_borrow(uint8_t *dst, uint32_t size);
 
 #endif

@@ -329,9 +329,11 @@ def _codebook_both(gen, op: Op, w, rows: np.ndarray, batches: int, low: Lowered,
         if pairs:
             text += "#endif\n"
         gen.const_decls.append(text + "#else\n" + inloop + "#endif\n")
+        borrow = (f"#if TINYEIT_FC_PAIRS\n    tinyeit_cb_pairs_borrow({ram}.v, sizeof {ram}.v);\n"
+                  "#endif\n" if pairs else "")
         gen.prepare.append(f"#if {sw}\n    tinyeit_cb_expand({ram}.v, sizeof {ram}.v, "
                            f"{ram}_codes.v, {ram}_rows.v, {ram}_segments.v, "
-                           f"{ram.upper()}_SEGMENTS, {ram}_patterns.v);\n#endif")
+                           f"{ram.upper()}_SEGMENTS, {ram}_patterns.v);\n{borrow}#endif")
         gen.codebook_ram[w.index] = {"macro": sw, "layouts": forms}
     gen.codebook_ops[op.index] = gen.codebook_ram[w.index]
     dense = (f"    tinyeit_fc_s8_pairs({ptr(x)}, {ram}.v, {pairs_args}, "

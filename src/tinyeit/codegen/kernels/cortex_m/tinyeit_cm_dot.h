@@ -73,21 +73,10 @@ void tinyeit_cm_pairs_emit(const int32_t *acc, int32_t u0, int32_t count, const 
                            const int32_t *mult, const int32_t *shift, const int8_t *post,
                            int8_t *o, const tinyeit_fc_params *p, int32_t fast);
 
-/* The unit-pair loops' input row (tinyeit_cm_pairs3/2/1), for the int8 and the hybrid kernels:
- * the whole words of x below n widened into xw, per word the int16 lanes (x0, x2) then (x1, x3),
- * the pairs one SMLAD multiplies with a weight word's two halves, and s += their sum (the start
- * values' 128 * sum(x) term); k ends at the first input not widened. A statement macro, not a
- * function: expanded in place, the int8 row loop compiles to the same code as when it held
- * the loop itself (an inline function changed gcc's register allocation around it). */
-#define CM_PAIRS_WIDEN_WORDS(x, n, xw, k, s)                                                   \
-    for ((k) = 0; (k) + 4 <= (n); (k) += 4) {                                                  \
-        const uint32_t cm_v_ = cm_read32((x) + (k));                                           \
-        const int32_t cm_lo_ = cm_sxtb16(cm_v_), cm_hi_ = cm_sxtb16_ror8(cm_v_);               \
-        memcpy((xw) + (k), &cm_lo_, sizeof cm_lo_);                                            \
-        memcpy((xw) + (k) + 2, &cm_hi_, sizeof cm_hi_);                                        \
-        (s) = cm_smlad(cm_lo_, 0x00010001, (s));                                               \
-        (s) = cm_smlad(cm_hi_, 0x00010001, (s));                                               \
-    }
+/* The unit-pair loops' input row (tinyeit_cm_fc_pairs.c), for the int8 and the hybrid kernels:
+ * `words` whole input words of x widened into xw, per word the int16 lanes (x0, x2) then
+ * (x1, x3), the pairs one SMLAD multiplies with a weight word's two halves. */
+void tinyeit_cm_pairs_widen(const int8_t *x, int32_t words, int16_t *xw);
 
 /* dot(x, w) over n elements. */
 static inline int32_t cm_dot1_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)

@@ -2,16 +2,16 @@
  * (tinyeit_kernels.h, src/tinyeit/codegen/layout_unit_pairs.py).
  *
  * The input row is widened once per call into scratch (SXTB16 and SXTB16 ROR #8 of each input
- * word: the pairs (x0, x2) and (x1, x3)), and its sum taken. Then per block of up to three
- * pairs (six units), per half step (two inputs), one input pair word and one weight word per
- * pair: SMLAD of the raw weight word into R (its lanes read as (a + 128) + 256 * b), UXTB16 of
- * it and SMLAD into U (lanes a + 128). Per 4 MACs one load, one UXTB16 and two SMLAD; the six
- * accumulators, the input pair, three weight words and the pointers fill the core registers,
- * so the loop is a function of its own in assembly (the loads of a half step back to back,
- * pipelined; 4 steps per iteration). With R and U started at bias - 128 * sum(x), the first
- * unit's accumulator is U and the second's bias + ((R - U) >> 8), exact in 32-bit wrap-around
- * arithmetic because the generator lays a pair out only when |sum b * x| < 2^23 for every
- * input (layout_unit_pairs.pairs_fit). */
+ * word: the pairs (x0, x2) and (x1, x3)). Then per block of up to three pairs (six units), per
+ * half step (two inputs), one input pair word and one weight word per pair: SMLAD of the raw
+ * weight word into R (its lanes read as a + 256 * b), SXTB16 of it and SMLAD into U (lanes a).
+ * Per 4 MACs one load, one SXTB16 and two SMLAD; the six accumulators, the input pair, three
+ * weight words and the pointers fill the core registers, so the loop is a function of its own
+ * in assembly (the loads of a half step back to back, pipelined; 4 steps per iteration). With R
+ * and U started at the first unit's bias, its accumulator is U and the second's bias +
+ * ((R - U) >> 8), exact in 32-bit wrap-around arithmetic because the generator lays a pair out
+ * only when every lane is an int16 and |sum b * x| < 2^23 for every input
+ * (layout_unit_pairs.pairs_fit). */
 #include "tinyeit_common.h"
 
 #if defined(TINYEIT_CORTEX_M_DSP)
@@ -36,16 +36,16 @@ __asm__(
     "    ldr    r12, [r1], #4\n"
     "    .endif\n"
     "    smlad  r4, r10, r3, r4\n"
-    "    uxtb16 r10, r10\n"
+    "    sxtb16 r10, r10\n"
     "    smlad  r5, r10, r3, r5\n"
     "    .if \\np > 1\n"
     "    smlad  r6, r11, r3, r6\n"
-    "    uxtb16 r11, r11\n"
+    "    sxtb16 r11, r11\n"
     "    smlad  r7, r11, r3, r7\n"
     "    .endif\n"
     "    .if \\np > 2\n"
     "    smlad  r8, r12, r3, r8\n"
-    "    uxtb16 r12, r12\n"
+    "    sxtb16 r12, r12\n"
     "    smlad  r9, r12, r3, r9\n"
     "    .endif\n"
     "    .endm\n"
@@ -96,33 +96,30 @@ __asm__(
     "    .endm\n"
     "    .macro TINYEIT_PAIRSO_FN name, np\n"
     CM_ASM_FUNC("\\name")
-    "    push   {r4-r11, lr}\n"
+    "    push   {r0, r4-r11, lr}\n"
     "    mov    lr, r0\n"
     "    ldm    lr, {r0-r3}\n"
-    "    ldr    r10, [lr, #16]\n"
-    "    ldr    r4, [r10]\n"
+    "    ldr    r4, [r3]\n"
     "    .if \\np > 1\n"
-    "    ldr    r6, [r10, #8]\n"
+    "    ldr    r6, [r3, #8]\n"
     "    .endif\n"
     "    .if \\np > 2\n"
-    "    ldr    r8, [r10, #16]\n"
+    "    ldr    r8, [r3, #16]\n"
     "    .endif\n"
-    "    sub    r4, r4, r3\n"
     "    mov    r5, r4\n"
     "    .if \\np > 1\n"
-    "    sub    r6, r6, r3\n"
     "    mov    r7, r6\n"
     "    .endif\n"
     "    .if \\np > 2\n"
-    "    sub    r8, r8, r3\n"
     "    mov    r9, r8\n"
     "    .endif\n"
     "    TINYEIT_PAIRS_LOOP \\np\n"
-    "    ldr    r0, [lr, #16]\n"
-    "    ldr    r1, [lr, #20]\n"
-    "    ldr    r2, [lr, #24]\n"
-    "    ldr    r3, [lr, #28]\n"
-    "    ldr    lr, [lr, #32]\n"
+    "    str    r1, [lr, #4]\n"
+    "    ldr    r0, [lr, #12]\n"
+    "    ldr    r1, [lr, #16]\n"
+    "    ldr    r2, [lr, #20]\n"
+    "    ldr    r3, [lr, #24]\n"
+    "    ldr    lr, [lr, #28]\n"
     "    ldr    r10, [r0, #4]\n"
     "    .if \\np > 1\n"
     "    ldr    r11, [r0, #12]\n"
@@ -144,6 +141,13 @@ __asm__(
     "    .if \\np > 2\n"
     "    TINYEIT_PAIRSO_OUT r8, r9\n"
     "    .endif\n"
+    /* args past the block: w (above), bias, out, mult, t */
+    "    ldr    r12, [sp]\n"
+    "    ldr    r0, [r12, #12]\n"
+    "    add    r0, r0, #(8 * \\np)\n"
+    "    add    r12, r12, #12\n"
+    "    stm    r12, {r0-r3}\n"
+    "    add    sp, sp, #4\n"
     "    pop    {r4-r11, pc}\n"
     "    .size \\name, . - \\name\n"
     "    .endm\n"
@@ -155,10 +159,11 @@ __asm__(
 /* The same loops with the outputs made at the end from registers, where the generator proved
  * the short epilogue (rq_fast; tinyeit_cm_pairs_out's arithmetic, per pair: A = U, B = bias_B +
  * ((R - U) >> 8), each through SMMUL, ASR by t = -2 - shift, + 2 zo + 1, SSAT with ASR #1),
- * the start values bias_A - 128 * sum(x) set here: no sums go through memory, and the block is
- * one call. Every unit of the block must exist (units 2 q .. 2 (q + np) - 1).
- * args: xw, w, iters, 128 * sum(x), bias, out, mult, t (rq_fast; each at the block's first
- * unit), 2 zo + 1. */
+ * the start values (bias_A) set here: no sums go through memory, and the block is one call,
+ * which leaves w, bias, out, mult and t in args at the next block's. Every unit of the block
+ * must exist (units 2 q .. 2 (q + np) - 1).
+ * args: xw, w, iters, bias, out, mult, t (rq_fast; each at the block's first unit),
+ * 2 zo + 1. */
 void tinyeit_cm_pairs3o(const int32_t *args);
 void tinyeit_cm_pairs2o(const int32_t *args);
 void tinyeit_cm_pairs1o(const int32_t *args);
@@ -168,13 +173,12 @@ void tinyeit_cm_pairs1o(const int32_t *args);
  * accumulators, the input pair and 4 weight words in registers, with the weight pointer 14 in
  * all: no register is left for an input pointer or a loop counter. So the function widens the
  * input row onto its own stack frame (SXTB16 and SXTB16 ROR #8 per input word, as
- * cm_pairs_widen, summing it with SMLAD for the start values bias_A - 128 * sum(x)) and reads
- * it SP-relative from a body unrolled over the longest row (256 half steps, 68 bytes each:
+ * tinyeit_cm_pairs_widen) and reads it SP-relative from a body unrolled over the longest row (256 half steps, 68 bytes each:
  * 17 KB of code), entered at the half step that leaves exactly the row's 2 * ceil(n / 4) to run
  * (the row sits at the top of the frame's row area, so its last pair is the body's last); the
  * weights of the padding past that are skipped. SP does not move while the body runs, so
  * interrupts cannot touch the row. Per half step: one input load and four weight loads back to
- * back (2 + 4 cycles, pipelined) and 4 x (SMLAD, UXTB16, SMLAD): 18 cycles per 16 MACs, where
+ * back (2 + 4 cycles, pipelined) and 4 x (SMLAD, SXTB16, SMLAD): 18 cycles per 16 MACs, where
  * three pairs take 14 per 12 plus the loop.
  * args: w (the first four-pair block), blocks, n (inputs), acc (8 per block out: R0 U0 .. R3
  * U3), x (int8, n4 = n / 4 whole words read), the last n % 4 inputs as one word with zero
@@ -198,7 +202,7 @@ __asm__(
     "    add    r12, sp, #(TINYEIT_P4_X + 24)\n"
     "    stm    r12, {r8-r11}\n"
     "    ldm    r0, {r0-r7}\n"
-    /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 128 sum(x), X+20 skip,
+    /* slots: X blocks left, X+4 acc, X+8 entry, X+12 bias, X+16 free, X+20 skip,
      * X+24 out (0: the raw sums to acc), X+28 mult, X+32 t, X+36 2 zo + 1, X+40 the
      * weight pointer while the outputs are made */
     "    str    r1, [sp, #TINYEIT_P4_X]\n"
@@ -218,20 +222,15 @@ __asm__(
     "    mla    r11, r9, r12, r11\n"
     "    orr    r11, r11, #1\n"
     "    str    r11, [sp, #(TINYEIT_P4_X + 8)]\n"
-    /* widen and sum: the tail word if n % 4 (its pair last in the row), then n / 4 words: an
-     * odd one, an odd pair, then four per pass (LDR, not LDM: x need not be word aligned; 33
-     * cycles, where two per pass took 19); the
-     * weight pointer parked in the X+40 slot meanwhile, for the registers */
-    "    movs   r3, #0\n"
-    "    mov    r6, #0x00010001\n"
+    /* widen: the tail word if n % 4 (its pair last in the row), then n / 4 words: an odd one,
+     * an odd pair, an odd four, then eight per pass (LDR, not LDM: x need not be word aligned;
+     * 47 cycles); the weight pointer parked in the X+40 slot meanwhile, for the registers */
     "    str    r0, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    lsrs   r2, r2, #2\n"
     "    cmp    r8, r2\n"
     "    beq    3f\n"
     "    sxtb16 r11, r5\n"
     "    sxtb16 r12, r5, ror #8\n"
-    "    smlad  r3, r11, r6, r3\n"
-    "    smlad  r3, r12, r6, r3\n"
     "    str    r11, [sp, #(TINYEIT_P4_X - 8)]\n"
     "    str    r12, [sp, #(TINYEIT_P4_X - 4)]\n"
     "3:\n"
@@ -240,8 +239,6 @@ __asm__(
     "    ldr    r7, [r4], #4\n"
     "    sxtb16 r11, r7\n"
     "    sxtb16 r12, r7, ror #8\n"
-    "    smlad  r3, r11, r6, r3\n"
-    "    smlad  r3, r12, r6, r3\n"
     "    stm    r10!, {r11, r12}\n"
     "4:\n"
     "    lsrs   r2, r2, #1\n"
@@ -252,15 +249,9 @@ __asm__(
     "    sxtb16 r7, r7\n"
     "    sxtb16 lr, r9, ror #8\n"
     "    sxtb16 r12, r9\n"
-    "    smlad  r3, r7, r6, r3\n"
-    "    smlad  r3, r11, r6, r3\n"
-    "    smlad  r3, r12, r6, r3\n"
-    "    smlad  r3, lr, r6, r3\n"
     "    stm    r10!, {r7, r11, r12, lr}\n"
     "5:\n"
-    /* the flags are still those of the last LSRS: no four words left */
-    "    beq    6f\n"
-    "2:\n"
+    "    .macro TINYEIT_P4_WIDEN4\n"
     "    ldr    r0, [r4], #4\n"
     "    ldr    r5, [r4], #4\n"
     "    ldr    r8, [r4], #4\n"
@@ -273,20 +264,21 @@ __asm__(
     "    sxtb16 r8, r8\n"
     "    sxtb16 r12, r11, ror #8\n"
     "    sxtb16 r11, r11\n"
-    "    smlad  r3, r0, r6, r3\n"
-    "    smlad  r3, r1, r6, r3\n"
-    "    smlad  r3, r5, r6, r3\n"
-    "    smlad  r3, r7, r6, r3\n"
-    "    smlad  r3, r8, r6, r3\n"
-    "    smlad  r3, r9, r6, r3\n"
-    "    smlad  r3, r11, r6, r3\n"
-    "    smlad  r3, r12, r6, r3\n"
     "    stm    r10!, {r0, r1, r5, r7, r8, r9, r11, r12}\n"
+    "    .endm\n"
+    "    lsrs   r2, r2, #1\n"
+    "    bcc    7f\n"
+    "    TINYEIT_P4_WIDEN4\n"
+    "7:\n"
+    /* the flags are still those of the last LSRS: no eight words left */
+    "    beq    6f\n"
+    "2:\n"
+    "    TINYEIT_P4_WIDEN4\n"
+    "    TINYEIT_P4_WIDEN4\n"
     "    subs   r2, r2, #1\n"
     "    bne    2b\n"
     "6:\n"
-    "    lsl    r3, r3, #7\n"
-    "    str    r3, [sp, #(TINYEIT_P4_X + 16)]\n"
+    "    .purgem TINYEIT_P4_WIDEN4\n"
     "    ldr    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
     "    ldr    r12, [sp, #(TINYEIT_P4_X + 8)]\n"
@@ -294,14 +286,9 @@ __asm__(
     "    ldr    r6, [r0, #8]\n"
     "    ldr    r8, [r0, #16]\n"
     "    ldr    r10, [r0, #24]\n"
-    "    mov    r2, r3\n"
-    /* per block (r0 its start values, r2 128 sum(x), r12 the entry): R = U = bias_A -
-     * 128 sum(x) for its 4 pairs, then the body; the X+12 slot points at the block's */
+    /* per block (r0 its start values, r12 the entry): R = U = bias_A for its 4 pairs, then
+     * the body; the X+12 slot points at the block's */
     "    .macro TINYEIT_P4_START\n"
-    "    sub    r4, r4, r2\n"
-    "    sub    r6, r6, r2\n"
-    "    sub    r8, r8, r2\n"
-    "    sub    r10, r10, r2\n"
     "    mov    r5, r4\n"
     "    mov    r7, r6\n"
     "    mov    r9, r8\n"
@@ -319,16 +306,16 @@ __asm__(
     "    ldr    r12, [r1], #4\n"
     "    ldr    lr, [r1], #4\n"
     "    smlad  r4, r2, r0, r4\n"
-    "    uxtb16 r2, r2\n"
+    "    sxtb16 r2, r2\n"
     "    smlad  r5, r2, r0, r5\n"
     "    smlad  r6, r3, r0, r6\n"
-    "    uxtb16 r3, r3\n"
+    "    sxtb16 r3, r3\n"
     "    smlad  r7, r3, r0, r7\n"
     "    smlad  r8, r12, r0, r8\n"
-    "    uxtb16 r12, r12\n"
+    "    sxtb16 r12, r12\n"
     "    smlad  r9, r12, r0, r9\n"
     "    smlad  r10, lr, r0, r10\n"
-    "    uxtb16 lr, lr\n"
+    "    sxtb16 lr, lr\n"
     "    smlad  r11, lr, r0, r11\n"
     "    .set   tinyeit_p4_off, tinyeit_p4_off + 4\n"
     "    .endr\n"
@@ -435,7 +422,6 @@ __asm__(
     "    ldr    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    ldr    r3, [sp, #TINYEIT_P4_X]\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
-    "    ldr    r2, [sp, #(TINYEIT_P4_X + 16)]\n"
     "    ldr    r12, [sp, #(TINYEIT_P4_X + 8)]\n"
     "    subs   r3, r3, #1\n"
     "    beq    9f\n"
@@ -458,24 +444,19 @@ __asm__(
 #define TINYEIT_PAIRS4_CHUNK 16
 
 /* `words` whole input words of x widened into xw (per word: SXTB16 and SXTB16 ROR #8, the
- * int16 lanes (x0, x2) then (x1, x3)), returning the sum of their bytes: an odd word, an odd
- * pair, then four words per pass, their loads back to back (LDR: x need not be word aligned).
- * 6.5 cycles per word and 2 for the sum, where the C loop took 13. */
-int32_t tinyeit_cm_pairs_widen(const int8_t *x, int32_t words, int16_t *xw);
+ * int16 lanes (x0, x2) then (x1, x3)): an odd word, an odd pair, an odd four, then eight
+ * words per pass, each four's loads back to back (LDR: x need not be word aligned). 5.9
+ * cycles per word, where the C loop took 13 (with a sum, no longer needed). For the int8 and the hybrid unit-pair rows. */
 __asm__(
     "    .syntax unified\n"
     CM_ASM_FUNC("tinyeit_cm_pairs_widen")
     "    push   {r4-r11, lr}\n"
     "    mov    r3, r0\n"
-    "    movs   r0, #0\n"
-    "    mov    lr, #0x00010001\n"
     "    lsrs   r1, r1, #1\n"
     "    bcc    1f\n"
     "    ldr    r4, [r3], #4\n"
     "    sxtb16 r5, r4\n"
     "    sxtb16 r6, r4, ror #8\n"
-    "    smlad  r0, r5, lr, r0\n"
-    "    smlad  r0, r6, lr, r0\n"
     "    stm    r2!, {r5, r6}\n"
     "1:\n"
     "    lsrs   r1, r1, #1\n"
@@ -486,15 +467,9 @@ __asm__(
     "    sxtb16 r6, r4, ror #8\n"
     "    sxtb16 r8, r7\n"
     "    sxtb16 r9, r7, ror #8\n"
-    "    smlad  r0, r5, lr, r0\n"
-    "    smlad  r0, r6, lr, r0\n"
-    "    smlad  r0, r8, lr, r0\n"
-    "    smlad  r0, r9, lr, r0\n"
     "    stm    r2!, {r5, r6, r8, r9}\n"
     "2:\n"
-    /* the flags are still those of the last LSRS: no four words left */
-    "    beq    4f\n"
-    "3:\n"
+    "    .macro TINYEIT_WIDEN4\n"
     "    ldr    r4, [r3], #4\n"
     "    ldr    r6, [r3], #4\n"
     "    ldr    r8, [r3], #4\n"
@@ -507,27 +482,32 @@ __asm__(
     "    sxtb16 r8, r8\n"
     "    sxtb16 r11, r10, ror #8\n"
     "    sxtb16 r10, r10\n"
-    "    smlad  r0, r4, lr, r0\n"
-    "    smlad  r0, r5, lr, r0\n"
-    "    smlad  r0, r6, lr, r0\n"
-    "    smlad  r0, r7, lr, r0\n"
-    "    smlad  r0, r8, lr, r0\n"
-    "    smlad  r0, r9, lr, r0\n"
-    "    smlad  r0, r10, lr, r0\n"
-    "    smlad  r0, r11, lr, r0\n"
     "    stm    r2!, {r4-r11}\n"
+    "    .endm\n"
+    "    lsrs   r1, r1, #1\n"
+    "    bcc    5f\n"
+    "    TINYEIT_WIDEN4\n"
+    "5:\n"
+    /* the flags are still those of the last LSRS: no eight words left */
+    "    beq    4f\n"
+    "3:\n"
+    "    TINYEIT_WIDEN4\n"
+    "    TINYEIT_WIDEN4\n"
     "    subs   r1, r1, #1\n"
     "    bne    3b\n"
     "4:\n"
+    "    .purgem TINYEIT_WIDEN4\n"
     "    pop    {r4-r11, pc}\n"
     "    .size tinyeit_cm_pairs_widen, . - tinyeit_cm_pairs_widen\n"
     "    .text\n");
 
-/* The row widened into xw (per 4 inputs: (x0, x2), (x1, x3) as int16 lanes; zeros up to npad);
- * returns sum(x). */
-static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t *xw)
+/* The inputs past the whole words, then zeros up to npad (the row's widening below). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void cm_pairs_widen_tail(const int8_t *x, int32_t n, int32_t npad, int16_t *xw)
 {
-    int32_t k = n & ~3, s = tinyeit_cm_pairs_widen(x, n >> 2, xw);
+    int32_t k = n & ~3;
     if (k < n) {
         int8_t t[4] = {0, 0, 0, 0};
         int16_t v[4];
@@ -535,11 +515,17 @@ static int32_t cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t 
         for (j = 0; k + j < n; ++j) t[j] = x[k + j];
         v[0] = t[0]; v[1] = t[2]; v[2] = t[1]; v[3] = t[3];
         memcpy(xw + k, v, sizeof v);
-        s += t[0] + t[1] + t[2] + t[3];
         k += 4;
     }
     if (k < npad) memset(xw + k, 0, (size_t)(npad - k) * sizeof *xw);
-    return s;
+}
+
+/* The row widened into xw (per 4 inputs: (x0, x2), (x1, x3) as int16 lanes; zeros up to
+ * npad): the asm loop called straight from the row, the rare tail apart. */
+static inline void cm_pairs_widen(const int8_t *x, int32_t n, int32_t npad, int16_t *xw)
+{
+    tinyeit_cm_pairs_widen(x, n >> 2, xw);
+    if (n < npad) cm_pairs_widen_tail(x, n, npad, xw);
 }
 
 /* The outputs of one block, single rounding, every shift <= -2, no folded table, in assembly:
@@ -580,7 +566,7 @@ __asm__(
 
 /* The outputs of one block straight from its R and U sums, where the generator proved the
  * short form exact (tinyeit_fc_params.rq_fast): per pair, A = U and B = bias_B + ((R - U) >> 8)
- * (the start values held bias_A - 128 * sum(x) in both); per unit, with s = -shift - 1 and
+ * (the start values held bias_A in both); per unit, with s = -shift - 1 and
  * t = s - 1 = -2 - shift, K = (2 zo + 1) << t = 2^(s-1) + zo 2^s, K + floor(acc * m / 2^32) in
  * one SMMLA, ASR by t and SSAT to int8 with its own ASR #1 (floor(floor(y / 2^t) / 2) =
  * floor(y / 2^s)): LiteRT's single rounding, floor((floor(P / 2^32) + 2^(s-1)) / 2^s) =
@@ -760,18 +746,17 @@ static void cm_pairs_row_fast(const int8_t *x, const uint8_t *w, const int32_t *
 {
     const int32_t n = p->in_dim, units = p->units, all = (units + 1) >> 1;
     const int32_t npad = (n + TINYEIT_PAIRS_IN_ALIGN - 1) & -TINYEIT_PAIRS_IN_ALIGN;
-    const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
-    const uint32_t off = 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw);
-    const int32_t k2 = 2 * p->out_offset + 1;
+    const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN;
+    /* each fused block leaves w, bias, out, mult and t here at the next block's */
+    int32_t args[8] = {(int32_t)(uintptr_t)xw, (int32_t)(uintptr_t)w, iters,
+                       (int32_t)(uintptr_t)bias, (int32_t)(uintptr_t)o,
+                       (int32_t)(uintptr_t)mult, (int32_t)(uintptr_t)p->rq_fast,
+                       2 * p->out_offset + 1};
     int32_t q = 0;
+    cm_pairs_widen(x, n, npad, xw);
     while (q < all) {
         const int32_t np = pairs_block(q, all, npad);
         if (2 * (q + np) <= units) {
-            const int32_t args[9] = {(int32_t)(uintptr_t)xw, (int32_t)(uintptr_t)w, iters,
-                                     (int32_t)off, (int32_t)(uintptr_t)(bias + 2 * q),
-                                     (int32_t)(uintptr_t)(o + 2 * q),
-                                     (int32_t)(uintptr_t)(mult + 2 * q),
-                                     (int32_t)(uintptr_t)(p->rq_fast + 2 * q), k2};
             if (np == 3) tinyeit_cm_pairs3o(args);
             else if (np == 2) tinyeit_cm_pairs2o(args);
             else tinyeit_cm_pairs1o(args);
@@ -779,15 +764,15 @@ static void cm_pairs_row_fast(const int8_t *x, const uint8_t *w, const int32_t *
             /* the last block, its last pair's second unit padding: the sums to acc, the
              * outputs by the general row's emit (its rq_fast branch: the whole pairs through
              * tinyeit_cm_pairs_out, the last unit alone) */
+            const uint8_t *wb = (const uint8_t *)(uintptr_t)args[1];
             int32_t acc[2 * TINYEIT_PAIRS_BLOCK], j;
             for (j = 0; j < 2 * np; j += 2)
-                acc[j] = acc[j + 1] = (int32_t)((uint32_t)bias[2 * q + j] - off);
-            if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
-            else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
-            else tinyeit_cm_pairs1(xw, w, iters, acc);
+                acc[j] = acc[j + 1] = bias[2 * q + j];
+            if (np == 3) tinyeit_cm_pairs3(xw, wb, iters, acc);
+            else if (np == 2) tinyeit_cm_pairs2(xw, wb, iters, acc);
+            else tinyeit_cm_pairs1(xw, wb, iters, acc);
             tinyeit_cm_pairs_emit(acc, 2 * q, units - 2 * q, bias, mult, shift, NULL, o, p, 0);
         }
-        w += np * wstep;
         q += np;
     }
 }
@@ -807,18 +792,17 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
                          TINYEIT_PAIRS_IN_ALIGN;
     const int32_t iters = npad / TINYEIT_PAIRS_IN_ALIGN, wstep = 2 * npad;
     const int32_t wide = pairs_wide(all, npad);
-    /* 128 * sum(x) comes off every accumulator: the first unit's weights are stored + 128.
-     * The row widened in scratch only for blocks of fewer than four pairs (the four-pair
+    /* The row widened in scratch only for blocks of fewer than four pairs (the four-pair
      * kernel widens it on its own frame). */
     const int32_t left4 = wide ? all : 0;
     const int32_t all4 = (left4 & 3) == 1 && left4 > 4 ? (left4 >> 2) - 1 : left4 >> 2;
-    const uint32_t off = 4 * all4 < all ? 128u * (uint32_t)cm_pairs_widen(x, n, npad, xw) : 0;
     const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
     uint32_t tail = 0;
     int32_t q = 0, q0 = 0, j, fast = p->single_round && !post && !p->rq_fast;
     int32_t acc[8 * TINYEIT_PAIRS4_CHUNK];
     for (j = 0; fast && j < units; ++j) fast = shift[j] <= -2;
     for (j = n4; j < n; ++j) tail |= (uint32_t)(uint8_t)x[j] << (8 * (j - n4));
+    if (4 * all4 < all) cm_pairs_widen(x, n, npad, xw);
     while (q < all) {
         const int32_t np = wide ? (all - q == 5 ? 3 : (all - q < 4 ? all - q : 4))
                                 : pairs_block(q, all, npad);
@@ -857,7 +841,7 @@ static void cm_pairs_row(const int8_t *x, const uint8_t *w, const int32_t *bias,
             if (fused) q0 = q + done;
         } else {
             for (j = 0; j < np; ++j)
-                a[2 * j] = a[2 * j + 1] = (int32_t)((uint32_t)bias[2 * (q + j)] - off);
+                a[2 * j] = a[2 * j + 1] = bias[2 * (q + j)];
             if (np == 3) tinyeit_cm_pairs3(xw, w, iters, a);
             else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, a);
             else tinyeit_cm_pairs1(xw, w, iters, a);

@@ -152,14 +152,12 @@ static float cm_hybrid_quantize(const float *v, int32_t n, int8_t *q, int32_t as
 }
 
 /* The row widened as tinyeit_cm_pairs3/2/1 read it (per 4 inputs the int16 lanes (x0, x2),
- * (x1, x3); zeros up to npad); returns sum(x). q holds zeros past n up to a multiple of 4. */
-static int32_t cm_hybrid_widen(const int8_t *q, int32_t n, int32_t npad, int16_t *xw)
+ * (x1, x3); zeros up to npad). q holds zeros past n up to a multiple of 4. */
+static void cm_hybrid_widen(const int8_t *q, int32_t n, int32_t npad, int16_t *xw)
 {
     const int32_t n4 = (n + 3) & ~3;
-    int32_t k, s = 0;
-    CM_PAIRS_WIDEN_WORDS(q, n4, xw, k, s)
-    if (k < npad) memset(xw + k, 0, (size_t)(npad - k) * sizeof *xw);
-    return s;
+    tinyeit_cm_pairs_widen(q, n4 >> 2, xw);
+    if (n4 < npad) memset(xw + n4, 0, (size_t)(npad - n4) * sizeof *xw);
 }
 
 static void cm_hybrid_row(const float *in, const uint8_t *w, const int32_t *wsum,
@@ -174,13 +172,12 @@ static void cm_hybrid_row(const float *in, const uint8_t *w, const int32_t *wsum
     const int32_t all4 = (left4 & 3) == 1 && left4 > 4 ? (left4 >> 2) - 1 : left4 >> 2;
     const int32_t n4 = n & ~3, hu = 2 * ((n + 3) >> 2);
     int32_t offset, q0 = 0, j;
-    uint32_t off = 0, tail = 0;
+    uint32_t tail = 0;
     int32_t acc[8 * CM_HYB_CHUNK], start[8 * CM_HYB_CHUNK];
     float sf = cm_hybrid_quantize(in, n, q, p->asymmetric, &offset);
     if (n_scale == 1) sf *= w_scale[0];
-    /* 128 * sum(x) comes off every accumulator (the first unit's weights are stored + 128);
-     * the four-pair loop widens the row itself */
-    if (4 * all4 < all) off = 128u * (uint32_t)cm_hybrid_widen(q, n, npad, xw);
+    /* the four-pair loop widens the row itself */
+    if (4 * all4 < all) cm_hybrid_widen(q, n, npad, xw);
     if (n4 < n) tail = cm_read32(q + n4);
     while (q0 < all) {
         const int32_t np = pairs_block(q0, all, npad);
@@ -209,7 +206,7 @@ static void cm_hybrid_row(const float *in, const uint8_t *w, const int32_t *wsum
             for (j = 0; j < 2 * np; ++j)
                 start[j] = offset != 0 && u0 + j < units ? -offset * wsum[u0 + j] : 0;
             for (j = 0; j < np; ++j)
-                acc[2 * j] = acc[2 * j + 1] = (int32_t)((uint32_t)start[2 * j] - off);
+                acc[2 * j] = acc[2 * j + 1] = start[2 * j];
             if (np == 3) tinyeit_cm_pairs3(xw, w, iters, acc);
             else if (np == 2) tinyeit_cm_pairs2(xw, w, iters, acc);
             else tinyeit_cm_pairs1(xw, w, iters, acc);

@@ -93,3 +93,12 @@ void tinyeit_cb_expand(uint8_t *dst, uint32_t size, const uint8_t *codes, const 
         }
     }
 }
+
+/* After tinyeit_cb_expand of the unit-pair layout: each 16-bit lane a + 256 b was written as
+ * the bytes (a, b); its high byte takes the low byte's borrow, b - (a < 0). */
+void tinyeit_cb_pairs_borrow(uint8_t *dst, uint32_t size)
+{
+    uint32_t i;
+    for (i = 0; i + 1 < size; i += 2)
+        dst[i + 1] = (uint8_t)(dst[i + 1] - (dst[i] >> 7));
+}
