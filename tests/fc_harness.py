@@ -20,17 +20,24 @@ from tinyeit.codegen.generator import Generator, aligned_array, c_array, kernel_
 from tinyeit.codegen.ops.fully_connected import rq_fast_shifts
 
 
+def with_lanes_in_int16(rows: np.ndarray) -> np.ndarray:
+    """A copy of [units, n] int8 weights where every second unit's -128 stands beside a first
+    unit's weight >= 0 (a negative one there negated, -128 made 127): -128 weights that the
+    unit pairs take (layout_unit_pairs.pairs_fit), for tests that want that edge in the layout."""
+    w = np.array(rows, np.int8, copy=True)
+    a, b = w[0:w.shape[0] - w.shape[0] % 2:2], w[1::2]
+    bad = (b == -128) & (a < 0)
+    a[bad] = np.where(a[bad] == -128, 127, -a[bad].astype(np.int16)).astype(np.int8)
+    return w
+
+
 def layer(units: int, n: int, seed: int, zo: int = 3, relu: bool = False) -> dict:
     rng = np.random.default_rng(seed)
     w = rng.integers(-127, 128, (units, n)).astype(np.int8)
     idx = rng.choice(w.size, size=max(2, w.size // 5), replace=False)
     w.flat[idx[::2]] = -128
     w.flat[idx[1::2]] = -127
-    # the unit pairs take b = -128 only beside a >= 0 (layout_unit_pairs.pairs_fit): there the
-    # first unit's weight is made non-negative, so that -128 stays in both units of a pair
-    a, b = w[0:units - units % 2:2], w[1::2]
-    bad = (b == -128) & (a < 0)
-    a[bad] = np.where(a[bad] == -128, 127, -a[bad].astype(np.int16)).astype(np.int8)
+    w = with_lanes_in_int16(w)  # -128 in both units of a pair, as the lanes take it
     bias = rng.integers(-5000, 5000, units).astype(np.int64)
     scales = rng.uniform(0.3, 0.9, units) / max(1.0, np.sqrt(n) * 40)
     mult, shift = zip(*(fp.quantize_multiplier(float(s)) for s in scales))

@@ -16,6 +16,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 from tinyeit.codegen import codebook_ram as cr  # noqa: E402
 from tinyeit.codegen import emit  # noqa: E402
 from tinyeit.codegen import layout_unit_pairs as lp  # noqa: E402
+from fc_harness import with_lanes_in_int16  # noqa: E402
 from tinyeit.codegen.host import compiler  # noqa: E402
 from tinyeit.codegen.model_reader import CodegenError  # noqa: E402
 
@@ -27,7 +28,8 @@ def _clustered(units, n, values, seed, per_unit=True):
     rng = np.random.default_rng(seed)
     table = rng.integers(-128, 128, (units if per_unit else 1, values))
     pick = rng.integers(0, values, (units, n))
-    return np.take_along_axis(np.broadcast_to(table, (units, values)), pick, 1).astype(np.int8)
+    rows = np.take_along_axis(np.broadcast_to(table, (units, values)), pick, 1).astype(np.int8)
+    return with_lanes_in_int16(rows)  # -128 where the unit pairs take it
 
 
 @pytest.mark.parametrize("layout", cr.LAYOUTS)
@@ -35,8 +37,7 @@ def _clustered(units, n, values, seed, per_unit=True):
 def test_expansion_equals_dense_layout(layout, units, n):
     for k, (values, per_unit) in enumerate(((16, True), (2, True), (16, False), (1, False))):
         rows = _clustered(units, n, values, 7 * units + n + k, per_unit)
-        if layout == "unit_pairs" and not lp.pairs_fit(rows):
-            continue
+        assert lp.pairs_fit(rows)
         enc = cr.encode(rows, layout)
         want = cr.layout_bytes(rows, layout)
         assert np.array_equal(cr.expand(enc), want)
@@ -66,6 +67,7 @@ C_MAIN = """
 static uint8_t dst[%d];
 int main(void) {
     tinyeit_cb_expand(dst, sizeof dst, codes.v, rows.v, segments.v, %du, patterns.v);
+    %s
     fwrite(dst, 1, sizeof dst, stdout);
     return 0;
 }
@@ -74,8 +76,9 @@ int main(void) {
 
 @pytest.mark.parametrize("layout", cr.LAYOUTS)
 def test_c_expansion_equals_dense_layout(tmp_path, layout):
-    """tinyeit_cb_expand (reference/tinyeit_ref_codebook.c) compiled on the host writes the
-    dense layout's bytes exactly."""
+    """tinyeit_cb_expand (reference/tinyeit_ref_codebook.c) compiled on the host, followed for
+    the unit pairs by tinyeit_cb_pairs_borrow, writes the dense layout's bytes exactly (the
+    weights hold negative first-unit weights, whose borrow the second pass takes)."""
     from tinyeit.codegen.generator import kernel_sources
 
     rows = _clustered(30, 114, 16, 11)
@@ -85,7 +88,8 @@ def test_c_expansion_equals_dense_layout(tmp_path, layout):
     arrays = "".join(emit.aligned_array(t, nm, v) for t, nm, v in (
         ("uint8_t", "codes", enc.codes), ("uint8_t", "rows", enc.rows),
         ("uint16_t", "segments", enc.segments), ("uint8_t", "patterns", enc.patterns)))
-    (tmp_path / "main.c").write_text(C_MAIN % (arrays, enc.size, len(enc.segments) // 4))
+    borrow = "tinyeit_cb_pairs_borrow(dst, sizeof dst);" if layout == "unit_pairs" else ""
+    (tmp_path / "main.c").write_text(C_MAIN % (arrays, enc.size, len(enc.segments) // 4, borrow))
     exe = tmp_path / "expand"
     subprocess.run([compiler(), "-std=c99", "-O2", "-Wall", "-Werror", "-I", str(tmp_path),
                     str(tmp_path / "main.c"), str(tmp_path / "tinyeit_kernels_stored.c"),

@@ -34,6 +34,7 @@ from tinyeit.codegen import fixedpoint as fp  # noqa: E402
 from tinyeit.codegen import run_host  # noqa: E402
 from tinyeit.codegen.generator import build  # noqa: E402
 from litert_reference import litert_outputs  # noqa: E402
+from fc_harness import with_lanes_in_int16  # noqa: E402
 
 BOARDS = ("nano33ble", "rpi4")
 
@@ -54,9 +55,12 @@ def _int8(model, rep: np.ndarray) -> bytes:
     return convert(model, "ptq_int8", rep)
 
 
-def _set_extreme_weights(tflite: bytes, seed: int) -> bytes:
+def _set_extreme_weights(tflite: bytes, seed: int, fc_weights: list | None = None,
+                         lanes: bool = False) -> bytes:
     """Put -128 and -127 into every int8 weight tensor of CONV_2D / FULLY_CONNECTED (LiteRT's
-    reference kernels take them as they are; only the converter avoids -128)."""
+    reference kernels take them as they are; only the converter avoids -128). lanes: in a
+    fully connected layer, a second unit's -128 only beside a first unit's weight >= 0, as the
+    unit pairs take it; the layers' [units, n] weights are appended to fc_weights."""
     import flatbuffers
     from ai_edge_litert import schema_py_generated as s
 
@@ -73,6 +77,13 @@ def _set_extreme_weights(tflite: bytes, seed: int) -> bytes:
         idx = rng.choice(len(data), size=max(2, len(data) // 5), replace=False)
         data[idx[::2]] = -128
         data[idx[1::2]] = -127
+        if name == s.BuiltinOperator.FULLY_CONNECTED:
+            rows = data.reshape(t.shape[0], -1)
+            if lanes:
+                rows = with_lanes_in_int16(rows)
+            data = rows.reshape(-1)
+            if fc_weights is not None:
+                fc_weights.append(rows)
         buf.data = data.view(np.uint8)
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
@@ -148,8 +159,9 @@ def _rows(model, n: int, seed: int, lo: float = -128, hi: float = 128) -> np.nda
 def test_fully_connected_blocking_and_edge_weights(tmp_path, features, units):
     """Inputs and units off the 4x4 blocking and off the unit-pair layout's (6-unit blocks,
     16-input padding, an odd last unit); -128/-127 weights; single rounding (LiteRT). Layers
-    of 32 inputs or more (101, 475, 128, 64) take the unit-pair layout on the M4, the others
-    and every layer on the A72 the packed one."""
+    of 32 inputs or more (101, 475, 128, 64) take the unit-pair layout on the M4 where their
+    lanes fit in int16 (the -128s placed so, but in two models whose layers then fall back to
+    the packed layout), the others and every layer on the A72 the packed one."""
     keras = _keras()
     keras.utils.set_random_seed(features)
     inp = keras.Input((features,))
@@ -159,11 +171,16 @@ def test_fully_connected_blocking_and_edge_weights(tmp_path, features, units):
     model = keras.Model(inp, x)
     rep = np.random.default_rng(0).normal(0, 1, (32, features)).astype(np.float32)
     path = tmp_path / "fc.tflite"
-    path.write_bytes(_set_extreme_weights(_int8(model, rep), features))
-    info = _check(path, _rows(model, 6, features))
-    from tinyeit.codegen.layout_unit_pairs import worthwhile
+    from tinyeit.codegen.layout_unit_pairs import pairs_fit, worthwhile
 
-    assert info["fc_pairs_layers"] == sum(map(worthwhile, (features, *units[:-1])))
+    fc, lanes = [], features not in (101, 40)
+    path.write_bytes(_set_extreme_weights(_int8(model, rep), features, fc, lanes))
+    info = _check(path, _rows(model, 6, features))
+    assert [w.shape[1] for w in fc] == [features, *units[:-1]]
+    paired = [worthwhile(w.shape[1]) and pairs_fit(w) for w in fc]
+    assert info["fc_pairs_layers"] == sum(paired)
+    if not lanes:  # the fallback is taken: a layer wide enough for the pairs runs packed
+        assert any(worthwhile(w.shape[1]) and not pairs_fit(w) for w in fc)
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ import pytest
 
 from tinyeit.codegen import emit
 from tinyeit.codegen import layout_unit_pairs as lp
+from fc_harness import with_lanes_in_int16
 from tinyeit.codegen.emit import c_array
 
 # units, in_dim, batches, asymmetric, per-unit scales, bias, clamp (lo, hi), weight kind
@@ -47,6 +48,7 @@ def _weights(rng, units, n, kind):
     if kind == "min128":
         w.flat[rng.choice(w.size, max(1, w.size // 7), replace=False)] = -128
         w[0, 0] = -128
+        w = with_lanes_in_int16(w).astype(np.int64)  # as the unit pairs take -128
     if kind == "zero_rows":
         w[::3] = 0
     w[-1, -1] = -127

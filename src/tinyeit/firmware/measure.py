@@ -119,7 +119,7 @@ def deepest_stack(frames: dict[str, int], calls: dict[str, set[str]], entry: str
 ASM_FRAMES = {
     "tinyeit_cm_pairs4u": 36 + 4 * 256 + 48,   # tinyeit_cm_fc_pairs.c: the widened row, 12 slots
     "tinyeit_cm_pairs3": 40, "tinyeit_cm_pairs2": 40, "tinyeit_cm_pairs1": 40,
-    "tinyeit_cm_pairs3o": 36, "tinyeit_cm_pairs2o": 36, "tinyeit_cm_pairs1o": 36,
+    "tinyeit_cm_pairs3o": 40, "tinyeit_cm_pairs2o": 40, "tinyeit_cm_pairs1o": 40,
     "tinyeit_cm_pairs_widen": 36,
     "tinyeit_cm_pairs_out": 36, "tinyeit_cm_rq_single": 36,
     "tinyeit_cm_conv3_post": 44, "tinyeit_cm_conv3_lo": 44,
