@@ -84,11 +84,12 @@ def folder(L: dict, out: Path, layout: str) -> dict:
     units, n = L["units"], L["n"]
     consts = [c_array("int32_t", "BIAS", L["bias"]), c_array("int32_t", "MULT", L["mult"]),
               c_array("int32_t", "SHIFT", L["shift"])]
-    if _fast(L):
+    fast = _fast(L)
+    if fast:
         consts.append(c_array("int8_t", "RQT", rq_fast_shifts(L["shift"])))
     prm = (f"static const tinyeit_fc_params P = {{1, {n}, {units}, 0, 0, {L['zo']}, "
            f"{L['act_min']}, {L['act_max']}, 0.0f, 0.0f, 0, 1, {_cheap(L)}, 0, "
-           f"{int(int(L['w'].min()) > -128)}, {'RQT' if _fast(L) else 'NULL'}}};\n")
+           f"{int(int(L['w'].min()) > -128)}, {'RQT' if fast else 'NULL'}}};\n")
     if layout == "pairs":
         data = lp.unit_pairs_s8(L["w"])
         consts.append(aligned_array("uint8_t", "W", data))

@@ -119,9 +119,14 @@ def pairs_fit(rows: np.ndarray) -> bool:
     return bool(lane.min() >= -32768 and np.abs(b).sum(axis=1).max() <= B_ABS_SUM_MAX)
 
 
+def lanes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The lanes a + 256 b as their 16 bits (two's complement int16, in int64)."""
+    return (np.asarray(a, np.int64) + 256 * np.asarray(b, np.int64)) & 0xFFFF
+
+
 def lane_bytes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The (low, high) uint8 bytes of the lanes a + 256 b (two's complement int16)."""
-    lane = (np.asarray(a, np.int64) + 256 * np.asarray(b, np.int64)) & 0xFFFF
+    """The (low, high) uint8 bytes of the lanes a + 256 b."""
+    lane = lanes(a, b)
     return (lane & 0xFF).astype(np.uint8), (lane >> 8).astype(np.uint8)
 
 
@@ -263,7 +268,7 @@ def encode_bsr_pairs(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             cols = ub[:, o:o + BSR_GROUP].copy()
             if o % BSR_GROUP:          # the tail block: its inputs below n4 belong to a group
                 cols[:, :n4 - o] = 0
-            lane = (cols[0::2] + 256 * cols[1::2]) & 0xFFFF      # [pair, input]
+            lane = lanes(cols[0::2], cols[1::2])                  # [pair, input]
             word = lane[:, 0:2] | (lane[:, 2:4] << 16)            # [pair, half h]: o+h, o+h+2
             words.append(word.T.reshape(-1))                      # half-major: h0p0 h0p1 h1p0 h1p1
     data = np.concatenate(words).astype(np.uint32) if words else np.zeros(0, np.uint32)

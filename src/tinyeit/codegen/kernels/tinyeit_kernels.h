@@ -87,9 +87,12 @@ void tinyeit_fc_s8(const int8_t *in, const int8_t *w, const int32_t *bias, const
                    const tinyeit_fc_params *p);
 /* int8 fully connected on the unit-pair layout (src/tinyeit/codegen/layout_unit_pairs.py): two
  * units per 16-bit lane, holding the int16 a + 256 b (a the first unit's weight, b the
- * second's: the low byte a, the high byte b less a negative a's borrow); pairs in blocks (pairs_block: of 4 in layers that pairs_wide takes, else of
- * TINYEIT_PAIRS_BLOCK, never one pair alone after a full block); per block, per 4 inputs, per half (inputs 0 and 2, then 1 and 3), one word per pair; inputs padded with zero weights to a multiple of TINYEIT_PAIRS_IN_ALIGN, units
- * to an even count. scratch: 2 bytes per padded input, word aligned (the widened input row).
+ * second's: the low byte a, the high byte b less a negative a's borrow); pairs in blocks
+ * (pairs_block: of 4 in layers that pairs_wide takes, else of TINYEIT_PAIRS_BLOCK, never one
+ * pair alone after a full block); per block, per 4 inputs, per half (inputs 0 and 2, then 1
+ * and 3), one word per pair; inputs padded with zero weights to a multiple of
+ * TINYEIT_PAIRS_IN_ALIGN, units to an even count. scratch: 2 bytes per padded input, word
+ * aligned (the widened input row).
  * Where the layout is compiled in (TINYEIT_FC_PAIRS, below) the generated model.c holds these
  * weights and calls this kernel; elsewhere it holds the packed layout for tinyeit_fc_s8. */
 #define TINYEIT_PAIRS_BLOCK 3

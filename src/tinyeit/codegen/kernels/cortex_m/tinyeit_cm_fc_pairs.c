@@ -22,6 +22,61 @@ void tinyeit_cm_pairs3(const int16_t *xw, const uint8_t *w, int32_t iters, int32
 void tinyeit_cm_pairs2(const int16_t *xw, const uint8_t *w, int32_t iters, int32_t *acc);
 void tinyeit_cm_pairs1(const int16_t *xw, const uint8_t *w, int32_t iters, int32_t *acc);
 
+/* The widening of an input row, for tinyeit_cm_pairs_widen and tinyeit_cm_pairs4u (assembler
+ * macros, kept for the rest of the file): r1 whole input words from r3 (LDR, not LDM: x need
+ * not be word aligned) to r2, per word SXTB16 and SXTB16 ROR #8, the int16 lanes (x0, x2) then
+ * (x1, x3); an odd word, an odd pair, an odd four, then eight per pass, each four's loads back
+ * to back: 5.9 cycles per word. Uses r4-r11 and the flags; r1-r3 end past the row. */
+__asm__(
+    "    .syntax unified\n"
+    "    .macro TINYEIT_WIDEN_FOUR\n"
+    "    ldr    r4, [r3], #4\n"
+    "    ldr    r6, [r3], #4\n"
+    "    ldr    r8, [r3], #4\n"
+    "    ldr    r10, [r3], #4\n"
+    "    sxtb16 r5, r4, ror #8\n"
+    "    sxtb16 r4, r4\n"
+    "    sxtb16 r7, r6, ror #8\n"
+    "    sxtb16 r6, r6\n"
+    "    sxtb16 r9, r8, ror #8\n"
+    "    sxtb16 r8, r8\n"
+    "    sxtb16 r11, r10, ror #8\n"
+    "    sxtb16 r10, r10\n"
+    "    stm    r2!, {r4-r11}\n"
+    "    .endm\n"
+    "    .macro TINYEIT_WIDEN_ROW\n"
+    "    lsrs   r1, r1, #1\n"
+    "    bcc    .Ltinyeit_w1\\@\n"
+    "    ldr    r4, [r3], #4\n"
+    "    sxtb16 r5, r4\n"
+    "    sxtb16 r6, r4, ror #8\n"
+    "    stm    r2!, {r5, r6}\n"
+    ".Ltinyeit_w1\\@:\n"
+    "    lsrs   r1, r1, #1\n"
+    "    bcc    .Ltinyeit_w2\\@\n"
+    "    ldr    r4, [r3], #4\n"
+    "    ldr    r7, [r3], #4\n"
+    "    sxtb16 r5, r4\n"
+    "    sxtb16 r6, r4, ror #8\n"
+    "    sxtb16 r8, r7\n"
+    "    sxtb16 r9, r7, ror #8\n"
+    "    stm    r2!, {r5, r6, r8, r9}\n"
+    ".Ltinyeit_w2\\@:\n"
+    "    lsrs   r1, r1, #1\n"
+    "    bcc    .Ltinyeit_w4\\@\n"
+    "    TINYEIT_WIDEN_FOUR\n"
+    ".Ltinyeit_w4\\@:\n"
+    /* the flags are still those of the last LSRS: no eight words left */
+    "    beq    .Ltinyeit_w9\\@\n"
+    ".Ltinyeit_w8\\@:\n"
+    "    TINYEIT_WIDEN_FOUR\n"
+    "    TINYEIT_WIDEN_FOUR\n"
+    "    subs   r1, r1, #1\n"
+    "    bne    .Ltinyeit_w8\\@\n"
+    ".Ltinyeit_w9\\@:\n"
+    "    .endm\n"
+    "    .text\n");
+
 /* r0 input pairs, r1 weight words, r2 iterations, r3 the accumulators (kept on the stack);
  * accumulators r4-r9 (R0 U0 R1 U1 R2 U2), input pair r3, weight words r10-r12. */
 __asm__(
@@ -172,8 +227,8 @@ void tinyeit_cm_pairs1o(const int32_t *args);
  * the layer's whole run of them in one call: tinyeit_cm_pairs4u. Four pairs need 8
  * accumulators, the input pair and 4 weight words in registers, with the weight pointer 14 in
  * all: no register is left for an input pointer or a loop counter. So the function widens the
- * input row onto its own stack frame (SXTB16 and SXTB16 ROR #8 per input word, as
- * tinyeit_cm_pairs_widen) and reads it SP-relative from a body unrolled over the longest row (256 half steps, 68 bytes each:
+ * input row onto its own stack frame (TINYEIT_WIDEN_ROW, as tinyeit_cm_pairs_widen) and reads
+ * it SP-relative from a body unrolled over the longest row (256 half steps, 68 bytes each:
  * 17 KB of code), entered at the half step that leaves exactly the row's 2 * ceil(n / 4) to run
  * (the row sits at the top of the frame's row area, so its last pair is the body's last); the
  * weights of the padding past that are skipped. SP does not move while the body runs, so
@@ -222,63 +277,21 @@ __asm__(
     "    mla    r11, r9, r12, r11\n"
     "    orr    r11, r11, #1\n"
     "    str    r11, [sp, #(TINYEIT_P4_X + 8)]\n"
-    /* widen: the tail word if n % 4 (its pair last in the row), then n / 4 words: an odd one,
-     * an odd pair, an odd four, then eight per pass (LDR, not LDM: x need not be word aligned;
-     * 47 cycles); the weight pointer parked in the X+40 slot meanwhile, for the registers */
+    /* widen: the tail word if n % 4 (its pair last in the row), then the n / 4 whole words
+     * (TINYEIT_WIDEN_ROW: r1 words from r3 to r2); the weight pointer parked in the X+40 slot
+     * meanwhile, for the registers */
     "    str    r0, [sp, #(TINYEIT_P4_X + 40)]\n"
-    "    lsrs   r2, r2, #2\n"
-    "    cmp    r8, r2\n"
+    "    lsrs   r1, r2, #2\n"
+    "    cmp    r8, r1\n"
     "    beq    3f\n"
     "    sxtb16 r11, r5\n"
     "    sxtb16 r12, r5, ror #8\n"
     "    str    r11, [sp, #(TINYEIT_P4_X - 8)]\n"
     "    str    r12, [sp, #(TINYEIT_P4_X - 4)]\n"
     "3:\n"
-    "    lsrs   r2, r2, #1\n"
-    "    bcc    4f\n"
-    "    ldr    r7, [r4], #4\n"
-    "    sxtb16 r11, r7\n"
-    "    sxtb16 r12, r7, ror #8\n"
-    "    stm    r10!, {r11, r12}\n"
-    "4:\n"
-    "    lsrs   r2, r2, #1\n"
-    "    bcc    5f\n"
-    "    ldr    r7, [r4], #4\n"
-    "    ldr    r9, [r4], #4\n"
-    "    sxtb16 r11, r7, ror #8\n"
-    "    sxtb16 r7, r7\n"
-    "    sxtb16 lr, r9, ror #8\n"
-    "    sxtb16 r12, r9\n"
-    "    stm    r10!, {r7, r11, r12, lr}\n"
-    "5:\n"
-    "    .macro TINYEIT_P4_WIDEN4\n"
-    "    ldr    r0, [r4], #4\n"
-    "    ldr    r5, [r4], #4\n"
-    "    ldr    r8, [r4], #4\n"
-    "    ldr    r11, [r4], #4\n"
-    "    sxtb16 r1, r0, ror #8\n"
-    "    sxtb16 r0, r0\n"
-    "    sxtb16 r7, r5, ror #8\n"
-    "    sxtb16 r5, r5\n"
-    "    sxtb16 r9, r8, ror #8\n"
-    "    sxtb16 r8, r8\n"
-    "    sxtb16 r12, r11, ror #8\n"
-    "    sxtb16 r11, r11\n"
-    "    stm    r10!, {r0, r1, r5, r7, r8, r9, r11, r12}\n"
-    "    .endm\n"
-    "    lsrs   r2, r2, #1\n"
-    "    bcc    7f\n"
-    "    TINYEIT_P4_WIDEN4\n"
-    "7:\n"
-    /* the flags are still those of the last LSRS: no eight words left */
-    "    beq    6f\n"
-    "2:\n"
-    "    TINYEIT_P4_WIDEN4\n"
-    "    TINYEIT_P4_WIDEN4\n"
-    "    subs   r2, r2, #1\n"
-    "    bne    2b\n"
-    "6:\n"
-    "    .purgem TINYEIT_P4_WIDEN4\n"
+    "    mov    r3, r4\n"
+    "    mov    r2, r10\n"
+    "    TINYEIT_WIDEN_ROW\n"
     "    ldr    r1, [sp, #(TINYEIT_P4_X + 40)]\n"
     "    ldr    r0, [sp, #(TINYEIT_P4_X + 12)]\n"
     "    ldr    r12, [sp, #(TINYEIT_P4_X + 8)]\n"
@@ -443,60 +456,14 @@ __asm__(
 /* Four-pair blocks handed to tinyeit_cm_pairs4u at a time (their accumulators on the stack). */
 #define TINYEIT_PAIRS4_CHUNK 16
 
-/* `words` whole input words of x widened into xw (per word: SXTB16 and SXTB16 ROR #8, the
- * int16 lanes (x0, x2) then (x1, x3)): an odd word, an odd pair, an odd four, then eight
- * words per pass, each four's loads back to back (LDR: x need not be word aligned). 5.9
- * cycles per word, where the C loop took 13 (with a sum, no longer needed). For the int8 and the hybrid unit-pair rows. */
+/* tinyeit_cm_pairs_widen (tinyeit_cm_dot.h): TINYEIT_WIDEN_ROW as a function, for the int8
+ * and the hybrid unit-pair rows (the C loop took 13 cycles per word). */
 __asm__(
     "    .syntax unified\n"
     CM_ASM_FUNC("tinyeit_cm_pairs_widen")
     "    push   {r4-r11, lr}\n"
     "    mov    r3, r0\n"
-    "    lsrs   r1, r1, #1\n"
-    "    bcc    1f\n"
-    "    ldr    r4, [r3], #4\n"
-    "    sxtb16 r5, r4\n"
-    "    sxtb16 r6, r4, ror #8\n"
-    "    stm    r2!, {r5, r6}\n"
-    "1:\n"
-    "    lsrs   r1, r1, #1\n"
-    "    bcc    2f\n"
-    "    ldr    r4, [r3], #4\n"
-    "    ldr    r7, [r3], #4\n"
-    "    sxtb16 r5, r4\n"
-    "    sxtb16 r6, r4, ror #8\n"
-    "    sxtb16 r8, r7\n"
-    "    sxtb16 r9, r7, ror #8\n"
-    "    stm    r2!, {r5, r6, r8, r9}\n"
-    "2:\n"
-    "    .macro TINYEIT_WIDEN4\n"
-    "    ldr    r4, [r3], #4\n"
-    "    ldr    r6, [r3], #4\n"
-    "    ldr    r8, [r3], #4\n"
-    "    ldr    r10, [r3], #4\n"
-    "    sxtb16 r5, r4, ror #8\n"
-    "    sxtb16 r4, r4\n"
-    "    sxtb16 r7, r6, ror #8\n"
-    "    sxtb16 r6, r6\n"
-    "    sxtb16 r9, r8, ror #8\n"
-    "    sxtb16 r8, r8\n"
-    "    sxtb16 r11, r10, ror #8\n"
-    "    sxtb16 r10, r10\n"
-    "    stm    r2!, {r4-r11}\n"
-    "    .endm\n"
-    "    lsrs   r1, r1, #1\n"
-    "    bcc    5f\n"
-    "    TINYEIT_WIDEN4\n"
-    "5:\n"
-    /* the flags are still those of the last LSRS: no eight words left */
-    "    beq    4f\n"
-    "3:\n"
-    "    TINYEIT_WIDEN4\n"
-    "    TINYEIT_WIDEN4\n"
-    "    subs   r1, r1, #1\n"
-    "    bne    3b\n"
-    "4:\n"
-    "    .purgem TINYEIT_WIDEN4\n"
+    "    TINYEIT_WIDEN_ROW\n"
     "    pop    {r4-r11, pc}\n"
     "    .size tinyeit_cm_pairs_widen, . - tinyeit_cm_pairs_widen\n"
     "    .text\n");

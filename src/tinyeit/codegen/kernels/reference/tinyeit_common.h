@@ -477,6 +477,14 @@ static inline int32_t pairs_block(int32_t q, int32_t pairs, int32_t npad)
     return left < TINYEIT_PAIRS_BLOCK ? left : TINYEIT_PAIRS_BLOCK;
 }
 
+/* One weight read back from a unit-pair lane a + 256 b (its two bytes at `lane`): the first
+ * unit's a is the low byte, the second's b the high byte plus a negative a's borrow. */
+static inline int32_t pairs_lane_weight(const uint8_t *lane, int32_t second)
+{
+    const int32_t a = (int8_t)lane[0];
+    return second ? (int32_t)(int8_t)lane[1] + (a < 0) : a;
+}
+
 /* The int8 epilogue's parameters, shared by conv and fully connected. */
 typedef struct {
     int32_t out_offset, act_min, act_max, single_round, cheap_rq, post_len;

@@ -1,7 +1,6 @@
 /* tinyeit reference kernels: int8 fully connected on the unit-pair layout (tinyeit_kernels.h,
  * tinyeit_fc_s8_pairs). Portable C99: it reads each weight back from the layout (per lane
- * a + 256 b: the first unit's a the low byte as int8, the second's b the high byte as int8 plus
- * the borrow of a negative a) and sums plain products, so it checks the layout independently of
+ * a + 256 b, pairs_lane_weight) and sums plain products, so it checks the layout independently of
  * the Cortex-M kernel's algebra. Written for this project. */
 #include "tinyeit_common.h"
 
@@ -29,9 +28,8 @@ void TINYEIT_REF_FC_PAIRS(const int8_t *in, const uint8_t *w, const int32_t *bia
                     /* step k / 4, half k % 2, lane (k % 4) / 2 */
                     const uint8_t *word = wb + (((k >> 2) * 2 + (k & 1)) * np + pp) * 4 +
                                           ((k >> 1) & 1) * 2;
-                    const int32_t a = (int8_t)word[0];
-                    acc_a += a * x[k];
-                    acc_b += ((int32_t)(int8_t)word[1] + (a < 0)) * x[k];
+                    acc_a += pairs_lane_weight(word, 0) * x[k];
+                    acc_b += pairs_lane_weight(word, 1) * x[k];
                 }
                 o[ua] = epilogue_s8(acc_a, mult[ua], shift[ua], P.single_round, 0, P.out_offset,
                                     P.act_min, P.act_max, post ? post + ua * P.post_len : NULL);

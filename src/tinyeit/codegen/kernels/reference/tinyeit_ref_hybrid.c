@@ -139,8 +139,7 @@ static int32_t hybrid_weight_pairs(const uint8_t *w, int32_t u, int32_t k, int32
     }
     /* step k / 4, half k % 2, lane (k % 4) / 2 (tinyeit_ref_fc_pairs.c) */
     word = w + (((k >> 2) * 2 + (k & 1)) * np + (pair - q)) * 4 + ((k >> 1) & 1) * 2;
-    /* the lane a + 256 b: a the low byte, b the high byte plus a negative a's borrow */
-    return (u & 1) ? (int32_t)(int8_t)word[1] + ((int8_t)word[0] < 0) : (int32_t)(int8_t)word[0];
+    return pairs_lane_weight(word, u & 1);
 }
 
 static void hybrid_layout_ref(const float *in, const void *w, int pairs_layout,
